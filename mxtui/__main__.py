@@ -1,0 +1,3 @@
+from mxtui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,72 @@
+"""Command line: with no command, the app (the lab demo by default); otherwise a headless command.
+
+Nothing here imports textual at module level: ``mxtui --help`` and the headless commands must
+start fast, so the app is imported only when it is about to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from mxtui import __version__
+from mxtui.netargs import add_nameserver_argument
+
+# name -> (module, one-line summary).  Modules are imported only when their command runs.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "mx": ("mxtui.commands.mx", "resolve a domain's MX hosts and their addresses"),
+    "smtp": ("mxtui.commands.smtp", "step an SMTP conversation with one server"),
+    "explain": ("mxtui.commands.explain", "what a sending MTA does with a reply or outcome"),
+}
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _app_parser() -> argparse.ArgumentParser:
+    commands = "\n".join(f"  {name:<10} {summary}" for name, (_, summary) in COMMANDS.items())
+    parser = argparse.ArgumentParser(
+        prog="mxtui",
+        description="Explore SMTP delivery in the terminal. With no DOMAIN, opens the lab demo: "
+        "a DNS server and mail hosts on loopback, no network needed.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"commands (mxtui COMMAND --help for each):\n{commands}",
+    )
+    parser.add_argument(
+        "domain",
+        nargs="?",
+        help="domain to resolve with the system resolver (or --nameserver); omit for the lab demo",
+    )
+    add_nameserver_argument(parser)
+    parser.add_argument("--version", action="version", version=f"mxtui {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] in COMMANDS:
+        name = args_list[0]
+        module_name, summary = COMMANDS[name]
+        module = importlib.import_module(module_name)
+        parser = argparse.ArgumentParser(
+            prog=f"mxtui {name}",
+            description=getattr(module, "DESCRIPTION", summary),
+            epilog=getattr(module, "EPILOG", None),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(parser)
+        args = parser.parse_args(args_list[1:])
+        try:
+            return int(module.run(args))
+        except KeyboardInterrupt:
+            return 130
+    args = _app_parser().parse_args(args_list)
+    return run_app(args)
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """Start the Textual app: on the given domain, or on the lab demo."""
+    from mxtui.ui.launch import launch  # textual is imported here, and only here
+
+    return launch(args)

@@ -1,0 +1,74 @@
+"""The printable-text rule: every string from a server or a DNS answer passes through here.
+
+Textual and Rich pass raw control characters to the terminal, and a markup parser would act on
+brackets, so untrusted text is first made printable here (control, bidi, format and other
+non-printable characters shown as ``\\xNN`` / ``\\uNNNN``), then wrapped in a ``Content`` or
+``Text`` by the UI. Never give the result of this module to anything that parses markup.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+CUT_MARKER = "…[cut: {n} more bytes]"
+
+# Unicode categories that are safe to show as themselves.  Everything else (Cc control, Cf format
+# such as bidi overrides and zero-width joiners, Cs surrogates, Co private use, Cn unassigned,
+# Zl/Zp line and paragraph separators) is escaped.
+_SHOWN_CATEGORIES = frozenset(
+    {
+        "Lu", "Ll", "Lt", "Lm", "Lo",
+        "Mn", "Mc", "Me",
+        "Nd", "Nl", "No",
+        "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po",
+        "Sm", "Sc", "Sk", "So",
+    }
+)  # fmt: skip
+
+
+def _escape_char(ch: str) -> str:
+    cp = ord(ch)
+    if 0xDC80 <= cp <= 0xDCFF:  # a byte that was not UTF-8, kept by surrogateescape
+        return f"\\x{cp - 0xDC00:02x}"
+    if cp < 0x100:
+        return f"\\x{cp:02x}"
+    if cp < 0x10000:
+        return f"\\u{cp:04x}"
+    return f"\\U{cp:08x}"
+
+
+def printable(text: str, *, keep_tabs: bool = False) -> str:
+    """Return `text` with every character that is not plainly visible written as an escape.
+
+    Ordinary spaces stay; a backslash stays as it is (so an escape written by a server looks the
+    same as one we made, which is honest: both are the literal characters shown).
+    """
+    out: list[str] = []
+    for ch in text:
+        if ch == " " or (keep_tabs and ch == "\t"):
+            out.append(ch)
+        elif unicodedata.category(ch) in _SHOWN_CATEGORIES:
+            out.append(ch)
+        else:
+            out.append(_escape_char(ch))
+    return "".join(out)
+
+
+def printable_bytes(data: bytes, *, limit: int = 1000) -> str:
+    """Decode a line received from the wire and make it printable, cutting it after `limit` bytes.
+
+    Bytes that are not UTF-8 are shown as ``\\xNN``; the cut is marked with how much was dropped.
+    """
+    cut = len(data) - limit if len(data) > limit else 0
+    head = data[:limit] if cut else data
+    text = printable(head.decode("utf-8", errors="surrogateescape"))
+    if cut:
+        text += CUT_MARKER.format(n=cut)
+    return text
+
+
+def cut(text: str, limit: int) -> str:
+    """Cut an already printable string to `limit` characters with a marker."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + CUT_MARKER.format(n=len(text.encode()) - len(text[:limit].encode()))
