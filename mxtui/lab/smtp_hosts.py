@@ -404,7 +404,8 @@ class _LabHandler:
         self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list
     ) -> list[str]:
         session.host_name = hostname
-        out = [r for r in responses if r[4:].split(" ", 1)[0].upper() != "HELP"]
+        dropped = {"HELP"} if self.behaviour.auth else {"HELP", "AUTH"}
+        out = [r for r in responses if r[4:].split(" ", 1)[0].upper() not in dropped]
         last = out.pop()
         out += [last[:3] + "-" + last[4:], "250-ENHANCEDSTATUSCODES", "250 HELP"]
         return out

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import errno
 import re
+import socket
 import ssl
 
 import aiosmtplib
 import pytest
 
+from mxtui.lab.certs import lab_certificate
 from mxtui.lab.smtp_hosts import (
     HostBehaviour,
     LabSMTP,
     LabSMTPHost,
+    behaviour_from_dict,
     with_enhanced_code,
 )
 
@@ -150,3 +155,398 @@ def test_a_non_loopback_address_is_refused():
         LabSMTPHost("x", HostBehaviour("accept"), host="0.0.0.0")
     with pytest.raises(ValueError, match="loopback only"):
         LabSMTPHost("x", HostBehaviour("accept"), host="example.org")
+
+
+# --------------------------------------------------------------------------------------------
+# connection-level behaviours: refuse, silent, greetings
+# --------------------------------------------------------------------------------------------
+
+
+async def test_refuse_host_refuses_connections_and_keeps_its_port_reserved():
+    async with LabSMTPHost("down", HostBehaviour("refuse")) as host:
+        with pytest.raises(ConnectionRefusedError):
+            await asyncio.open_connection(*host.address)
+        other = socket.socket()
+        with pytest.raises(OSError) as taken:
+            other.bind(host.address)
+        other.close()
+        assert taken.value.errno == errno.EADDRINUSE
+    assert host.connections == 0
+
+
+async def test_silent_host_accepts_but_never_greets():
+    async with LabSMTPHost("tarpit", HostBehaviour("silent")) as host:
+        w = await Wire.open(host.address)
+        w.writer.write(b"EHLO client.test\r\n")
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(w.reader.read(1), 0.5)
+        assert host.connections == 1
+        await w.close()
+
+
+async def test_silent_host_closes_by_itself_after_its_limit(monkeypatch):
+    monkeypatch.setattr("mxtui.lab.smtp_hosts.SILENT_CLOSE_S", 0.3)
+    async with LabSMTPHost("tarpit", HostBehaviour("silent")) as host:
+        w = await Wire.open(host.address)
+        assert await w.closed(timeout=5)
+        await w.close()
+
+
+async def test_stop_cuts_connections_still_open():
+    host = LabSMTPHost("tarpit", HostBehaviour("silent"))
+    await host.start()
+    w = await Wire.open(host.address)
+    await asyncio.sleep(0.05)
+    await asyncio.wait_for(host.stop(), 5)
+    assert await w.closed(timeout=5)
+    await w.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "first_line"),
+    [
+        ("greet-421", "421 4.3.2 mx.lab.test "),
+        ("greet-521", "521 5.3.2 mx.lab.test "),
+    ],
+)
+async def test_refusing_greeting_then_close(kind, first_line):
+    async with LabSMTPHost("busy", HostBehaviour(kind)) as host:
+        w = await Wire.open(host.address)
+        [line] = await w.reply()
+        assert line.startswith(first_line)
+        assert await w.closed()
+        await w.close()
+
+
+async def test_greet_554_waits_for_quit_answering_503_meanwhile():
+    async with LabSMTPHost("nomail", HostBehaviour("greet-554")) as host:
+        w = await Wire.open(host.address)
+        [line] = await w.reply()
+        assert line.startswith("554 5.3.2 mx.lab.test ")
+        assert (await w.cmd("EHLO client.test"))[0].startswith("503 5.5.1 ")
+        assert (await w.cmd("MAIL FROM:<a@example.org>"))[0].startswith("503 5.5.1 ")
+        assert await w.cmd("QUIT") == ["221 2.0.0 Bye"]
+        assert await w.closed()
+        await w.close()
+
+
+async def test_greeting_and_ehlo_name_follow_the_hostname_setting():
+    async with LabSMTPHost("mx", HostBehaviour("accept", hostname="mx2.lab.test")) as host:
+        w = await Wire.open(host.address)
+        assert (await w.reply())[0].startswith("220 mx2.lab.test ")
+        assert (await w.cmd("EHLO c.test"))[0] == "250-mx2.lab.test"
+        await w.cmd("QUIT")
+        await w.close()
+
+
+# --------------------------------------------------------------------------------------------
+# greylist, known users, recipient and size limits
+# --------------------------------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _rcpt(host: LabSMTPHost, sender: str, rcpts: list[str]) -> list[str]:
+    """One connection: MAIL then RCPT per recipient; returns the RCPT reply lines."""
+    w = await Wire.open(host.address)
+    await w.reply()
+    await w.cmd("EHLO client.test")
+    assert (await w.cmd(f"MAIL FROM:<{sender}>"))[0].startswith("250 ")
+    out = [(await w.cmd(f"RCPT TO:<{r}>"))[0] for r in rcpts]
+    await w.cmd("QUIT")
+    await w.close()
+    return out
+
+
+async def test_greylist_defers_a_triplet_until_it_retries_after_the_delay():
+    clock = FakeClock()
+    behaviour = HostBehaviour("greylist", greylist_delay_s=300)
+    async with LabSMTPHost("grey", behaviour, clock=clock) as host:
+        [first] = await _rcpt(host, "a@example.org", ["b@example.net"])
+        assert first.startswith("450 4.2.0 ")
+        clock.now += 299
+        [early] = await _rcpt(host, "a@example.org", ["b@example.net"])
+        assert early.startswith("450 4.2.0 "), "a retry before the delay is still deferred"
+        clock.now += 1
+        passed, new = await _rcpt(host, "a@example.org", ["b@example.net", "c@example.net"])
+        assert passed == "250 2.1.5 Recipient OK"
+        assert new.startswith("450 4.2.0 "), "another recipient is another triplet"
+        [other_sender] = await _rcpt(host, "z@example.org", ["b@example.net"])
+        assert other_sender.startswith("450 4.2.0 ")
+
+
+async def test_known_users_accepts_local_parts_and_addresses_and_rejects_others():
+    behaviour = HostBehaviour("known-users", users=("alice", "Bob@Example.NET"))
+    async with LabSMTPHost("mx", behaviour) as host:
+        replies = await _rcpt(
+            host,
+            "s@example.org",
+            ["alice@example.net", "ALICE@other.test", "bob@example.net", "bob@other.test", "eve@x"],
+        )
+    assert replies[:3] == ["250 2.1.5 Recipient OK"] * 3
+    assert replies[3].startswith("550 5.1.1 <bob@other.test>")
+    assert replies[4].startswith("550 5.1.1 <eve@x>")
+
+
+async def test_rcpt_limit_answers_452_after_n_recipients_per_transaction():
+    async with LabSMTPHost("mx", HostBehaviour("rcpt-limit", max_recipients=2)) as host:
+        w = await Wire.open(host.address)
+        await w.reply()
+        await w.cmd("EHLO c.test")
+        await w.cmd("MAIL FROM:<s@example.org>")
+        got = [(await w.cmd(f"RCPT TO:<r{i}@example.net>"))[0] for i in range(3)]
+        assert got[:2] == ["250 2.1.5 Recipient OK"] * 2
+        assert got[2].startswith("452 4.5.3 ")
+        await w.cmd("RSET")
+        await w.cmd("MAIL FROM:<s@example.org>")
+        assert (await w.cmd("RCPT TO:<r9@example.net>"))[0].startswith("250 "), "RSET resets"
+        await w.cmd("QUIT")
+        await w.close()
+
+
+async def test_size_limit_advertises_size_and_rejects_bigger_messages_with_552():
+    async with LabSMTPHost("mx", HostBehaviour("size-limit", max_size=1000)) as host:
+        w = await Wire.open(host.address)
+        await w.reply()
+        assert "250-SIZE 1000" in await w.cmd("EHLO c.test")
+        [declared] = await w.cmd("MAIL FROM:<s@example.org> SIZE=1001")
+        assert declared.startswith("552 5.3.4 ")
+        await w.cmd("MAIL FROM:<s@example.org> SIZE=900")
+        await w.cmd("RCPT TO:<r@example.net>")
+        assert (await w.cmd("DATA"))[0].startswith("354 ")
+        w.writer.write(b"x" * 70 + b"\r\n")
+        [too_big] = await w.cmd("\r\n".join(["y" * 70] * 20) + "\r\n.")
+        assert too_big.startswith("552 5.3.4 ")
+        await w.cmd("MAIL FROM:<s@example.org>")
+        await w.cmd("RCPT TO:<r@example.net>")
+        await w.cmd("DATA")
+        assert (await w.cmd("small\r\n."))[0].startswith("250 2.0.0 ")
+        await w.cmd("QUIT")
+        await w.close()
+    assert [m.data for m in host.messages] == [b"small\r\n"]
+
+
+async def test_slow_host_delays_each_reply_once_not_each_line():
+    async with LabSMTPHost("mx", HostBehaviour("slow", delay_s=0.3)) as host:
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        w = await Wire.open(host.address)
+        await w.reply()
+        t1 = loop.time()
+        ehlo = await w.cmd("EHLO c.test")
+        t2 = loop.time()
+        await w.cmd("QUIT")
+        await w.close()
+    assert t1 - t0 >= 0.3
+    assert t2 - t1 >= 0.3
+    assert len(ehlo) >= 6
+    assert t2 - t1 < 0.3 * len(ehlo), "the delay is per reply, not per line"
+
+
+# --------------------------------------------------------------------------------------------
+# drop at a stage
+# --------------------------------------------------------------------------------------------
+
+STEPS = [
+    ("ehlo", "EHLO c.test"),
+    ("mail", "MAIL FROM:<s@example.org>"),
+    ("rcpt", "RCPT TO:<r@example.net>"),
+    ("data", "DATA"),
+    ("dot", "Subject: x\r\n\r\nbody\r\n."),
+]
+
+
+@pytest.mark.parametrize("stage", ["greeting", *[s for s, _ in STEPS]])
+async def test_drop_host_cuts_the_connection_at_its_stage_without_a_reply(stage):
+    async with LabSMTPHost("mx", HostBehaviour("drop", drop_at=stage)) as host:
+        w = await Wire.open(host.address)
+        if stage != "greeting":
+            assert (await w.reply())[0].startswith("220 ")
+            for name, line in STEPS:
+                if name == stage:
+                    w.writer.write(line.encode() + b"\r\n")
+                    break
+                assert (await w.cmd(line))[0][0] in "23"
+        assert await w.closed()
+        await w.close()
+    assert host.messages == []
+
+
+# --------------------------------------------------------------------------------------------
+# STARTTLS and AUTH
+# --------------------------------------------------------------------------------------------
+
+
+async def test_starttls_with_the_generated_certificate_verifies_for_name_and_loopback_ip():
+    cert = lab_certificate("mx.lab.test")
+    async with LabSMTPHost("mx", HostBehaviour("accept")) as host:
+        for server_name in ("mx.lab.test", "127.0.0.1"):
+            ctx = cert.client_context()
+            ctx.verify_flags |= getattr(ssl, "VERIFY_X509_STRICT", 0)
+            client = smtp_client(host, tls_context=ctx)
+            await client.connect()
+            await client.ehlo()
+            assert client.supports_extension("starttls")
+            reply = await client.starttls(server_hostname=server_name)
+            assert reply.code == 220 and reply.message.startswith("2.0.0")
+            peer = client.transport.get_extra_info("peercert")
+            assert dict(x[0] for x in peer["subject"])["commonName"] == "mx.lab.test"
+            assert ("DNS", "mx.lab.test") in peer["subjectAltName"]
+            assert ("IP Address", "127.0.0.1") in peer["subjectAltName"]
+            await client.ehlo()
+            assert not client.supports_extension("starttls")
+            await client.sendmail("a@example.org", ["b@example.net"], b"Subject: t\r\n\r\nx\r\n")
+            await client.quit()
+    assert [m.tls for m in host.messages] == [True, True]
+
+
+async def test_a_client_that_does_not_trust_the_lab_certificate_fails_verification():
+    async with LabSMTPHost("mx", HostBehaviour("accept")) as host:
+        client = smtp_client(host, tls_context=ssl.create_default_context())
+        await client.connect()
+        await client.ehlo()
+        with pytest.raises((aiosmtplib.SMTPException, ssl.SSLError)) as failed:
+            await client.starttls()
+        assert "CERTIFICATE_VERIFY_FAILED" in str(failed.value)
+        client.close()
+
+
+def test_lab_certificates_are_made_once_per_host_name():
+    a = lab_certificate("mx.lab.test")
+    assert lab_certificate("MX.lab.test.") is a
+    assert lab_certificate("other.lab.test") is not a
+    assert a.cert_path.read_bytes() == a.cert_pem
+    assert b"PRIVATE KEY" in a.key_pem and a.key_path.stat().st_mode & 0o077 == 0
+
+
+async def test_starttls_can_be_switched_off():
+    async with LabSMTPHost("mx", HostBehaviour("accept", starttls=False)) as host:
+        w = await Wire.open(host.address)
+        await w.reply()
+        ehlo = await w.cmd("EHLO c.test")
+        assert not any("STARTTLS" in line for line in ehlo)
+        assert not any("AUTH" in line for line in ehlo)
+        assert (await w.cmd("STARTTLS"))[0].startswith("454 4.7.0 ")
+        await w.cmd("QUIT")
+        await w.close()
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
+async def test_auth_accepts_only_the_test_account(mechanism):
+    behaviour = HostBehaviour("accept", auth=("lab-user", "s3cret"))
+    async with LabSMTPHost("mx", behaviour) as host:
+        good = smtp_client(host)
+        await good.connect()
+        await good.ehlo()
+        assert good.server_auth_methods == ["login", "plain"]
+        reply = await getattr(good, f"auth_{mechanism.lower()}")("lab-user", "s3cret")
+        assert reply.code == 235 and reply.message.startswith("2.7.0")
+        await good.sendmail("a@example.org", ["b@example.net"], b"x\r\n")
+        await good.quit()
+
+        bad = smtp_client(host)
+        await bad.connect()
+        await bad.ehlo()
+        with pytest.raises(aiosmtplib.SMTPAuthenticationError) as refused:
+            await getattr(bad, f"auth_{mechanism.lower()}")("lab-user", "wrong")
+        assert refused.value.code == 535 and refused.value.message.startswith("5.7.8")
+        await bad.quit()
+    assert [m.auth_user for m in host.messages] == ["lab-user"]
+
+
+async def test_auth_plain_on_the_wire_and_its_absence_without_an_account():
+    async with LabSMTP(
+        {"auth": HostBehaviour("accept", auth=("u", "p")), "open": HostBehaviour("accept")}
+    ) as lab:
+        w = await Wire.open(lab.endpoints["auth"])
+        await w.reply()
+        assert "250-AUTH LOGIN PLAIN" in await w.cmd("EHLO c.test")
+        token = base64.b64encode(b"\0u\0p").decode()
+        assert await w.cmd(f"AUTH PLAIN {token}") == ["235 2.7.0 Authentication successful"]
+        await w.close()
+        w = await Wire.open(lab.endpoints["open"])
+        await w.reply()
+        assert not any("AUTH" in line for line in await w.cmd("EHLO c.test"))
+        assert (await w.cmd(f"AUTH PLAIN {token}"))[0].startswith("504 5.5.4 ")
+        await w.close()
+
+
+# --------------------------------------------------------------------------------------------
+# settings from a scenario table; quiet logs
+# --------------------------------------------------------------------------------------------
+
+
+def test_behaviour_from_dict_builds_each_setting():
+    b = behaviour_from_dict(
+        {
+            "kind": "known-users",
+            "users": ["alice", "bob@example.net"],
+            "auth": {"user": "u", "password": "p"},
+            "starttls": False,
+            "hostname": "mx9.lab.test",
+        }
+    )
+    assert b == HostBehaviour(
+        "known-users",
+        users=("alice", "bob@example.net"),
+        auth=("u", "p"),
+        starttls=False,
+        hostname="mx9.lab.test",
+    )
+    assert behaviour_from_dict({"kind": "drop", "drop_at": "rcpt"}).drop_at == "rcpt"
+    assert behaviour_from_dict({"kind": "accept", "auth": ["u", "p"]}).auth == ("u", "p")
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"kind": "accept", "colour": "red"}, "unknown host setting.*'colour'"),
+        ({"users": ["a"]}, "needs a 'kind'"),
+        ({"kind": "teapot"}, "unknown host kind 'teapot'"),
+        ({"kind": "drop"}, "needs drop_at"),
+        ({"kind": "drop", "drop_at": "helo"}, "needs drop_at"),
+        ({"kind": "accept", "drop_at": "rcpt"}, "only meaningful for kind 'drop'"),
+        ({"kind": "slow", "delay_s": "2"}, "'delay_s' must be int or float"),
+        ({"kind": "accept", "starttls": "yes"}, "'starttls' must be bool"),
+        ({"kind": "rcpt-limit", "max_recipients": True}, "'max_recipients' must be int"),
+        ({"kind": "rcpt-limit"}, "max_recipients >= 1"),
+        ({"kind": "size-limit", "max_size": 0}, "max_size >= 1"),
+        ({"kind": "known-users"}, "at least one entry"),
+        ({"kind": "accept", "auth": ["only-user"]}, "pair"),
+        ({"kind": "accept", "auth": {"user": "u"}}, "'user' and 'password'"),
+        ({"kind": "slow", "delay_s": -1}, "must not be negative"),
+    ],
+)
+def test_behaviour_from_dict_rejects_bad_tables_with_a_clear_message(table, message):
+    with pytest.raises(ValueError, match=message):
+        behaviour_from_dict(table)
+
+
+async def test_hosts_write_nothing_to_stderr_even_when_clients_misbehave(capfd):
+    async with LabSMTP(
+        {"drop": HostBehaviour("drop", drop_at="rcpt"), "ok": HostBehaviour("accept")}
+    ) as lab:
+        await _rcpt(lab.hosts["ok"], "a@example.org", ["b@example.net"])
+        w = await Wire.open(lab.endpoints["drop"])
+        await w.reply()
+        await w.cmd("EHLO c.test")
+        await w.cmd("MAIL FROM:<a@example.org>")
+        w.writer.write(b"RCPT TO:<b@example.net>\r\n")
+        assert await w.closed()
+        await w.close()
+        w = await Wire.open(lab.endpoints["ok"])  # a client that vanishes in the middle of DATA
+        await w.reply()
+        await w.cmd("EHLO c.test")
+        await w.cmd("MAIL FROM:<a@example.org>")
+        await w.cmd("RCPT TO:<b@example.net>")
+        await w.cmd("DATA")
+        w.writer.write(b"half a message")
+        w.writer.transport.abort()
+        await asyncio.sleep(0.1)
+    assert capfd.readouterr().err == ""
