@@ -45,9 +45,7 @@ def printable(text: str, *, keep_tabs: bool = False) -> str:
     """
     out: list[str] = []
     for ch in text:
-        if ch == " " or (keep_tabs and ch == "\t"):
-            out.append(ch)
-        elif unicodedata.category(ch) in _SHOWN_CATEGORIES:
+        if ch == " " or (keep_tabs and ch == "\t") or unicodedata.category(ch) in _SHOWN_CATEGORIES:
             out.append(ch)
         else:
             out.append(_escape_char(ch))

@@ -1,0 +1,80 @@
+"""`mxtui mx DOMAIN`: the MX plan as an indented tree or as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from mxtui.dns import DomainError, resolve_mx
+from mxtui.dns.describe import plan_text
+from mxtui.model import MXPlan, PlanStatus
+from mxtui.netargs import add_nameserver_argument
+
+DESCRIPTION = (
+    "Resolve DOMAIN's MX records and the A/AAAA addresses of every MX host (RFC 5321 §5.1), "
+    "showing implicit MX, null MX, CNAME targets, hosts without addresses and DNS failures."
+)
+EPILOG = """\
+exit status:
+  0  at least one MX (or implicit MX) address can be dialled
+  1  the domain takes no mail here: NXDOMAIN, null MX, no mail records, or no MX host has an address
+  2  bad input (for example an invalid domain or option)
+  3  the answer is unknown for now: SERVFAIL, timeout or another lookup failure (a sender retries)
+
+examples:
+  mxtui mx example.com
+  mxtui mx --nameserver 127.0.0.1:5300 --json example.com
+  mxtui mx --lab null.example.com        (ask the built-in lab DNS; no network needed)
+"""
+
+TEMPORARY = {PlanStatus.SERVFAIL, PlanStatus.TIMEOUT, PlanStatus.ERROR}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("domain", help="the mail domain (an e-mail address is accepted too)")
+    add_nameserver_argument(parser)
+    parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+    parser.add_argument(
+        "--timeout", type=float, default=5.0, metavar="S", help="give up a lookup after S seconds"
+    )
+    parser.add_argument(
+        "--lab", action="store_true", help="ask the built-in lab DNS server (the demo zone)"
+    )
+
+
+def exit_status(plan: MXPlan) -> int:
+    if plan.usable:
+        return 0
+    if plan.status in TEMPORARY or any(p.code == "address-lookup-failed" for p in plan.problems):
+        return 3
+    return 1
+
+
+async def _resolve(args: argparse.Namespace) -> MXPlan:
+    if not args.lab:
+        return await resolve_mx(args.domain, nameservers=args.nameserver, timeout=args.timeout)
+    from mxtui.lab.demo import DEMO_FAULTS, DEMO_ZONE
+    from mxtui.lab.dns_server import LabDNSServer
+
+    async with LabDNSServer(DEMO_ZONE, faults=DEMO_FAULTS) as server:
+        return await resolve_mx(
+            args.domain, nameservers=[server.address], timeout=min(args.timeout, 2.0)
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.timeout <= 0:
+        print("mxtui mx: --timeout must be more than 0 seconds", file=sys.stderr)
+        return 2
+    try:
+        plan = asyncio.run(_resolve(args))
+    except DomainError as exc:
+        print(f"mxtui mx: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(plan.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(plan_text(plan))
+    return exit_status(plan)

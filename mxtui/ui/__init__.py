@@ -1,0 +1,1 @@
+"""The Textual skin: the only package that imports textual."""

@@ -1,0 +1,158 @@
+"""The MX tree: domain → preference groups → hosts → addresses; problems on their own node."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from mxtui.dns.describe import STATUS_WORDS, address_label, group_label, host_summary
+from mxtui.model import (
+    Address,
+    HostResolved,
+    HostState,
+    MXAnswered,
+    MXGroup,
+    MXHost,
+    MXPlan,
+    PlanResolved,
+    PlanStatus,
+    Problem,
+    ResolveEvent,
+)
+from mxtui.ui.safe import text
+
+NodeData = MXPlan | MXGroup | MXHost | Address | Problem | str | None
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+SEVERITY_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ"}
+STATUS_STYLE = {
+    PlanStatus.MX: "green",
+    PlanStatus.IMPLICIT_MX: "yellow",
+    PlanStatus.NULL_MX: "bold red",
+    PlanStatus.NXDOMAIN: "bold red",
+    PlanStatus.NO_MAIL_RECORDS: "bold red",
+    PlanStatus.SERVFAIL: "bold magenta",
+    PlanStatus.TIMEOUT: "bold magenta",
+    PlanStatus.ERROR: "bold magenta",
+}
+
+
+def first_sentence(message: str, limit: int = 90) -> str:
+    head = message.split(". ")[0].rstrip(".")
+    return head if len(head) <= limit else head[: limit - 1] + "…"
+
+
+def problem_label(problem: Problem) -> Text:
+    return Text.assemble(
+        (SEVERITY_MARK[problem.severity] + " ", SEVERITY_STYLE[problem.severity]),
+        text(first_sentence(problem.message), SEVERITY_STYLE[problem.severity]),
+    )
+
+
+def host_label(host: MXHost) -> Text:
+    worst = _worst(host.problems)
+    parts: list[Text | tuple[str, str] | str] = [text(host.name, "bold")]
+    if host.state is HostState.PENDING:
+        parts.append(("  looking up…", "dim italic"))
+    else:
+        parts.append((f"  ({host_summary(host)})", "dim"))
+    if worst:
+        parts.append((f"  {SEVERITY_MARK[worst]}", SEVERITY_STYLE[worst]))
+    return Text.assemble(*parts)
+
+
+def _worst(problems: tuple[Problem, ...]) -> str | None:
+    for severity in ("error", "warning", "info"):
+        if any(p.severity == severity for p in problems):
+            return severity
+    return None
+
+
+class MXTree(Tree[NodeData]):
+    """A Tree that only ever shows literal text.
+
+    `process_label` is overridden so that even a plain string is never parsed as markup: every
+    label here may hold text from a DNS answer.
+    """
+
+    BORDER_TITLE = "MX tree"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Text("type a domain and press Enter"), id=id)
+        self.show_root = True
+        self.guide_depth = 3
+        self._host_nodes: dict[tuple[int, str], TreeNode[NodeData]] = {}
+        self.plan: MXPlan | None = None
+
+    def process_label(self, label: str | Text) -> Text:  # type: ignore[override]
+        label = Text(label) if isinstance(label, str) else label
+        return label.split()[0] if label.plain else label
+
+    # ---- what the app calls -------------------------------------------------------------
+
+    def begin(self, domain: str) -> None:
+        """A new lookup started: clear the tree and say so."""
+        self.plan = None
+        self._host_nodes.clear()
+        self.clear()
+        self.root.data = None
+        self.root.set_label(Text.assemble(text(domain, "bold"), ("  resolving…", "dim italic")))
+
+    def show_error(self, message: str) -> None:
+        self.plan = None
+        self.clear()
+        problem = Problem("input", message, "", "error")
+        self.root.data = problem
+        self.root.set_label(problem_label(problem))
+
+    def apply(self, event: ResolveEvent) -> None:
+        if isinstance(event, MXAnswered | PlanResolved):
+            self.show_plan(event.plan)
+        elif isinstance(event, HostResolved):
+            self._update_host(event.host)
+
+    def show_plan(self, plan: MXPlan) -> None:
+        self.plan = plan
+        self._host_nodes.clear()
+        self.clear()
+        root = self.root
+        root.data = plan
+        root.set_label(self._root_label(plan))
+        for problem in plan.problems:
+            root.add_leaf(problem_label(problem), data=problem)
+        for group in plan.groups:
+            group_node = root.add(text(group_label(group, plan.status)), data=group, expand=True)
+            for host in group.hosts:
+                node = group_node.add(host_label(host), data=host, expand=True)
+                self._host_nodes[(host.preference, host.name)] = node
+                self._fill_host(node, host)
+        root.expand()
+
+    # ---- helpers ------------------------------------------------------------------------
+
+    def _root_label(self, plan: MXPlan) -> Text:
+        name = plan.display_domain or plan.domain
+        parts: list[Text | tuple[str, str] | str] = [text(name, "bold")]
+        if plan.display_domain and plan.display_domain != plan.domain:
+            parts.append(text(f" ({plan.domain})", "dim"))
+        parts.append(("  " + STATUS_WORDS[plan.status], STATUS_STYLE[plan.status]))
+        if plan.ttl is not None:
+            parts.append((f"  TTL {plan.ttl}s", "dim"))
+        return Text.assemble(*parts)
+
+    def _fill_host(self, node: TreeNode[NodeData], host: MXHost) -> None:
+        node.remove_children()
+        node.set_label(host_label(host))
+        node.data = host
+        for address in host.addresses:
+            node.add_leaf(text(address_label(address)), data=address)
+        for problem in host.problems:
+            node.add_leaf(problem_label(problem), data=problem)
+        node.allow_expand = bool(host.addresses or host.problems)
+
+    def _update_host(self, host: MXHost) -> None:
+        node = self._host_nodes.get((host.preference, host.name))
+        if node is not None:
+            self._fill_host(node, host)
+            node.expand()

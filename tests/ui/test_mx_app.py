@@ -1,0 +1,106 @@
+"""The app over the lab DNS: typing a domain fills the tree; hostile DNS text stays literal."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from mxtui.lab.runtime import Lab
+from mxtui.ui.app import make_app
+from mxtui.ui.detail import NodeDetail
+from mxtui.ui.mx_tree import MXTree
+
+
+def labels(node, depth=0):
+    """Every label under a node, as plain text, with its depth."""
+    out = [(depth, node.label.plain)]
+    for child in node.children:
+        out.extend(labels(child, depth + 1))
+    return out
+
+
+async def settle(app, pilot) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_typing_a_domain_shows_groups_hosts_and_addresses():
+    app = make_app(lab=Lab(), dns_timeout=1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash")
+        await pilot.press(*"noaddr.example.com", "enter")
+        await settle(app, pilot)
+        tree = app.query_one(MXTree)
+        plain = [text for _, text in labels(tree.root)]
+        assert plain[0].startswith("noaddr.example.com")
+        assert "10 · 1 host" in plain and "30 · 1 host" in plain
+        assert any(t.startswith("ghost.noaddr.example.com") for t in plain)
+        assert any("192.0.2.10" in t and t.startswith("IPv4") for t in plain)
+        assert any("has no address" in t for t in plain)
+
+
+async def test_demo_opens_on_the_lab_domain_and_the_detail_pane_follows_the_cursor():
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        tree = app.query_one(MXTree)
+        assert tree.root.label.plain.startswith("example.com")
+        assert [t for d, t in labels(tree.root) if d == 1][:2] == [
+            "10 · 2 hosts · tried in random order",
+            "20 · 1 host",
+        ]
+        await pilot.press("down", "down")  # root → group 10 → mx1
+        detail = app.query_one(NodeDetail)
+        rendered = str(detail.render())
+        assert "mx1.example.com" in rendered and "preference 10" in rendered
+
+
+async def test_rerresolve_key_and_failures_show_on_their_node():
+    app = make_app(lab=Lab(), dns_timeout=0.5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"broken.example.com", "enter")
+        await settle(app, pilot)
+        tree = app.query_one(MXTree)
+        assert "SERVFAIL" in tree.root.label.plain
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert "SERVFAIL" in tree.root.label.plain
+
+
+async def test_bad_domain_is_a_message_on_the_tree_not_a_crash():
+    app = make_app(lab=Lab(), dns_timeout=0.5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"exa mple..com", "enter")
+        await settle(app, pilot)
+        assert "space" in app.query_one(MXTree).root.label.plain
+        assert app.is_running
+
+
+HOSTILE_ZONE = r"""$ORIGIN evil.test.
+$TTL 60
+@ SOA ns hm 1 60 60 60 60
+@ MX 10 [bold\032red]x[/].evil.test.
+@ MX 20 [@click=app.quit]boom[/].evil.test.
+@ MX 30 \027]0\059PWNED\007.evil.test.
+@ MX 40 \226\128\174rtl.evil.test.
+"""
+
+
+async def test_hostile_dns_names_are_shown_literally_through_the_real_tree():
+    app = make_app(lab=Lab(HOSTILE_ZONE, domain="evil.test", faults={}), dns_timeout=1)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        tree = app.query_one(MXTree)
+        plain = "\n".join(t for _, t in labels(tree.root))
+        assert "[bold" in plain and "x[/]" in plain  # markup stayed text
+        assert "PWNED" in plain
+        assert "click=app.quit]boom[/]" in plain
+        assert "\x1b" not in plain and "\x07" not in plain and "\u202e" not in plain
+        assert all(isinstance(node.label, Text) for node in [tree.root, *tree.root.children])
+        await pilot.press(*["down"] * 12)  # walk over every node: the detail pane renders each
+        await pilot.pause()
+        assert app.is_running
+        svg = app.export_screenshot()
+        assert "PWNED" in svg and "\x1b" not in svg and "\x07" not in svg
