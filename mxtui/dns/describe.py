@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mxtui.model import Address, MXGroup, MXHost, MXPlan, PlanStatus
+from mxtui.model import Address, MXGroup, MXHost, MXPlan, PlanStatus, Problem
 
 STATUS_WORDS: dict[PlanStatus, str] = {
     PlanStatus.MX: "MX records",
@@ -19,7 +19,7 @@ STATUS_WORDS: dict[PlanStatus, str] = {
 def ttl_words(ttl: int | None) -> str:
     if ttl is None:
         return ""
-    if ttl >= 86400 and ttl % 3600 == 0:
+    if ttl >= 3600 and ttl % 3600 == 0:
         return f"TTL {ttl}s ({ttl // 3600}h)"
     if ttl >= 120 and ttl % 60 == 0:
         return f"TTL {ttl}s ({ttl // 60}m)"
@@ -64,11 +64,15 @@ def plan_headline(plan: MXPlan) -> str:
     return f"{shown} — {STATUS_WORDS[plan.status]}" + (f", {ttl}" if ttl else "")
 
 
+def _reference(problem: Problem) -> str:
+    return f" [{problem.reference}]" if problem.reference else ""
+
+
 def plan_text(plan: MXPlan) -> str:
     """The indented tree printed by `mxtui mx`."""
     lines = [plan_headline(plan)]
     for problem in plan.problems:
-        lines.append(f"  ! {problem.message} [{problem.reference}]".rstrip(" []"))
+        lines.append(f"  ! {problem.message}{_reference(problem)}")
     for group in plan.groups:
         lines.append(f"  {group_label(group, plan.status)}")
         for host in group.hosts:
@@ -76,10 +80,9 @@ def plan_text(plan: MXPlan) -> str:
             for address in host.addresses:
                 lines.append(f"      {address_label(address)}")
             for problem in host.problems:
-                ref = f" [{problem.reference}]" if problem.reference else ""
-                lines.append(f"      ! {problem.message}{ref}")
+                lines.append(f"      ! {problem.message}{_reference(problem)}")
     lines.append(
-        f"  {plan.queries} queries, {plan.elapsed_ms:.0f} ms"
+        f"  {plan.queries} quer{'y' if plan.queries == 1 else 'ies'}, {plan.elapsed_ms:.0f} ms"
         + (f", asked {', '.join(plan.nameservers)}" if plan.nameservers else "")
     )
     return "\n".join(lines)

@@ -104,7 +104,7 @@ def many_mx_zone(domain: str, hosts: int, *, preferences: int = 1, ttl: int = 36
     ]
     for i in range(hosts):
         preference = 10 * (1 + i % preferences)
-        lines.append(f"@ MX {preference} mail-exchanger-{i:03d}.{domain}.")
-        lines.append(f"mail-exchanger-{i:03d} A 198.51.100.{i % 250 + 1}")
-        lines.append(f"mail-exchanger-{i:03d} AAAA 2001:db8:100::{i + 1:x}")
+        lines.append(f"@ MX {preference} mx{i:02d}.{domain}.")
+        lines.append(f"mx{i:02d} A 198.51.100.{i % 250 + 1}")
+        lines.append(f"mx{i:02d} AAAA 2001:db8:100::{i + 1:x}")
     return "\n".join(lines) + "\n"

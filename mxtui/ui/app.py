@@ -122,8 +122,13 @@ class MXTuiApp(App[int]):
             return  # a newer lookup replaced this one
         tree = self.query_one(MXTree)
         tree.apply(message.event)
-        if tree.cursor_node is not None:
-            self.query_one(NodeDetail).show(tree.cursor_node.data, examples=self._examples())
+        # The tree rebuilds its lines on the next refresh; read the cursor's node after that.
+        self.call_after_refresh(self._show_cursor_detail)
+
+    def _show_cursor_detail(self) -> None:
+        node = self.query_one(MXTree).cursor_node
+        if node is not None:
+            self.query_one(NodeDetail).show(node.data, examples=self._examples())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.group == "resolve":

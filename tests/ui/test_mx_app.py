@@ -49,8 +49,9 @@ async def test_demo_opens_on_the_lab_domain_and_the_detail_pane_follows_the_curs
             "10 · 2 hosts · tried in random order",
             "20 · 1 host",
         ]
-        await pilot.press("down", "down")  # root → group 10 → mx1
         detail = app.query_one(NodeDetail)
+        assert "3 host(s), 3 with addresses; 7 DNS queries" in str(detail.render())
+        await pilot.press("down", "down")  # root → group 10 → mx1
         rendered = str(detail.render())
         assert "mx1.example.com" in rendered and "preference 10" in rendered
 
