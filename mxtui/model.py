@@ -253,3 +253,187 @@ class Reply:
 # --------------------------------------------------------------------------------------------
 # policy (issue 4): add decision types below this line
 # --------------------------------------------------------------------------------------------
+
+
+class Action(StrEnum):
+    """What a sending MTA does next (the `action` key of `mxtui explain --json`)."""
+
+    CONTINUE = "continue"
+    NEXT_ADDRESS = "next-address"
+    NEXT_MX = "next-mx"
+    REQUEUE = "requeue"
+    NDR = "ndr"
+    RETRY_HELO = "retry-helo"
+
+
+class Scope(StrEnum):
+    """Whether an action concerns the whole message or only the recipient just answered."""
+
+    MESSAGE = "message"
+    RECIPIENT = "recipient"
+
+
+class Evidence(StrEnum):
+    """How sure the reference is of a rule: read in a source, recalled, inferred, or unknown."""
+
+    VERIFIED = "V"
+    RECALLED = "M"
+    INFERRED = "I"
+    UNKNOWN = "?"
+
+
+@dataclass(frozen=True)
+class CodeMeaning:
+    """A basic reply code read digit by digit (RFC 5321 §4.2.1), plus its usual text (§4.2.3)."""
+
+    code: int
+    klass: int
+    class_meaning: str
+    subject: int
+    subject_meaning: str
+    usual_text: str = ""
+    reference: str = "RFC 5321 §4.2.1"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "class": self.klass,
+            "class_meaning": self.class_meaning,
+            "subject": self.subject,
+            "subject_meaning": self.subject_meaning,
+            "usual_text": self.usual_text,
+            "reference": self.reference,
+        }
+
+
+@dataclass(frozen=True)
+class EnhancedMeaning:
+    """An RFC 3463 enhanced status code (class.subject.detail) with the meaning of each part.
+
+    `from_text` is True when the code was found at the start of the reply text rather than
+    parsed by the session; `matches_reply` is False when its class disagrees with the reply code.
+    """
+
+    code: str
+    class_meaning: str
+    subject_meaning: str
+    detail_meaning: str
+    reference: str
+    from_text: bool = False
+    matches_reply: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "class_meaning": self.class_meaning,
+            "subject_meaning": self.subject_meaning,
+            "detail_meaning": self.detail_meaning,
+            "reference": self.reference,
+            "from_text": self.from_text,
+            "matches_reply": self.matches_reply,
+        }
+
+
+@dataclass(frozen=True)
+class DecisionContext:
+    """Where in the delivery attempt a reply came, as far as it changes the decision.
+
+    `last_address` says no address is left in the try list at all. `addresses_tried` counts the
+    addresses dialled in this attempt including the current one (Postfix smtp_mx_address_limit,
+    Exim hosts_max_try); `sessions_used` the sessions that got through EHLO/TLS, including the
+    current one if it did (Postfix smtp_mx_session_limit). `next_is_higher_preference` says the
+    next address in the list belongs to a worse MX preference (Exim still tries it past its
+    limit). `tls_required` says the sender's policy demands TLS for this destination.
+    """
+
+    last_address: bool = False
+    addresses_tried: int = 1
+    sessions_used: int = 0
+    next_is_higher_preference: bool = False
+    tls_required: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "last_address": self.last_address,
+            "addresses_tried": self.addresses_tried,
+            "sessions_used": self.sessions_used,
+            "next_is_higher_preference": self.next_is_higher_preference,
+            "tls_required": self.tls_required,
+        }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one MTA profile does with one reply or outcome at one stage, and why.
+
+    `headline` is the action in a few capital words for the side panel ("TRY NEXT MX"); `rule`
+    names the row of the decision table used (checkable against the reference); `evidence` is
+    that cell's mark. `applicable` is False when the profile never reaches this stage (qmail
+    sends no EHLO), in which case `why` says so and the action is only what would follow.
+    `final` is True when the context made this the last address the profile would try.
+    """
+
+    action: Action
+    scope: Scope
+    stage: Stage
+    profile: str
+    outcome: str
+    code: CodeMeaning | None
+    enhanced: EnhancedMeaning | None
+    why: str
+    reference: str
+    evidence: Evidence
+    headline: str
+    rule: str
+    status: str
+    applicable: bool = True
+    final: bool = False
+    delivered: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": str(self.action),
+            "scope": str(self.scope),
+            "stage": str(self.stage),
+            "profile": self.profile,
+            "outcome": self.outcome,
+            "code": self.code.to_json() if self.code else None,
+            "enhanced": self.enhanced.to_json() if self.enhanced else None,
+            "why": self.why,
+            "reference": self.reference,
+            "evidence": str(self.evidence),
+            "headline": self.headline,
+            "rule": self.rule,
+            "status": self.status,
+            "applicable": self.applicable,
+            "final": self.final,
+            "delivered": self.delivered,
+        }
+
+
+@dataclass(frozen=True)
+class RetryTimeline:
+    """When a profile tries again after failures, warns the sender, and gives up.
+
+    Times are seconds after the first attempt, assuming every attempt fails and the queue
+    runner is ideal. `attempts_s` starts at 0 and ends with the last attempt made before or at
+    give-up; `delay_dsn_s` is None when the profile sends no delay notice.
+    """
+
+    profile: str
+    attempts_s: tuple[int, ...]
+    delay_dsn_s: int | None
+    give_up_s: int
+    formula: str
+    reference: str
+    evidence: Evidence = Evidence.VERIFIED
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "attempts_s": list(self.attempts_s),
+            "delay_dsn_s": self.delay_dsn_s,
+            "give_up_s": self.give_up_s,
+            "formula": self.formula,
+            "reference": self.reference,
+            "evidence": str(self.evidence),
+        }

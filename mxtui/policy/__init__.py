@@ -1,0 +1,47 @@
+"""The decision engine: what a sending MTA does with each reply, per MTA profile.
+
+Public API (used by the side panel and `mxtui explain`):
+  decide(stage, outcome, profile, context, params) -> Decision
+  compare(stage, outcome, context, params) -> {profile: Decision}
+  retry_timeline(profile, params) -> RetryTimeline
+  ndr_preview(decision, ...) -> EmailMessage;  ndr_text(message) -> str
+  PROFILES: {name: Profile};  TABLE / ROWS: the decision table
+"""
+
+from mxtui.policy.codes import code_meaning, enhanced_meaning, parse_reply_text, reply_enhanced
+from mxtui.policy.engine import classify, compare, decide
+from mxtui.policy.ndr import NoNoticeError, ndr_preview, ndr_text
+from mxtui.policy.profiles import (
+    PROFILES,
+    Param,
+    Profile,
+    ProfileError,
+    get_profile,
+    resolve_params,
+)
+from mxtui.policy.retry import retry_timeline
+from mxtui.policy.table import ROWS, TABLE, Cell, Row
+
+__all__ = [
+    "PROFILES",
+    "ROWS",
+    "TABLE",
+    "Cell",
+    "NoNoticeError",
+    "Param",
+    "Profile",
+    "ProfileError",
+    "Row",
+    "classify",
+    "code_meaning",
+    "compare",
+    "decide",
+    "enhanced_meaning",
+    "get_profile",
+    "ndr_preview",
+    "ndr_text",
+    "parse_reply_text",
+    "reply_enhanced",
+    "resolve_params",
+    "retry_timeline",
+]

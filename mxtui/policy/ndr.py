@@ -1,0 +1,283 @@
+"""The bounce (NDR) or delay notice a profile would send, as an RFC 3464 multipart/report.
+
+Built with the standard library's email package so that what the preview shows is a message
+that parses back. The human part imitates each MTA's wording (paraphrased, not copied); the
+machine part follows RFC 3464: per-message fields, then per-recipient fields. All dates come
+from the caller's clock so a preview is reproducible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email import policy as email_policy
+from email.message import EmailMessage, Message
+from email.utils import format_datetime
+from typing import Literal
+
+from mxtui.model import Action, Decision, Reply
+from mxtui.policy.profiles import get_profile
+from mxtui.policy.retry import retry_timeline
+from mxtui.text import printable
+
+Kind = Literal["failed", "delayed"]
+
+
+class NoNoticeError(ValueError):
+    """The profile sends no notice of this kind (qmail and the RFC baseline send no delay
+    notice)."""
+
+
+@dataclass(frozen=True)
+class _Flavour:
+    from_name: str
+    from_local: str
+    subject_failed: str
+    subject_delayed: str
+    intro: str
+    failed_text: str
+    delayed_text: str
+
+
+_FLAVOURS: dict[str, _Flavour] = {
+    "postfix": _Flavour(
+        "Mail Delivery System", "MAILER-DAEMON",
+        "Undelivered Mail Returned to Sender", "Delayed Mail (still being retried)",
+        "This is the mail system at host {mta}.",
+        "I'm sorry to have to inform you that your message could not be delivered to one or "
+        "more recipients. It's attached below.",
+        "Your message could not be delivered for {age}. It will be retried until it is "
+        "{lifetime} old.",
+    ),
+    "exim": _Flavour(
+        "Mail Delivery System", "Mailer-Daemon",
+        "Mail delivery failed: returning message to sender",
+        "Warning: message delayed {age}",
+        "This message was created automatically by mail delivery software.",
+        "A message that you sent could not be delivered to one or more of its recipients. "
+        "This is a permanent error.",
+        "A message that you sent has not yet been delivered to one or more of its recipients "
+        "after more than {age} on the queue. No action is required on your part; delivery "
+        "attempts will continue for some time.",
+    ),
+    "sendmail": _Flavour(
+        "Mail Delivery Subsystem", "MAILER-DAEMON",
+        "Returned mail: see transcript for details",
+        "Warning: could not send message for past {age}",
+        "The original message was received at {arrival} from the sender.",
+        "The following addresses had permanent fatal errors.",
+        "This is only a warning message; you do not need to resend your message. It will be "
+        "retried until it is {lifetime} old.",
+    ),
+    "qmail": _Flavour(
+        "", "MAILER-DAEMON", "failure notice", "",
+        "Hi. This is the qmail-send program at {mta}.",
+        "I'm afraid I wasn't able to deliver your message to the following addresses. This is "
+        "a permanent error; I've given up. Sorry it didn't work out. (qmail itself sends this "
+        "as plain text in its own bounce format, without the delivery-status part; it is shown "
+        "here in RFC 3464 form for comparison.)",
+        "",
+    ),
+    "exchange": _Flavour(
+        "Microsoft Outlook", "postmaster",
+        "Undeliverable: {subject}", "Delivery delayed: {subject}",
+        "Delivery has failed to these recipients or groups:",
+        "Your message couldn't be delivered. The server that tried to deliver it gave the "
+        "error shown below.",
+        "Delivery is delayed to these recipients or groups. The server will keep trying to "
+        "deliver this message until {until}.",
+    ),
+    "opensmtpd": _Flavour(
+        "Mailer Daemon", "MAILER-DAEMON",
+        "Delivery status notification: error", "Delivery status notification: delay",
+        "Hi! This is the MAILER-DAEMON, please DO NOT REPLY to this email.",
+        "An error has occurred while attempting to deliver a message for the following "
+        "list of recipients:",
+        "Delivery of your message has been delayed for {age} for the following recipients; it "
+        "will be retried until {until}:",
+    ),
+    "rfc": _Flavour(
+        "Mail Delivery System", "MAILER-DAEMON",
+        "Delivery Status Notification (Failure)", "Delivery Status Notification (Delay)",
+        "This is a delivery status notification (RFC 3464) from {mta}.",
+        "Your message could not be delivered to the recipient below.",
+        "Your message has not been delivered yet; delivery will be retried.",
+    ),
+}  # fmt: skip
+_FLAVOURS["postfix-2.0"] = _FLAVOURS["postfix"]
+
+DEFAULT_ORIGINAL = {
+    "From": "Sender <sender@example.org>",
+    "To": "recipient@example.com",
+    "Subject": "Quarterly report",
+    "Date": "Mon, 23 Nov 2026 09:00:00 +0000",
+    "Message-ID": "<original.0001@example.org>",
+}
+
+
+def _human_duration(seconds: int) -> str:
+    if seconds % 86400 == 0 and seconds >= 86400:
+        n, unit = seconds // 86400, "day"
+    elif seconds % 3600 == 0 and seconds >= 3600:
+        n, unit = seconds // 3600, "hour"
+    elif seconds >= 60:
+        n, unit = round(seconds / 60), "minute"
+    else:
+        n, unit = seconds, "second"
+    return f"{n} {unit}{'s' if n != 1 else ''}"
+
+
+def _headers_text(original: Mapping[str, str] | str | None) -> str:
+    if original is None:
+        original = DEFAULT_ORIGINAL
+    if isinstance(original, str):
+        lines = original.replace("\r\n", "\n").strip("\n").split("\n")
+    else:
+        lines = [f"{name}: {value}" for name, value in original.items()]
+    return "\n".join(printable(line, keep_tabs=True) for line in lines) + "\n"
+
+
+def _original_subject(headers: str) -> str:
+    for line in headers.splitlines():
+        if line.lower().startswith("subject:"):
+            return line.split(":", 1)[1].strip()
+    return "(no subject)"
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=72, break_long_words=False, break_on_hyphens=False)
+
+
+def _block(fields: list[tuple[str, str]]) -> Message:
+    block = Message()
+    for name, value in fields:
+        block[name] = value
+    return block
+
+
+def ndr_preview(
+    decision: Decision,
+    *,
+    recipient: str = "recipient@example.com",
+    sender: str = "sender@example.org",
+    reporting_mta: str = "mx.sender.example",
+    remote_mta: str | None = "mx1.example.com",
+    reply: Reply | None = None,
+    original: Mapping[str, str] | str | None = None,
+    now: datetime | None = None,
+    arrival: datetime | None = None,
+    kind: Kind | None = None,
+    params: Mapping[str, object] | None = None,
+) -> EmailMessage:
+    """The notice `decision.profile` would send the sender after this decision.
+
+    `kind` defaults to "failed" for an NDR decision; otherwise "delayed" when the profile
+    sends delay notices (dated at its warning time), else "failed" at give-up (expiry).
+    `reply` is the server's reply the decision was about, quoted in Diagnostic-Code.
+    Raises NoNoticeError when `kind="delayed"` is asked of a profile that sends none.
+    """
+    prof = get_profile(decision.profile)
+    flavour = _FLAVOURS[prof.name]
+    timeline = retry_timeline(prof.name, params)
+    if kind is None:
+        if decision.action is Action.NDR:
+            kind = "failed"
+        elif timeline.delay_dsn_s is not None and prof.sends_delay_notice:
+            kind = "delayed"
+        else:
+            kind = "failed"
+    if kind == "delayed" and (timeline.delay_dsn_s is None or not prof.sends_delay_notice):
+        raise NoNoticeError(f"{prof.display} sends no delay notice with these settings")
+    expiry = kind == "failed" and decision.action is not Action.NDR
+    arrival = arrival or datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    if now is None:
+        offset = (timeline.delay_dsn_s or 0) if kind == "delayed" else 0
+        now = arrival + timedelta(seconds=timeline.give_up_s if expiry else offset)
+    age = int((now - arrival).total_seconds())
+    until = arrival + timedelta(seconds=timeline.give_up_s)
+    headers = _headers_text(original)
+    subject_of_original = _original_subject(headers)
+
+    status = decision.status
+    if kind == "failed" and not status.startswith(("4", "5")):
+        status = "5.0.0"
+    if kind == "delayed" and not status.startswith("4"):
+        status = "4" + status[1:] if status[:1] in "25" else "4.0.0"
+    if expiry and status == "4.0.0":
+        status = "4.4.7"
+
+    fmt = {
+        "mta": reporting_mta,
+        "age": _human_duration(age) if age > 0 else "a while",
+        "lifetime": _human_duration(timeline.give_up_s),
+        "until": format_datetime(until),
+        "arrival": format_datetime(arrival),
+        "subject": subject_of_original,
+    }
+    message = EmailMessage(policy=email_policy.SMTP.clone(linesep="\n"))
+    from_name = f"{flavour.from_name} " if flavour.from_name else ""
+    message["From"] = f"{from_name}<{flavour.from_local}@{reporting_mta}>"
+    message["To"] = sender
+    subject = flavour.subject_failed if kind == "failed" else flavour.subject_delayed
+    message["Subject"] = subject.format(**fmt)
+    message["Date"] = format_datetime(now)
+    token = hashlib.sha256(
+        f"{prof.name}|{recipient}|{status}|{now.isoformat()}|{kind}".encode()
+    ).hexdigest()[:24]
+    message["Message-ID"] = f"<ndr.{token}@{reporting_mta}>"
+    message["Auto-Submitted"] = "auto-replied"
+
+    if reply is not None:
+        lines = reply.lines or (f"{reply.code} {reply.text}".strip(),)
+        diagnostic = "smtp; " + " ".join(printable(line) for line in lines)
+    elif decision.code is not None:
+        diagnostic = f"smtp; {decision.outcome}"
+    else:
+        diagnostic = f"X-{prof.name}; {decision.outcome} at stage {decision.stage}"
+    body = flavour.failed_text if kind == "failed" else flavour.delayed_text
+    human = [_wrap(flavour.intro.format(**fmt)), "", _wrap(body.format(**fmt)), ""]
+    if expiry:
+        human += [f"It was retried for {_human_duration(timeline.give_up_s)} and then given up.",
+                  ""]  # fmt: skip
+    human += [_wrap(f"<{recipient}>: {diagnostic.split('; ', 1)[1]}"), ""]
+    message.set_content("\n".join(human), subtype="plain")
+    message.make_mixed()
+    message.replace_header("Content-Type", 'multipart/report; report-type="delivery-status"')
+    message.set_boundary(f"=_report_{token}")
+
+    per_message = [
+        ("Reporting-MTA", f"dns; {reporting_mta}"),
+        ("Arrival-Date", format_datetime(arrival)),
+    ]
+    per_recipient = [
+        ("Final-Recipient", f"rfc822; {recipient}"),
+        ("Action", kind),
+        ("Status", status),
+    ]
+    if remote_mta:
+        per_recipient.append(("Remote-MTA", f"dns; {remote_mta}"))
+    per_recipient += [
+        ("Diagnostic-Code", diagnostic),
+        ("Last-Attempt-Date", format_datetime(now)),
+    ]
+    if kind == "delayed":
+        per_recipient.append(("Will-Retry-Until", format_datetime(until)))
+    status_part = EmailMessage()
+    status_part.set_type("message/delivery-status")
+    status_part.set_payload([_block(per_message), _block(per_recipient)])
+    del status_part["MIME-Version"]
+    message.attach(status_part)
+
+    headers_part = EmailMessage()
+    headers_part.set_content(headers, subtype="rfc822-headers")
+    del headers_part["MIME-Version"]
+    message.attach(headers_part)
+    return message
+
+
+def ndr_text(message: EmailMessage) -> str:
+    """The notice as it would travel, with plain newlines, for a text view."""
+    return message.as_string(policy=email_policy.SMTP.clone(linesep="\n"))
