@@ -109,6 +109,17 @@ _FLAVOURS: dict[str, _Flavour] = {
 }  # fmt: skip
 _FLAVOURS["postfix-2.0"] = _FLAVOURS["postfix"]
 
+_DNS_TEXT = {
+    "nxdomain": "Host or domain name not found (NXDOMAIN)",
+    "null-mx": "Domain does not accept mail (null MX, RFC 7505)",
+    "dns-tempfail": "Temporary failure in the MX lookup (SERVFAIL or timeout)",
+}
+_NET_TEXT = {
+    "refused": "connect to {peer}: Connection refused",
+    "timeout": "{peer}: timed out at stage {stage}",
+    "dropped": "lost connection with {peer} at stage {stage}",
+}
+
 DEFAULT_ORIGINAL = {
     "From": "Sender <sender@example.org>",
     "To": "recipient@example.com",
@@ -230,13 +241,21 @@ def ndr_preview(
     message["Message-ID"] = f"<ndr.{token}@{reporting_mta}>"
     message["Auto-Submitted"] = "auto-replied"
 
+    dns_outcome = decision.code is None and decision.outcome in _DNS_TEXT
+    if dns_outcome:
+        remote_mta = None  # nothing was contacted
     if reply is not None:
         lines = reply.lines or (f"{reply.code} {reply.text}".strip(),)
         diagnostic = "smtp; " + " ".join(printable(line) for line in lines)
     elif decision.code is not None:
         diagnostic = f"smtp; {decision.outcome}"
+    elif dns_outcome:
+        diagnostic = f"X-{prof.name}; {_DNS_TEXT[decision.outcome]}"
     else:
-        diagnostic = f"X-{prof.name}; {decision.outcome} at stage {decision.stage}"
+        peer = remote_mta or "the server"
+        what = _NET_TEXT.get(decision.outcome, "{peer}: {outcome}")
+        text = what.format(peer=peer, stage=decision.stage, outcome=decision.outcome)
+        diagnostic = f"X-{prof.name}; {text}"
     body = flavour.failed_text if kind == "failed" else flavour.delayed_text
     human = [_wrap(flavour.intro.format(**fmt)), "", _wrap(body.format(**fmt)), ""]
     if expiry:
