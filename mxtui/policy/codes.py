@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from mxtui.model import CodeMeaning, EnhancedMeaning, Reply
+from mxtui.text import printable
 
 # RFC 5321 §4.2.1: the first digit.
 CLASS_MEANINGS: dict[int, str] = {
@@ -194,9 +195,14 @@ ENHANCED_DETAILS: dict[tuple[int, int], tuple[str, str]] = {
 # Special readings of a whole code, where the registry (or the RFC that uses it) says more than the
 # subject/detail pair does on its own.
 ENHANCED_SPECIAL: dict[str, tuple[str, str]] = {
-    "4.7.0": ("Temporary authentication failure (as used with 454)", "RFC 4954 §6"),
-    "5.7.0": ("Other security status (with 530: authentication required)", "RFC 4954 §6"),
-    "4.7.5": ("Cryptographic failure (as used with 454: temporary)", "RFC 3463 §3.9"),
+    "4.7.0": (
+        "Other security status (with 454: temporary authentication failure)",
+        "RFC 3463 §3.9; RFC 4954 §6",
+    ),
+    "5.7.0": (
+        "Other security status (with 530: authentication required)",
+        "RFC 3463 §3.9; RFC 4954 §6",
+    ),
 }
 
 _ENHANCED_RE = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})(?!\.?\d)")
@@ -260,7 +266,8 @@ def parse_reply_text(text: str) -> Reply:
     """Turn "CODE TEXT" (lines separated by newlines, "250-..." continuations allowed) into a Reply.
 
     Raises ValueError with a one-line reason when a line does not start with a 3-digit code or
-    when the lines disagree on the code; the caller makes the text printable before display.
+    when the lines disagree on the code. Lines and text come back made printable, as a Reply's
+    always are.
     """
     lines = [line for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
     if not lines:
@@ -272,7 +279,7 @@ def parse_reply_text(text: str) -> Reply:
         match = re.match(r"^(\d{3})(?:[ -](.*)|)$", stripped)
         if not match:
             raise ValueError(
-                f"reply line {stripped[:40]!r} does not start with a 3-digit code "
+                f"reply line {printable(stripped[:40])!r} does not start with a 3-digit code "
                 "(expected e.g. '550 5.1.1 user unknown')"
             )
         codes.append(int(match[1]))
@@ -289,7 +296,7 @@ def parse_reply_text(text: str) -> Reply:
         stripped_texts.append(body)
     return Reply(
         code=codes[0],
-        text="\n".join(stripped_texts),
+        text="\n".join(printable(t) for t in stripped_texts),
         enhanced=enhanced,
-        lines=tuple(line.strip() for line in lines),
+        lines=tuple(printable(line.strip()) for line in lines),
     )

@@ -195,8 +195,12 @@ def decide(
     if values.get("soft_bounce") and action is Action.NDR:
         action = Action.REQUEUE
         notes.append("soft_bounce=yes turns this bounce into a deferral: the mail stays queued.")
-    if action is Action.REQUEUE and status.startswith("5"):
+    # The DSN status class follows what is done: a bounce is 5.x.x, a deferral 4.x.x, whatever
+    # class the server's enhanced code claimed (soft_bounce rewrites 5xx the same way).
+    if action is Action.REQUEUE and not status.startswith("4"):
         status = "4" + status[1:]
+    elif action is Action.NDR and not status.startswith("5"):
+        status = "5" + status[1:]
     evidence_note = _EVIDENCE_NOTES[cell.evidence]
     why = " ".join(part for part in (row.meaning, sentence, *notes, evidence_note) if part)
     headline = _HEADLINES[(action, scope)]

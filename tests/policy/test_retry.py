@@ -1,0 +1,103 @@
+"""Retry timelines against schedules worked out by hand from each MTA's formula."""
+
+from __future__ import annotations
+
+import pytest
+
+from mxtui.policy import PROFILES, ProfileError, retry_timeline
+
+H, D = 3600, 86400
+
+
+def test_postfix_backs_off_between_300_and_4000_seconds_at_300_second_scans():
+    t = retry_timeline("postfix")
+    # 0 → +300 → +300 → +600 → +1200 → +2400 → 4800+4000=8800, taken at the 9000 s scan;
+    # from then on +4000, each taken at the next scan: +4200.
+    head = [0, 300, 600, 1200, 2400, 4800, 9000, 13200, 17400]
+    assert list(t.attempts_s[: len(head)]) == head
+    steps = {b - a for a, b in zip(t.attempts_s[6:], t.attempts_s[7:], strict=False)}
+    assert steps == {4200}
+    # The first attempt at or after 5 days: 9000 + 4200·101 = 433200.
+    assert t.give_up_s == 433200 == t.attempts_s[-1]
+    assert len(t.attempts_s) == 7 + 101
+    assert t.delay_dsn_s is None  # delay_warning_time=0h
+
+
+def test_postfix_parameters_change_the_timeline():
+    t = retry_timeline("postfix", {"maximal_queue_lifetime": "36h", "delay_warning_time": "4h"})
+    assert t.delay_dsn_s == 4 * H
+    assert t.give_up_s == 9000 + 4200 * 29  # first attempt >= 129600 s
+    assert t.give_up_s >= 36 * H > t.attempts_s[-2]
+
+
+def test_postfix_2_0_used_1000_second_backoff_and_scans():
+    t = retry_timeline("postfix-2.0")
+    assert list(t.attempts_s[:7]) == [0, 1000, 2000, 4000, 8000, 12000, 16000]
+    assert t.give_up_s == 432000
+
+
+def test_exim_follows_its_three_retry_rules():
+    t = retry_timeline("exim")
+    quarter_hours = [i * 900 for i in range(10)]  # F,2h,15m: 0 … 2h, and 2h15m
+    # G,16h,1h,1.5: gaps 1h, 1.5h, 2.25h, 3.375h, 5.0625h, then 7.59375h (floored to seconds).
+    geometric = [11700, 17100, 25200, 37350, 55575, 82912]
+    assert list(t.attempts_s[:16]) == quarter_hours + geometric
+    # F,4d,6h: every 6 h; the first failure past the 4 d cutoff bounces: 82912 + 13·21600.
+    assert all(b - a == 6 * H for a, b in zip(t.attempts_s[15:], t.attempts_s[16:], strict=False))
+    assert t.give_up_s == 82912 + 13 * 6 * H == 363712
+    assert t.delay_dsn_s == 24 * H
+
+
+def test_exim_queue_runner_interval_delays_attempts_to_runs():
+    t = retry_timeline("exim", {"queue_run_interval": "30m"})
+    assert all(a % 1800 == 0 for a in t.attempts_s)
+
+
+def test_qmail_retries_at_400_k_squared_and_gives_up_after_a_week():
+    t = retry_timeline("qmail")
+    assert list(t.attempts_s) == [400 * k * k for k in range(40)]
+    assert t.give_up_s == 400 * 39 * 39 == 608400  # first attempt past 604800
+    assert t.delay_dsn_s is None
+
+
+def test_sendmail_retries_every_queue_run_and_warns_at_4_hours():
+    t = retry_timeline("sendmail")
+    assert list(t.attempts_s) == list(range(0, 5 * D + 1, 1800))
+    assert (t.delay_dsn_s, t.give_up_s) == (4 * H, 5 * D)
+
+
+def test_exchange_glitch_then_transient_then_connection_failure_intervals():
+    t = retry_timeline("exchange")
+    head = [0, 60, 120, 180, 240, 540, 840, 1140, 1440, 1740, 2040, 2640, 3240]
+    assert list(t.attempts_s[: len(head)]) == head
+    assert t.attempts_s[-1] == 2040 + 600 * 284
+    assert (t.delay_dsn_s, t.give_up_s) == (4 * H, 2 * D)
+
+
+def test_opensmtpd_retries_at_400_k_squared_and_expires_at_4_days():
+    t = retry_timeline("opensmtpd")
+    assert list(t.attempts_s) == [400 * k * k for k in range(30)]
+    assert (t.delay_dsn_s, t.give_up_s) == (4 * H, 4 * D)
+
+
+def test_rfc_baseline_two_tries_in_the_first_hour_then_every_3_hours():
+    t = retry_timeline("rfc")
+    assert list(t.attempts_s[:5]) == [0, 1800, 3600, 3600 + 3 * H, 3600 + 6 * H]
+    assert t.give_up_s == 5 * D
+    assert t.attempts_s[-1] < 5 * D
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_every_timeline_rises_and_ends_at_give_up(profile):
+    t = retry_timeline(profile)
+    assert t.attempts_s[0] == 0
+    assert all(a < b for a, b in zip(t.attempts_s, t.attempts_s[1:], strict=False))
+    assert t.attempts_s[-1] <= t.give_up_s
+    assert t.delay_dsn_s is None or 0 < t.delay_dsn_s < t.give_up_s
+
+
+def test_bad_parameter_values_are_refused():
+    with pytest.raises(ProfileError, match="duration"):
+        retry_timeline("postfix", {"maximal_queue_lifetime": "soon"})
+    with pytest.raises(ProfileError, match="no parameter"):
+        retry_timeline("qmail", {"soft_bounce": "yes"})
