@@ -3,7 +3,7 @@
 Public API (used by the side panel and `mxtui explain`):
   decide(stage, outcome, profile, context, params) -> Decision
   compare(stage, outcome, context, params) -> {profile: Decision}
-  retry_timeline(profile, params) -> RetryTimeline
+  retry_timeline(profile, params) -> RetryTimeline;  timeline_strip(timeline, width) -> str
   ndr_preview(decision, ...) -> EmailMessage;  ndr_text(message) -> str
   PROFILES: {name: Profile};  TABLE / ROWS: the decision table
 """
@@ -19,7 +19,7 @@ from mxtui.policy.profiles import (
     get_profile,
     resolve_params,
 )
-from mxtui.policy.retry import retry_timeline
+from mxtui.policy.retry import retry_timeline, timeline_strip
 from mxtui.policy.table import ROWS, TABLE, Cell, Row
 
 __all__ = [
@@ -44,4 +44,5 @@ __all__ = [
     "reply_enhanced",
     "resolve_params",
     "retry_timeline",
+    "timeline_strip",
 ]

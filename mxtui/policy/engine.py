@@ -202,6 +202,9 @@ def decide(
     elif action is Action.NDR and not status.startswith("5"):
         status = "5" + status[1:]
     evidence_note = _EVIDENCE_NOTES[cell.evidence]
+    if stage not in TABLE_STAGES:
+        notes.insert(0, f"{stage.value.upper()} is not a delivery step; its reply is read as a "
+                     "reply to MAIL would be.")  # fmt: skip
     why = " ".join(part for part in (row.meaning, sentence, *notes, evidence_note) if part)
     headline = _HEADLINES[(action, scope)]
     if cell.code == "DLV":

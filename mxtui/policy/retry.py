@@ -193,3 +193,26 @@ def retry_timeline(profile: str, params: Mapping[str, object] | None = None) -> 
         reference=reference,
         evidence=evidence,
     )
+
+
+def timeline_strip(timeline: RetryTimeline, width: int = 48) -> str:
+    """The timeline as one line of plain text for a compact chart, on a logarithmic time axis.
+
+    "│" marks a column holding at least one attempt, "▲" the delay notice, "✕" give-up, "─"
+    empty time; a log axis keeps the first minutes and the last days both visible. The result
+    is plain text (no markup), exactly `width` characters long.
+    """
+    width = max(width, 8)
+    end = max(timeline.give_up_s, 1)
+    scale = math.log1p(end / 60)
+
+    def column(t: int) -> int:
+        return min(width - 1, round(math.log1p(max(t, 0) / 60) / scale * (width - 1)))
+
+    cells = ["─"] * width
+    for t in timeline.attempts_s:
+        cells[column(t)] = "│"
+    if timeline.delay_dsn_s is not None:
+        cells[column(timeline.delay_dsn_s)] = "▲"
+    cells[width - 1] = "✕"
+    return "".join(cells)

@@ -300,3 +300,9 @@ def test_decide_never_raises_and_keeps_its_invariants(
         assert decision.action is not Action.NDR
     if context.last_address:
         assert decision.action not in MOVE
+
+
+def test_replies_to_rset_or_noop_are_read_like_mail_replies_and_say_so():
+    decision = decide(Stage.NOOP, Reply(421), "postfix")
+    assert decision.action is Action.NEXT_ADDRESS
+    assert "NOOP is not a delivery step" in decision.why

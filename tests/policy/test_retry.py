@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mxtui.policy import PROFILES, ProfileError, retry_timeline
+from mxtui.policy import PROFILES, ProfileError, retry_timeline, timeline_strip
 
 H, D = 3600, 86400
 
@@ -101,3 +101,20 @@ def test_bad_parameter_values_are_refused():
         retry_timeline("postfix", {"maximal_queue_lifetime": "soon"})
     with pytest.raises(ProfileError, match="no parameter"):
         retry_timeline("qmail", {"soft_bounce": "yes"})
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_the_timeline_strip_is_plain_text_of_the_asked_width(profile):
+    timeline = retry_timeline(profile)
+    strip = timeline_strip(timeline, 40)
+    assert len(strip) == 40
+    assert strip[0] == "│" and strip[-1] == "✕"
+    assert ("▲" in strip) == (timeline.delay_dsn_s is not None)
+    assert set(strip) <= {"│", "▲", "✕", "─"}
+
+
+def test_the_timeline_strip_puts_a_later_attempt_further_right():
+    early = timeline_strip(retry_timeline("qmail", {"queuelifetime": "7d"}), 60)
+    late = timeline_strip(retry_timeline("qmail", {"queuelifetime": "1d"}), 60)
+    # The same first retry (400 s) sits further right on a shorter (1-day) axis.
+    assert late.index("│", 1) > early.index("│", 1)
