@@ -87,7 +87,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="PARAM=VALUE",
-        help="set a profile parameter, e.g. soft_bounce=yes (repeatable)",
+        help="set a parameter of --profile, e.g. soft_bounce=yes (repeatable; the other "
+        "profiles keep their defaults)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument(

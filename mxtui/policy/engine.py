@@ -194,7 +194,11 @@ def decide(
     notes = [cell.note] if cell.note else []
     if values.get("soft_bounce") and action is Action.NDR:
         action = Action.REQUEUE
-        notes.append("soft_bounce=yes turns this bounce into a deferral: the mail stays queued.")
+        whom = "this recipient" if scope is Scope.RECIPIENT else "the message"
+        sentence = (
+            f"{prof.mta} would bounce {whom}, but soft_bounce=yes turns every bounce into a "
+            "deferral: the mail stays queued and is retried."
+        )
     # The DSN status class follows what is done: a bounce is 5.x.x, a deferral 4.x.x, whatever
     # class the server's enhanced code claimed (soft_bounce rewrites 5xx the same way).
     if action is Action.REQUEUE and not status.startswith("4"):
