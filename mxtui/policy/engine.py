@@ -196,7 +196,7 @@ def decide(
         action = Action.REQUEUE
         whom = "this recipient" if scope is Scope.RECIPIENT else "the message"
         sentence = (
-            f"{prof.mta} would bounce {whom}, but soft_bounce=yes turns every bounce into a "
+            f"{prof.subject} would bounce {whom}, but soft_bounce=yes turns every bounce into a "
             "deferral: the mail stays queued and is retried."
         )
     # The DSN status class follows what is done: a bounce is 5.x.x, a deferral 4.x.x, whatever
@@ -240,20 +240,20 @@ def decide(
 def _move(prof: Profile, row: Row) -> tuple[Action, str]:
     if prof.flat_list:
         return Action.NEXT_ADDRESS, (
-            f"{prof.mta} tries the next address in its one flat list of MX addresses (sorted by "
-            "preference), which may be this host's other address or the next MX."
+            f"{prof.subject} tries the next address in its one flat list of MX addresses "
+            "(sorted by preference), which may be this host's other address or the next MX."
         )
     if row.stage is Stage.CONNECT:
         return Action.NEXT_ADDRESS, (
-            f"{prof.mta} tries this host's next address, then the next MX host."
+            f"{prof.subject} tries this host's next address, then the next MX host."
         )
-    return Action.NEXT_MX, f"{prof.mta} gives up on this host and tries the next MX host now."
+    return Action.NEXT_MX, f"{prof.subject} gives up on this host and tries the next MX host now."
 
 
 def _act(code: str, prof: Profile, row: Row, final: bool) -> tuple[Action, Scope, str, bool]:
     """Turn a cell code into (action, scope, the sentence saying so, whether `final` mattered)."""
     m, r = Scope.MESSAGE, Scope.RECIPIENT
-    mta = prof.mta
+    mta = prof.subject
     requeue = f"{mta} keeps the message queued and tries again later (see the retry timeline)."
     bounce = f"{mta} returns the message to the sender with a bounce (NDR)."
     if code in ("NX", "NX>NDR", "NX>RQ", "r-NX"):

@@ -45,6 +45,11 @@ class Profile:
     sends_delay_notice: bool = True
     sources: str = ""
 
+    @property
+    def subject(self) -> str:
+        """`mta` as the first word of a sentence ("An RFC 5321 client", but "qmail")."""
+        return self.mta[0].upper() + self.mta[1:] if self.mta.startswith("an ") else self.mta
+
     def param(self, name: str) -> Param | None:
         for p in self.params:
             if p.name.lower() == name.lower():
@@ -156,7 +161,7 @@ PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
         Profile("rfc", "RFC 5321", "What the standard requires or suggests, nothing more.",
-                "An RFC 5321 client", flat_list=True, params=_RFC_PARAMS,
+                "an RFC 5321 client", flat_list=True, params=_RFC_PARAMS,
                 sends_delay_notice=False, sources="RFC 5321 §3.8, §4.2, §4.5.4, §5.1"),
         Profile("postfix", "Postfix (current)",
                 "Postfix 2.1 and later: moves on after soft failures, bounces on 5xx.",
