@@ -120,7 +120,9 @@ def _parse_zone(text: str, index: int) -> _ServedZone:
         message = str(exc)
         match = _DNSPYTHON_LINE.match(message)
         if match:
-            message = f"line {match.group(1)}: {match.group(2)}"
+            line = _faulty_line(text, int(match.group(1)))
+            source = printable(text.splitlines()[line - 1].strip())[:80]
+            message = f"line {line}: {match.group(2)} ({source})"
         raise ValueError(f"zone {label}: {message}") from None
     origin = zone.origin
     assert origin is not None  # from_text sets it or raises UnknownOrigin
@@ -138,6 +140,30 @@ def _parse_zone(text: str, index: int) -> _ServedZone:
                 break
             name = name.parent()
     return _ServedZone(origin, zone, negative_soa, frozenset(names))
+
+
+def _faulty_line(text: str, reported: int) -> int:
+    """The line a zone syntax error is really on.
+
+    dnspython reports the tokenizer's line, which is one past the faulty record when the error is
+    found after its end of line was read; parsing the text up to the line before tells which.
+    """
+    lines = text.splitlines()
+    reported = min(reported, len(lines))
+    if reported <= 1:
+        return max(reported, 1)
+    try:
+        dns.zone.from_text(
+            "\n".join(lines[: reported - 1]) + "\n",
+            origin=None,
+            relativize=False,
+            check_origin=False,
+        )
+    except dns.exception.SyntaxError:
+        return reported - 1
+    except (dns.exception.DNSException, ValueError, UnicodeError):
+        return reported
+    return reported
 
 
 def _formerr_header(data: bytes) -> bytes | None:
@@ -467,7 +493,9 @@ class LabDNSServer:
                 return
             rdataset = node.get_rdataset(dns.rdataclass.IN, qtype)
             if rdataset is not None:
-                response.answer.append(dns.rrset.from_rdata_list(name, rdataset.ttl, list(rdataset)))
+                response.answer.append(
+                    dns.rrset.from_rdata_list(name, rdataset.ttl, list(rdataset))
+                )
                 if qtype == dns.rdatatype.MX:
                     self._add_mx_addresses(rdataset, response)
                 return
