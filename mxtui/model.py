@@ -249,6 +249,207 @@ class Reply:
 # smtp session (issue 3): add session types below this line
 # --------------------------------------------------------------------------------------------
 
+LineDir = Literal["sent", "recv", "info", "tls"]
+"""Who a transcript line comes from: us, the server, the session's own note, or a TLS fact."""
+
+TLSMode = Literal["none", "optional", "required", "on-connect"]
+"""none: never STARTTLS; optional: STARTTLS when offered (what MTAs do); required: STARTTLS even
+when not offered, and stop if it fails; on-connect: TLS from the first byte (port 465)."""
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    """One line of a conversation, already printable and with secrets masked.
+
+    `t_ms` counts from the session's start; `encrypted` is true for lines that travelled inside
+    TLS (shown with `~>`/`<~` markers); `stage` is the step the line belongs to.
+    """
+
+    dir: LineDir
+    text: str
+    t_ms: float
+    encrypted: bool = False
+    stage: Stage | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dir": self.dir,
+            "text": self.text,
+            "t_ms": round(self.t_ms, 3),
+            "encrypted": self.encrypted,
+            "stage": str(self.stage) if self.stage else None,
+        }
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait, per kind of wait (RFC 5321 §4.5.3.2 has the much longer MTA values)."""
+
+    connect: float = 10.0
+    """TCP connect, and the TLS handshake."""
+    reply: float = 30.0
+    """Any reply, and any pause while the message is being written."""
+
+    @classmethod
+    def all(cls, seconds: float) -> Timeouts:
+        return cls(connect=seconds, reply=seconds)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much a server may send before the session stops listening to it."""
+
+    line_bytes: int = 1000
+    """A received line is shown up to this many bytes, then cut with a marker."""
+    reply_lines: int = 200
+    """A multiline reply longer than this is abandoned (and the connection closed)."""
+    reply_bytes: int = 1024 * 1024
+    """As reply_lines, in bytes received for one reply (cut parts of long lines count)."""
+    shown_message_lines: int = 50
+    """Message lines copied into the transcript during DATA; the rest is counted in a note."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An AUTH account. The password never appears in a repr, a transcript or an export."""
+
+    user: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What the session sends: SMTP envelope, EHLO name, message, and optional AUTH account.
+
+    An empty `message` means "a short test message" (made by the session, like swaks's).
+    """
+
+    mail_from: str
+    recipients: tuple[str, ...]
+    ehlo_name: str = "localhost"
+    message: bytes = b""
+    credentials: Credentials | None = None
+
+
+@dataclass(frozen=True)
+class TLSInfo:
+    """What a TLS handshake established, and whether the certificate verifies for `hostname`.
+
+    Verification is done apart from the handshake, so a failure is a fact to show; all text
+    comes from the peer's certificate and is printable already.
+    """
+
+    version: str
+    cipher: str
+    bits: int | None
+    subject: str
+    sans: tuple[str, ...]
+    issuer: str
+    not_before: str
+    not_after: str
+    hostname: str
+    verified: bool
+    verify_error: str = ""
+
+    def lines(self) -> tuple[str, ...]:
+        """The facts as transcript lines."""
+        verdict = (
+            f"certificate verifies for {self.hostname}"
+            if self.verified
+            else f"certificate does NOT verify for {self.hostname}: {self.verify_error}"
+        )
+        bits = f" ({self.bits} bits)" if self.bits else ""
+        return (
+            f"TLS started: {self.version}, cipher {self.cipher}{bits}",
+            f"subject: {self.subject}",
+            f"SANs: {', '.join(self.sans) or '(none)'}",
+            f"issuer: {self.issuer}",
+            f"valid: {self.not_before} to {self.not_after}",
+            verdict,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "cipher": self.cipher,
+            "bits": self.bits,
+            "subject": self.subject,
+            "sans": list(self.sans),
+            "issuer": self.issuer,
+            "not_before": self.not_before,
+            "not_after": self.not_after,
+            "hostname": self.hostname,
+            "verified": self.verified,
+            "verify_error": self.verify_error,
+        }
+
+
+StepFailure = Literal[
+    "malformed-reply", "reply-too-long", "tls-failed", "tls-unverified", "not-sent", "held"
+]
+"""Why a step ended without a usable reply, beyond the `Outcome`s: the server broke the protocol,
+a TLS handshake or required verification failed, the command could not be sent as written
+(control characters, no connection), or the session held the dot for confirmation."""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One finished step: what was sent (masked), the reply, how long it took.
+
+    `reply` is None when the step got no reply: then `outcome` (refused, timeout, dropped) or
+    `failure` says why, and `error` says it in words. `replies` holds every reply of a step that
+    has several (AUTH LOGIN's 334 challenges); `reply` is the last.
+    """
+
+    stage: Stage
+    sent: tuple[str, ...]
+    reply: Reply | None
+    ms: float
+    outcome: Outcome | None = None
+    failure: StepFailure | None = None
+    error: str = ""
+    replies: tuple[Reply, ...] = ()
+    tls: TLSInfo | None = None
+
+    @property
+    def ok(self) -> bool:
+        """The step went the way a sender wants (2xx, or 3xx where one is the next step)."""
+        if self.stage is Stage.CONNECT:
+            return self.outcome is None and self.failure is None
+        return self.reply is not None and self.reply.code < 400 and self.failure is None
+
+    @property
+    def json_stage(self) -> str:
+        """The stage in `--quit-after` words (STARTTLS is `tls`, HELO is `ehlo`)."""
+        return {Stage.STARTTLS: "tls", Stage.HELO: "ehlo"}.get(self.stage, str(self.stage))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stage": self.json_stage,
+            "command": str(self.stage),
+            "sent": list(self.sent),
+            "reply": self.reply.to_json() if self.reply else None,
+            "ms": round(self.ms, 3),
+            "outcome": str(self.outcome) if self.outcome else None,
+            "failure": self.failure,
+            "error": self.error,
+            "tls": self.tls.to_json() if self.tls else None,
+        }
+
+
+@dataclass(frozen=True)
+class DataProgress:
+    """Bytes of the message written so far during the dot step (for a progress bar)."""
+
+    sent: int
+    total: int
+
+
+SessionEvent = TranscriptLine | StepResult | DataProgress
+"""What a session reports as it goes: each line as sent or received, each finished step, and
+progress while the message is written."""
+
+
 
 # --------------------------------------------------------------------------------------------
 # policy (issue 4): add decision types below this line

@@ -1,0 +1,18 @@
+"""The stepping SMTP session: dialers, the session, the transcript and its exports."""
+
+from mxtui.smtp.dialer import Dialer, LabDialer, RealDialer, Route
+from mxtui.smtp.session import Session, default_message, wire_message
+from mxtui.smtp.transcript import Transcript, to_jsonl, to_text
+
+__all__ = [
+    "Dialer",
+    "LabDialer",
+    "RealDialer",
+    "Route",
+    "Session",
+    "Transcript",
+    "default_message",
+    "to_jsonl",
+    "to_text",
+    "wire_message",
+]

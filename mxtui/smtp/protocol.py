@@ -1,0 +1,210 @@
+"""aiosmtplib's protocol with mxtui's reading rules: every line reported, nothing unbounded.
+
+aiosmtplib's ``SMTPProtocol`` hands back a whole reply as one string, fails the whole reply on a
+line over 8 KiB, and shows nothing of a reply until it is complete. A teaching tool needs the
+opposite: each line the moment it arrives, a long line cut (with a marker) rather than fatal, and
+a firm stop for a reply that never ends. So this subclass replaces only the reply parsing
+(``data_received``); writing, the command lock, the STARTTLS upgrade and the waiter protocol stay
+aiosmtplib's. It also adds a streamed message write with progress, which aiosmtplib's one-shot
+``execute_data_command`` cannot give.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+
+from aiosmtplib import SMTPResponseException, SMTPServerDisconnected, SMTPTimeoutError
+from aiosmtplib.protocol import SMTPProtocol
+from aiosmtplib.response import SMTPResponse
+
+from mxtui.model import Limits
+from mxtui.text import CUT_MARKER, printable_bytes
+
+_CODE = re.compile(rb"^[2-5]\d\d(?:[ -]|\r?$)")
+WRITE_CHUNK = 256 * 1024
+
+
+class MalformedReply(SMTPResponseException):
+    """A received line that does not start with a three-digit reply code."""
+
+    def __init__(self) -> None:
+        super().__init__(-1, "a reply line without a reply code")
+
+
+class ReplyTooLong(SMTPResponseException):
+    """A reply that went past the line or byte limit without ending."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(-1, f"the reply went past {what} without ending")
+
+
+LineSink = Callable[[str], None]
+"""Receives each received line, printable and cut, as it arrives."""
+
+
+class TracingProtocol(SMTPProtocol):
+    """An ``SMTPProtocol`` that reports every received line and bounds what it keeps.
+
+    ``last_lines`` holds the printable lines of the reply most recently completed, so the session
+    can build a `Reply` whose lines are exactly what was shown.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        limits: Limits,
+        on_line: LineSink,
+        on_connected: Callable[[asyncio.BaseTransport], None] | None = None,
+    ) -> None:
+        super().__init__(loop=loop)
+        self._on_connected = on_connected
+        self._limits = limits
+        self._on_line = on_line
+        self._cut_bytes = 0  # bytes dropped from the line now being received
+        self._lines: list[str] = []  # printable lines of the reply being received
+        self._reply_bytes = 0
+        self._failed = False  # a limit was hit: ignore everything until the connection closes
+        self.last_lines: tuple[str, ...] = ()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        waiter = self._response_waiter
+        if waiter is None or self._failed:
+            return
+        if not self._response_pending or waiter.done():
+            return  # unsolicited, as in aiosmtplib: never paired with a later command
+        self._buffer.extend(data)
+        self._reply_bytes += len(data)
+        try:
+            self._consume(waiter)
+        except SMTPResponseException as exc:
+            self._fail(waiter, exc)
+
+    def _consume(self, waiter: asyncio.Future[SMTPResponse]) -> None:
+        limit = self._limits.line_bytes
+        while not waiter.done():
+            end = self._buffer.find(b"\n")
+            if end < 0:
+                # Keep only what can be shown of an unfinished line; count the rest.
+                if len(self._buffer) > limit:
+                    self._cut_bytes += len(self._buffer) - limit
+                    del self._buffer[limit:]
+                if self._reply_bytes > self._limits.reply_bytes:
+                    raise ReplyTooLong(f"{self._limits.reply_bytes} bytes")
+                return
+            raw = bytes(self._buffer[: end + 1])
+            del self._buffer[: end + 1]
+            self._line_done(raw, waiter)
+            if self._reply_bytes > self._limits.reply_bytes:
+                raise ReplyTooLong(f"{self._limits.reply_bytes} bytes")
+
+    def _line_done(self, raw: bytes, waiter: asyncio.Future[SMTPResponse]) -> None:
+        body = raw.rstrip(b"\r\n")
+        text = self._show(body)
+        self._on_line(text)
+        self._lines.append(text)
+        if not _CODE.match(body[:4] if len(body) >= 4 else body):
+            raise MalformedReply()
+        if len(self._lines) > self._limits.reply_lines and body[3:4] == b"-":
+            raise ReplyTooLong(f"{self._limits.reply_lines} lines")
+        if body[3:4] == b"-":
+            return
+        code = int(body[:3])
+        message = "\n".join(_message_part(line) for line in self._lines)
+        self.last_lines = tuple(self._lines)
+        self._lines = []
+        self._reply_bytes = len(self._buffer)
+        waiter.set_result(SMTPResponse(code, message))
+
+    def _show(self, body: bytes) -> str:
+        """The printable form of a line, with the marker counting every byte that was cut."""
+        limit = self._limits.line_bytes
+        dropped = self._cut_bytes + max(0, len(body) - limit)
+        self._cut_bytes = 0
+        text = printable_bytes(body[:limit], limit=limit)
+        return text + CUT_MARKER.format(n=dropped) if dropped else text
+
+    def _fail(self, waiter: asyncio.Future[SMTPResponse], exc: BaseException) -> None:
+        self._failed = True
+        del self._buffer[:]
+        self.last_lines = tuple(self._lines)
+        self._lines = []
+        if not waiter.done():
+            self._set_response_exception(waiter, exc)
+
+    def _flush_partial(self) -> None:
+        """Show what arrived of an unfinished line when the connection ends mid-line."""
+        if self._buffer and not self._failed:
+            text = self._show(bytes(self._buffer).rstrip(b"\r"))
+            self._on_line(text + " [connection closed before the line ended]")
+            self._lines.append(text)
+            self.last_lines = tuple(self._lines)
+            del self._buffer[:]
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        if self._on_connected is not None:
+            callback, self._on_connected = self._on_connected, None
+            callback(transport)  # before any data_received, so the greeting follows the note
+
+    def eof_received(self) -> bool:
+        self._flush_partial()
+        return super().eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._flush_partial()
+        super().connection_lost(exc)
+
+    async def read_response(self, timeout: float | None = None) -> SMTPResponse:
+        self._lines = []
+        self._reply_bytes = len(self._buffer)
+        self.last_lines = ()
+        # A reply may already sit complete in the buffer (a server that talked ahead).
+        waiter = self._response_waiter
+        if self._buffer and waiter is not None and not waiter.done():
+            self._response_pending = True
+            try:
+                self._consume(waiter)
+            except SMTPResponseException as exc:
+                self._fail(waiter, exc)
+        return await super().read_response(timeout=timeout)
+
+    # -- writing the message -------------------------------------------------------------------
+
+    async def write_message(
+        self,
+        payload: bytes,
+        *,
+        timeout: float,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> SMTPResponse:
+        """Write an already dot-stuffed message ending in ``CRLF.CRLF`` and read the reply.
+
+        Written in chunks with flow control, so progress can be reported and a server that stops
+        reading trips `timeout` (per chunk) instead of hanging the session.
+        """
+        if self._command_lock is None:
+            raise SMTPServerDisconnected("Server not connected")
+        total = len(payload)
+        view = memoryview(payload)
+        async with self._command_lock:
+            self._response_pending = True
+            for start in range(0, total, WRITE_CHUNK):
+                self.write(bytes(view[start : start + WRITE_CHUNK]))
+                try:
+                    await asyncio.wait_for(self._drain_helper(), timeout)
+                except TimeoutError:
+                    raise SMTPTimeoutError("the server stopped reading the message") from None
+                except ConnectionError as exc:
+                    raise SMTPServerDisconnected("Connection lost") from exc
+                if progress is not None:
+                    progress(min(start + WRITE_CHUNK, total), total)
+            return await self.read_response(timeout=timeout)
+
+
+def _message_part(line: str) -> str:
+    return line[4:].strip() if len(line) > 3 else ""

@@ -1,0 +1,799 @@
+"""One SMTP conversation, advanced one stage at a time.
+
+A `Session` knows what a sending MTA would do next (`next_stage()`), and does any single stage on
+request (`connect()`, `ehlo()`, `rcpt()`, `raw("VRFY bob")`, ...), so a person can follow the
+standard path with one key or step off it on purpose. Each step reports as it happens: every line
+sent and received as a `TranscriptLine`, and a `StepResult` when it finishes, through the
+`on_event` callback. Nothing a server does raises out of a step: a refused connection, a timeout,
+a dropped line or a broken reply is a `StepResult` with an `outcome` or a `failure`.
+
+The wire work is aiosmtplib's protocol (see protocol.py for the one part replaced, reading);
+this module owns the order of things, the transcript, and two safety rules: the end-of-data dot
+goes to a host that is not a lab host only with ``confirm_send=True``, and AUTH secrets never
+reach the transcript.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ipaddress
+import re
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+
+from aiosmtplib import (
+    SMTPResponseException,
+    SMTPServerDisconnected,
+    SMTPTimeoutError,
+)
+from aiosmtplib.auth import auth_login_encode, auth_plain_encode
+from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
+from aiosmtplib.response import SMTPResponse
+
+from mxtui.model import (
+    DataProgress,
+    Envelope,
+    Limits,
+    Outcome,
+    Reply,
+    SessionEvent,
+    Stage,
+    StepFailure,
+    StepResult,
+    Timeouts,
+    TLSInfo,
+    TLSMode,
+    TranscriptLine,
+)
+from mxtui.smtp.dialer import Dialer, RealDialer, Route
+from mxtui.smtp.protocol import MalformedReply, ReplyTooLong, TracingProtocol
+from mxtui.smtp.replies import parse_extensions, parse_reply
+from mxtui.smtp.tlsinfo import client_context, describe, load_trust
+from mxtui.smtp.transcript import MASK, Transcript, secret_forms
+from mxtui.text import printable, printable_bytes
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+EventSink = Callable[[SessionEvent], None]
+
+
+class _StepError(Exception):
+    """A step ended without a usable reply; carries what the StepResult should say."""
+
+    def __init__(
+        self,
+        error: str,
+        *,
+        outcome: Outcome | None = None,
+        failure: StepFailure | None = None,
+    ) -> None:
+        super().__init__(error)
+        self.error = error
+        self.outcome = outcome
+        self.failure = failure
+
+
+def default_message(envelope: Envelope) -> bytes:
+    """A short test message like swaks's, so a session can reach the dot with no typing."""
+    now = email.utils.formatdate(localtime=True)
+    domain = envelope.ehlo_name or "localhost"
+    lines = [
+        f"Date: {now}",
+        f"To: {', '.join(envelope.recipients)}",
+        f"From: {envelope.mail_from}",
+        f"Subject: test {now}",
+        f"Message-Id: {email.utils.make_msgid('mxtui', domain=domain)}",
+        "X-Mailer: mxtui",
+        "",
+        "This is a test mailing",
+        "",
+    ]
+    return "\r\n".join(lines).encode("utf-8")
+
+
+def wire_message(message: bytes) -> bytes:
+    """The message as it goes after DATA: CRLF line ends, dot-stuffed, ending in ``.CRLF``."""
+    return PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message)) + b".\r\n"
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+class Session:
+    """A conversation with one server address, through a `Dialer`.
+
+    `tls_name` is the host name the certificate should match (the MX host name); it defaults to
+    the address. `trust_pem` adds certificates to trust besides the system's (the lab's).
+    """
+
+    def __init__(
+        self,
+        address: str,
+        envelope: Envelope,
+        *,
+        dialer: Dialer | None = None,
+        port: int | None = None,
+        tls: TLSMode = "optional",
+        tls_verify: bool = False,
+        tls_name: str | None = None,
+        trust_pem: bytes | None = None,
+        timeouts: Timeouts | None = None,
+        limits: Limits | None = None,
+        on_event: EventSink | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.address = address
+        self.port = port
+        self.dialer: Dialer = dialer or RealDialer()
+        self.tls_mode: TLSMode = tls
+        self.tls_verify = tls_verify
+        self.tls_name = tls_name or address
+        self._trust = load_trust(trust_pem) if trust_pem else ()
+        self.timeouts = timeouts or Timeouts()
+        self.limits = limits or Limits()
+        self._on_event = on_event
+        self._clock = clock
+        self._t0 = clock()
+        self.transcript = Transcript(listener=self._line_added)
+        self.steps: list[StepResult] = []
+        self.lab = self.dialer.is_lab(address, port)
+        self.route: Route | None = None
+        self.tls_info: TLSInfo | None = None
+        self.extensions: dict[str, str] = {}
+        self._protocol: TracingProtocol | None = None
+        self._stage: Stage | None = None
+        self._envelope = envelope
+        self.envelope = envelope
+        self._reset_state()
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def _reset_state(self) -> None:
+        self.attempted = False  # connect() has been tried
+        self.closed = False  # the connection is over (or never came)
+        self.greeted = False
+        self.greeting_ok = False
+        self.hello_done = False
+        self.ehlo_refused = False
+        self.tls_attempted = False
+        self.auth_attempted = False
+        self.authed = False
+        self.quit_sent = False
+        self.stop_reason = ""
+        self._reset_transaction()
+
+    def _reset_transaction(self) -> None:
+        self.mail_ok = False
+        self.rcpt_index = 0
+        self.accepted: list[str] = []
+        self.data_ready = False
+        self.message_sent = False
+        self.transaction_failed = False
+
+    @property
+    def envelope(self) -> Envelope:
+        return self._envelope
+
+    @envelope.setter
+    def envelope(self, value: Envelope) -> None:
+        """The envelope may change between steps (the app's editor); secrets are re-registered."""
+        self._envelope = value
+        if value.credentials is not None:
+            self.transcript.add_secrets(secret_forms(value.credentials))
+
+    @property
+    def connected(self) -> bool:
+        return self._protocol is not None and self._protocol.is_connected and not self.closed
+
+    @property
+    def encrypted(self) -> bool:
+        return self._protocol is not None and self._protocol._over_ssl
+
+    def _wants_tls(self) -> bool:
+        if self.tls_mode == "required":
+            return True
+        return self.tls_mode == "optional" and "STARTTLS" in self.extensions
+
+    def next_stage(self) -> Stage | None:
+        """What a sending MTA would do next, or None when the conversation is over."""
+        if not self.attempted:
+            return Stage.CONNECT
+        if self.closed or self.quit_sent:
+            return None
+        if not self.greeted:
+            return Stage.GREETING
+        if not self.greeting_ok or self.transaction_failed:
+            return Stage.QUIT
+        if not self.hello_done:
+            return Stage.HELO if self.ehlo_refused else Stage.EHLO
+        if not self.encrypted and not self.tls_attempted and self._wants_tls():
+            return Stage.STARTTLS
+        if self.envelope.credentials is not None and not self.auth_attempted:
+            return Stage.AUTH
+        if not self.mail_ok:
+            return Stage.MAIL
+        if self.rcpt_index < len(self.envelope.recipients):
+            return Stage.RCPT
+        if not self.accepted:
+            return Stage.QUIT
+        if not self.data_ready:
+            return Stage.DATA
+        if not self.message_sent:
+            return Stage.DOT
+        return Stage.QUIT
+
+    async def step(self, *, confirm_send: bool = False) -> StepResult | None:
+        """Do the next stage of the standard path; None when the conversation is over."""
+        stage = self.next_stage()
+        if stage is None:
+            return None
+        return await self.run_stage(stage, confirm_send=confirm_send)
+
+    async def run_stage(self, stage: Stage, *, confirm_send: bool = False) -> StepResult:
+        """Do one named stage (RCPT sends the next recipient not yet sent)."""
+        actions: dict[Stage, Callable[[], Awaitable[StepResult]]] = {
+            Stage.CONNECT: self.connect,
+            Stage.GREETING: self.greeting,
+            Stage.EHLO: self.ehlo,
+            Stage.HELO: self.helo,
+            Stage.STARTTLS: self.starttls,
+            Stage.AUTH: self.auth,
+            Stage.MAIL: self.mail,
+            Stage.RCPT: self.rcpt,
+            Stage.DATA: self.data,
+            Stage.QUIT: self.quit,
+            Stage.RSET: self.rset,
+            Stage.NOOP: self.noop,
+        }
+        if stage is Stage.DOT:
+            return await self.send_message(confirm_send=confirm_send)
+        action = actions.get(stage)
+        if action is None:
+            raise ValueError(f"{stage} is not a session step")
+        return await action()
+
+    # -- events --------------------------------------------------------------------------------
+
+    def _now_ms(self) -> float:
+        return (self._clock() - self._t0) * 1000.0
+
+    def _line_added(self, line: TranscriptLine) -> None:
+        if self._on_event is not None:
+            self._on_event(line)
+
+    def _emit(self, event: SessionEvent) -> None:
+        if self._on_event is not None:
+            self._on_event(event)
+
+    def note(self, text: str, *, tls: bool = False) -> None:
+        """A line of the session's own (`=== ` in the text export)."""
+        self.transcript.add("tls" if tls else "info", text, self._now_ms(), stage=self._stage)
+
+    def _sent(self, text: str) -> None:
+        self.transcript.add(
+            "sent", text, self._now_ms(), encrypted=self.encrypted, stage=self._stage
+        )
+
+    def _received(self, text: str) -> None:
+        self.transcript.add(
+            "recv", text, self._now_ms(), encrypted=self.encrypted, stage=self._stage
+        )
+
+    def _finish(self, result: StepResult) -> StepResult:
+        self.steps.append(result)
+        self._emit(result)
+        return result
+
+    # -- the connection ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection now (no QUIT). Safe to call at any time."""
+        protocol = self._protocol
+        if protocol is not None and protocol.transport is not None:
+            protocol.transport.close()
+        if not self.closed and self.attempted:
+            self.closed = True
+            self.note("connection closed")
+
+    async def aclose(self) -> None:
+        self.close()
+        await asyncio.sleep(0)
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def _server_name(self) -> str | None:
+        return None if _is_ip(self.tls_name) else self.tls_name
+
+    async def connect(self) -> StepResult:
+        """Open TCP (and TLS, in on-connect mode); the greeting is the next step."""
+        self._stage = Stage.CONNECT
+        if self.attempted and not self.closed:
+            return self._refuse(Stage.CONNECT, "already connected")
+        self._reset_state()
+        self._protocol = None
+        self.tls_info = None
+        self.extensions = {}
+        self.attempted = True
+        loop = asyncio.get_running_loop()
+        start = self._clock()
+        try:
+            self.route = self.dialer.route(self.address, self.port)
+        except ConnectionRefusedError as exc:
+            self.route = None
+            return self._connect_failed(start, Outcome.REFUSED, printable(str(exc)))
+        where = f"{self.route.host} port {self.route.port}"
+        lab = f" (lab host at {where})" if self.route.lab else ""
+        shown_port = self.route.port if not self.route.lab else (self.port or 25)
+        self.note(f"Trying {printable(self.address)} port {shown_port}{lab}...")
+        tls_on_connect = self.tls_mode == "on-connect"
+        try:
+            _, protocol = await asyncio.wait_for(
+                self.dialer.connect(
+                    self.address,
+                    self.port,
+                    lambda: TracingProtocol(
+                        loop,
+                        limits=self.limits,
+                        on_line=self._received,
+                        on_connected=self._connected_note,
+                    ),
+                    ssl_context=client_context() if tls_on_connect else None,
+                    server_hostname=self._server_name(),
+                ),
+                self.timeouts.connect,
+            )
+        except TimeoutError:
+            return self._connect_failed(
+                start, Outcome.TIMEOUT, f"no connection within {self.timeouts.connect:g} s"
+            )
+        except ConnectionRefusedError as exc:
+            return self._connect_failed(
+                start, Outcome.REFUSED, f"connection refused ({printable(str(exc))})"
+            )
+        except ssl.SSLError as exc:
+            return self._connect_failed(
+                start, None, f"TLS handshake failed: {printable(str(exc))}", "tls-failed"
+            )
+        except ConnectionError as exc:
+            return self._connect_failed(
+                start, Outcome.DROPPED, f"connection lost: {printable(str(exc))}"
+            )
+        except OSError as exc:
+            return self._connect_failed(
+                start, Outcome.REFUSED, f"cannot connect: {printable(str(exc))}"
+            )
+        assert isinstance(protocol, TracingProtocol)
+        self._protocol = protocol
+        ms = (self._clock() - start) * 1000.0
+        info = None
+        failure: StepFailure | None = None
+        error = ""
+        if tls_on_connect and self.tls_info is not None:
+            info = self.tls_info
+            if self.tls_verify and not info.verified:
+                failure, error = "tls-unverified", f"certificate rejected: {info.verify_error}"
+                self.note(f"stopping: {error}")
+                self.close()
+        return self._finish(
+            StepResult(Stage.CONNECT, (), None, ms, failure=failure, error=error, tls=info)
+        )
+
+    def _connected_note(self, transport: asyncio.BaseTransport) -> None:
+        self.note(f"Connected to {printable(self.address)}.")
+        sslobj = transport.get_extra_info("ssl_object")
+        if sslobj is not None:
+            self._tls_established(sslobj)
+        self._stage = Stage.GREETING  # whatever arrives now is the greeting
+
+    def _connect_failed(
+        self,
+        start: float,
+        outcome: Outcome | None,
+        error: str,
+        failure: StepFailure | None = None,
+    ) -> StepResult:
+        self.closed = True
+        self.note(error)
+        ms = (self._clock() - start) * 1000.0
+        return self._finish(
+            StepResult(Stage.CONNECT, (), None, ms, outcome=outcome, failure=failure, error=error)
+        )
+
+    def _tls_established(self, sslobj: object = None) -> TLSInfo:
+        if sslobj is None:
+            assert self._protocol is not None and self._protocol.transport is not None
+            sslobj = self._protocol.transport.get_extra_info("ssl_object")
+        info = describe(sslobj, self.tls_name, self._trust)
+        self.tls_info = info
+        for line in info.lines():
+            self.note(line, tls=True)
+        return info
+
+    def _refuse(self, stage: Stage, why: str) -> StepResult:
+        """A step the session will not attempt (nothing is sent)."""
+        self.note(f"not sent: {why}")
+        return self._finish(StepResult(stage, (), None, 0.0, failure="not-sent", error=why))
+
+    # -- the generic exchange ------------------------------------------------------------------
+
+    async def _exchange(
+        self,
+        stage: Stage,
+        shown: tuple[str, ...],
+        action: Callable[[TracingProtocol], Awaitable[SMTPResponse]],
+    ) -> StepResult:
+        """Show `shown` as sent, run `action`, and turn whatever happens into a StepResult."""
+        self._stage = stage
+        protocol = self._protocol
+        if protocol is None or not self.connected:
+            return self._refuse(stage, "not connected")
+        start = self._clock()
+        for text in shown:
+            self._sent(text)
+        try:
+            response = await action(protocol)
+            reply = parse_reply(response.code, protocol.last_lines)
+        except _StepError as exc:
+            return self._failed(stage, shown, start, exc)
+        except MalformedReply:
+            return self._failed(
+                stage, shown, start, _StepError(
+                    "the server sent a line that is not an SMTP reply", failure="malformed-reply"
+                )
+            )  # fmt: skip
+        except ReplyTooLong as exc:
+            return self._failed(
+                stage, shown, start, _StepError(exc.message, failure="reply-too-long")
+            )
+        except SMTPResponseException as exc:  # STARTTLS answered with something other than 220
+            reply = parse_reply(exc.code, protocol.last_lines)
+        except SMTPTimeoutError:
+            return self._failed(
+                stage, shown, start, _StepError(
+                    f"no reply within {self.timeouts.reply:g} s", outcome=Outcome.TIMEOUT
+                )
+            )  # fmt: skip
+        except (SMTPServerDisconnected, ConnectionError):
+            return self._failed(
+                stage, shown, start, _StepError(
+                    "the server closed the connection", outcome=Outcome.DROPPED
+                )
+            )  # fmt: skip
+        ms = (self._clock() - start) * 1000.0
+        result = StepResult(stage, shown, reply, ms, replies=(reply,))
+        if reply.code == 421:
+            self.note("421: the server is closing the connection")
+            self.close()
+        return result
+
+    def _failed(
+        self, stage: Stage, shown: tuple[str, ...], start: float, exc: _StepError
+    ) -> StepResult:
+        ms = (self._clock() - start) * 1000.0
+        self.note(exc.error)
+        self.stop_reason = exc.error
+        self.close()
+        return self._finish(
+            StepResult(
+                stage, shown, None, ms, outcome=exc.outcome, failure=exc.failure, error=exc.error
+            )
+        )
+
+    async def _command(self, stage: Stage, line: str, *, shown: str | None = None) -> StepResult:
+        """Send one command line and read its reply."""
+        if _CONTROL.search(line):
+            self._stage = stage
+            return self._refuse(stage, "the command contains control characters")
+        data = line.encode("utf-8")
+        timeout = self.timeouts.reply
+        return await self._exchange(
+            stage,
+            (shown if shown is not None else printable(line),),
+            lambda p: p.execute_command(data, timeout=timeout),
+        )
+
+    # -- the stages ----------------------------------------------------------------------------
+
+    async def greeting(self) -> StepResult:
+        """Wait for the server's greeting (220, or a refusal such as 421/554)."""
+        timeout = self.timeouts.reply
+        result = await self._exchange(
+            Stage.GREETING, (), lambda p: p.read_response(timeout=timeout)
+        )
+        self.greeted = True
+        self.greeting_ok = result.reply is not None and result.reply.klass == 2
+        return self._finish(result) if result.reply is not None else result
+
+    async def ehlo(self, name: str | None = None) -> StepResult:
+        """EHLO; a 5xx makes HELO the next stage (RFC 5321 §3.2)."""
+        result = await self._command(Stage.EHLO, f"EHLO {name or self.envelope.ehlo_name}")
+        if result.reply is not None:
+            if result.reply.klass == 2:
+                self.hello_done = True
+                self.extensions = parse_extensions(result.reply)
+            elif result.reply.klass == 5:
+                self.ehlo_refused = True
+            else:
+                self.transaction_failed = True
+            return self._finish(result)
+        return result
+
+    async def helo(self, name: str | None = None) -> StepResult:
+        result = await self._command(Stage.HELO, f"HELO {name or self.envelope.ehlo_name}")
+        if result.reply is not None:
+            if result.reply.klass == 2:
+                self.hello_done = True
+                self.extensions = {}
+            else:
+                self.transaction_failed = True
+            return self._finish(result)
+        return result
+
+    async def starttls(self) -> StepResult:
+        """STARTTLS, the handshake, and the certificate facts; EHLO is due again after it."""
+        self.tls_attempted = True
+        if self.encrypted:
+            self._stage = Stage.STARTTLS
+            return self._refuse(Stage.STARTTLS, "the connection is already encrypted")
+        context = client_context()
+        timeout = self.timeouts.reply
+        handshake = self.timeouts.connect
+        server_name = self._server_name()
+
+        async def upgrade(p: TracingProtocol) -> SMTPResponse:
+            # aiosmtplib's start_tls reads the reply and runs the handshake with one timeout;
+            # its handshake errors are told apart here.
+            try:
+                return await p.start_tls(
+                    context, server_hostname=server_name, timeout=min(timeout, handshake)
+                )
+            except ssl.SSLError as exc:
+                raise _StepError(
+                    f"TLS handshake failed: {printable(str(exc))}", failure="tls-failed"
+                ) from None
+
+        result = await self._exchange(Stage.STARTTLS, ("STARTTLS",), upgrade)
+        if result.reply is None:
+            return result
+        if result.reply.code != 220:
+            if self.tls_mode == "required":
+                self.transaction_failed = True
+                self.note("STARTTLS was required and the server did not start it")
+            return self._finish(result)
+        info = self._tls_established()
+        self.extensions = {}
+        self.hello_done = False  # RFC 3207 §4.2: forget what was learnt before TLS
+        self.ehlo_refused = False
+        if self.tls_verify and not info.verified:
+            error = f"certificate rejected: {info.verify_error}"
+            self.note(f"stopping: {error}")
+            self.close()
+            return self._finish(
+                StepResult(
+                    Stage.STARTTLS, result.sent, result.reply, result.ms,
+                    failure="tls-unverified", error=error, replies=result.replies, tls=info,
+                )
+            )  # fmt: skip
+        return self._finish(
+            StepResult(
+                Stage.STARTTLS, result.sent, result.reply, result.ms,
+                replies=result.replies, tls=info,
+            )
+        )  # fmt: skip
+
+    def _auth_mechanism(self) -> str:
+        offered = self.extensions.get("AUTH", "").upper().split()
+        if "PLAIN" in offered or "LOGIN" not in offered:
+            return "PLAIN"
+        return "LOGIN"
+
+    async def auth(self, mechanism: str | None = None) -> StepResult:
+        """AUTH PLAIN or LOGIN with the envelope's credentials; every secret line is masked."""
+        self.auth_attempted = True
+        creds = self.envelope.credentials
+        if creds is None:
+            self._stage = Stage.AUTH
+            return self._refuse(Stage.AUTH, "no AUTH account was given")
+        mech = (mechanism or self._auth_mechanism()).upper()
+        timeout = self.timeouts.reply
+        if mech == "PLAIN":
+            blob = auth_plain_encode(creds.user, creds.password)
+            result = await self._exchange(
+                Stage.AUTH,
+                (f"AUTH PLAIN {MASK}",),
+                lambda p: p.execute_command(b"AUTH", b"PLAIN", blob, timeout=timeout),
+            )
+        elif mech == "LOGIN":
+            result = await self._auth_login(creds.user, creds.password)
+        else:
+            self._stage = Stage.AUTH
+            return self._refuse(Stage.AUTH, f"mechanism {printable(mech)} is not supported")
+        if result.reply is None:
+            return result
+        self.authed = result.reply.code == 235
+        if not self.authed:
+            self.transaction_failed = True
+        return self._finish(result)
+
+    async def _auth_login(self, user: str, password: str) -> StepResult:
+        encoded_user, encoded_password = auth_login_encode(user, password)
+        timeout = self.timeouts.reply
+        replies: list[Reply] = []
+        sent: list[str] = ["AUTH LOGIN"]
+        start = self._clock()
+        first = await self._exchange(
+            Stage.AUTH, ("AUTH LOGIN",), lambda p: p.execute_command(b"AUTH", b"LOGIN",
+                                                                   timeout=timeout)
+        )  # fmt: skip
+        if first.reply is None:
+            return first
+        replies.append(first.reply)
+        last = first
+        for secret in (encoded_user, encoded_password):
+            if last.reply is None or last.reply.code != 334:
+                break
+            sent.append(MASK)
+            last = await self._exchange(
+                Stage.AUTH, (MASK,), lambda p, s=secret: p.execute_command(s, timeout=timeout)
+            )
+            if last.reply is None:
+                return last
+            replies.append(last.reply)
+        ms = (self._clock() - start) * 1000.0
+        return StepResult(Stage.AUTH, tuple(sent), replies[-1], ms, replies=tuple(replies))
+
+    def _message(self) -> bytes:
+        return self.envelope.message or default_message(self.envelope)
+
+    def mail_parameters(self) -> list[str]:
+        """ESMTP MAIL parameters the server advertised and this message needs (RFC 1870, 6152,
+        6531)."""
+        params: list[str] = []
+        message = self._message()
+        if "SIZE" in self.extensions:
+            params.append(f"SIZE={len(wire_message(message)) - 3}")
+        if "8BITMIME" in self.extensions and any(b > 0x7F for b in message):
+            params.append("BODY=8BITMIME")
+        addresses = (self.envelope.mail_from, *self.envelope.recipients)
+        if "SMTPUTF8" in self.extensions and not all(a.isascii() for a in addresses):
+            params.append("SMTPUTF8")
+        return params
+
+    async def mail(self) -> StepResult:
+        """MAIL FROM with SIZE, BODY=8BITMIME and SMTPUTF8 where advertised and needed."""
+        line = " ".join([f"MAIL FROM:<{self.envelope.mail_from}>", *self.mail_parameters()])
+        result = await self._command(Stage.MAIL, line)
+        if result.reply is not None:
+            self._reset_transaction()
+            self.mail_ok = result.reply.klass == 2
+            self.transaction_failed = not self.mail_ok
+            return self._finish(result)
+        return result
+
+    async def rcpt(self, recipient: str | None = None) -> StepResult:
+        """RCPT TO for `recipient`, or for the next envelope recipient not yet sent."""
+        if recipient is None:
+            if self.rcpt_index >= len(self.envelope.recipients):
+                self._stage = Stage.RCPT
+                return self._refuse(Stage.RCPT, "every recipient has been sent")
+            recipient = self.envelope.recipients[self.rcpt_index]
+            self.rcpt_index += 1
+        result = await self._command(Stage.RCPT, f"RCPT TO:<{recipient}>")
+        if result.reply is not None:
+            if result.reply.klass == 2:
+                self.accepted.append(recipient)
+            return self._finish(result)
+        return result
+
+    async def data(self) -> StepResult:
+        """DATA; a 354 makes the message (and its dot) the next step."""
+        result = await self._command(Stage.DATA, "DATA")
+        if result.reply is not None:
+            self.data_ready = result.reply.code == 354
+            if not self.data_ready:
+                self.transaction_failed = True
+            return self._finish(result)
+        return result
+
+    async def send_message(self, *, confirm_send: bool = False) -> StepResult:
+        """Write the message and the end-of-data dot, and read the reply.
+
+        To a host that is not a lab host this happens only with ``confirm_send=True``: the dot is
+        what makes a real server take responsibility for delivering the message.
+        """
+        self._stage = Stage.DOT
+        if not self.lab and not confirm_send:
+            why = (
+                "the message and its end-of-data dot go to a host that is not a lab host; "
+                "confirm to send them"
+            )
+            self.note(f"held: {why}")
+            return self._finish(StepResult(Stage.DOT, (), None, 0.0, failure="held", error=why))
+        payload = wire_message(self._message())
+        shown = self._show_message(payload)
+        timeout = self.timeouts.reply
+        total = len(payload)
+
+        def progress(sent: int, of: int) -> None:
+            self._emit(DataProgress(sent, of))
+
+        self._emit(DataProgress(0, total))
+        result = await self._exchange(
+            Stage.DOT,
+            shown,
+            lambda p: p.write_message(payload, timeout=timeout, progress=progress),
+        )
+        self.message_sent = True
+        if result.reply is not None:
+            self.transaction_failed = result.reply.klass != 2
+            return self._finish(result)
+        return result
+
+    def _show_message(self, payload: bytes) -> tuple[str, ...]:
+        """The first lines of the message for the transcript, a count of the rest, then '.'."""
+        limit = self.limits.shown_message_lines
+        lines: list[str] = []
+        pos = 0
+        body_end = len(payload) - 3  # the final ".\r\n"
+        while pos < body_end and len(lines) < limit:
+            end = payload.find(b"\r\n", pos, body_end)
+            end = body_end - 2 if end < 0 else end
+            lines.append(printable_bytes(payload[pos:end], limit=self.limits.line_bytes))
+            pos = end + 2
+        if pos < body_end:
+            rest = payload.count(b"\r\n", pos, body_end)
+            lines.append(
+                f"[... {rest} more lines, {body_end - pos} bytes, not shown; "
+                f"message {body_end} bytes in all ...]"
+            )
+        lines.append(".")
+        return tuple(lines)
+
+    async def quit(self) -> StepResult:
+        """QUIT, then close. In the middle of DATA a QUIT would be message text, so the
+        connection is closed instead and the server discards the unfinished message."""
+        if self.data_ready and not self.message_sent and self.connected:
+            self._stage = Stage.QUIT
+            self.note("in DATA, QUIT would be message text: closing the connection instead")
+            self.quit_sent = True
+            self.close()
+            return self._finish(StepResult(Stage.QUIT, (), None, 0.0))
+        result = await self._command(Stage.QUIT, "QUIT")
+        self.quit_sent = True
+        if result.reply is not None:
+            self.close()
+            return self._finish(result)
+        return result
+
+    async def rset(self) -> StepResult:
+        """RSET: abandon the transaction (RFC 5321 §4.1.1.5); MAIL is next again."""
+        result = await self._command(Stage.RSET, "RSET")
+        if result.reply is not None:
+            if result.reply.klass == 2:
+                self._reset_transaction()
+            return self._finish(result)
+        return result
+
+    async def noop(self) -> StepResult:
+        result = await self._command(Stage.NOOP, "NOOP")
+        return self._finish(result) if result.reply is not None else result
+
+    async def raw(self, line: str) -> StepResult:
+        """Send any line as typed (VRFY, EXPN, HELP, commands out of order); the standard path's
+        state is not changed, so the session's next step is what it was."""
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            self._stage = Stage.RAW
+            return self._refuse(Stage.RAW, "empty command")
+        result = await self._command(Stage.RAW, line)
+        return self._finish(result) if result.reply is not None else result
