@@ -19,6 +19,7 @@ import ipaddress
 import logging
 import re
 import socket
+import struct
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, fields
@@ -338,7 +339,7 @@ class _LabSMTP(SMTP):
         """Cut the connection (RST, no reply) and end this connection's handler task."""
         raw = self._original_transport or self.transport
         if raw is not None:
-            raw.abort()
+            reset_connection(raw)
         # connection_lost cancels the handler task this runs in, at the next loop turn.
         await asyncio.sleep(IDLE_TIMEOUT_S)
 
@@ -481,6 +482,19 @@ def _known(address: str, users: tuple[str, ...]) -> bool:
 # --------------------------------------------------------------------------------------------
 # Hosts and groups of hosts
 # --------------------------------------------------------------------------------------------
+
+
+def reset_connection(transport: asyncio.BaseTransport) -> None:
+    """Close with a TCP RST rather than a FIN: the abrupt end a crashed or cut-off peer gives.
+
+    ``transport.abort()`` alone still sends a FIN when nothing is left unread; a zero linger
+    time makes the kernel reset the connection instead.
+    """
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 def check_loopback(host: str) -> None:
