@@ -160,11 +160,13 @@ class TracingProtocol(SMTPProtocol):
         super().connection_lost(exc)
 
     async def read_response(self, timeout: float | None = None) -> SMTPResponse:
-        self._lines = []
-        self._reply_bytes = len(self._buffer)
-        self.last_lines = ()
-        # A reply may already sit complete in the buffer (a server that talked ahead).
         waiter = self._response_waiter
+        if waiter is not None and waiter.done():
+            return await super().read_response(timeout=timeout)  # it came before we asked
+        if not self._lines:
+            self._reply_bytes = len(self._buffer)
+            self.last_lines = ()
+        # A reply may already sit complete in the buffer (a server that talked ahead).
         if self._buffer and waiter is not None and not waiter.done():
             self._response_pending = True
             try:

@@ -1,0 +1,81 @@
+"""Fixtures for the session tests: lab hosts, a session factory, and a real Postfix."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mxtui.lab.certs import lab_certificate
+from mxtui.lab.smtp_hosts import HostBehaviour, LabSMTP
+from mxtui.model import Envelope, Limits, SessionEvent, Timeouts
+from mxtui.smtp import LabDialer, Session
+
+sys.path.insert(0, str(Path(__file__).parent))
+import postfix as postfix_peer
+
+LAB_ADDRESS = "192.0.2.10"
+QUICK = Timeouts(connect=2.0, reply=2.0)
+
+
+def envelope(*recipients: str, **kw: Any) -> Envelope:
+    return Envelope("sender@example.org", recipients or ("rcpt@example.com",), **kw)
+
+
+class SessionFactory:
+    """Builds a Session to one lab host through a LabDialer, collecting its events."""
+
+    def __init__(self, lab: LabSMTP) -> None:
+        self.lab = lab
+        self.events: list[SessionEvent] = []
+
+    def __call__(self, name: str, env: Envelope | None = None, **kw: Any) -> Session:
+        dialer = LabDialer({LAB_ADDRESS: self.lab.endpoints[name]})
+        kw.setdefault("timeouts", QUICK)
+        kw.setdefault("tls_name", "mx.lab.test")
+        kw.setdefault("limits", Limits())
+        kw.setdefault("on_event", self.events.append)
+        return Session(LAB_ADDRESS, env or envelope(), dialer=dialer, **kw)
+
+
+def lab_trust() -> bytes:
+    return lab_certificate("mx.lab.test").cert_pem
+
+
+@pytest.fixture
+async def lab_hosts() -> AsyncIterator[Callable[..., Any]]:
+    """`async with lab_hosts(name=behaviour, ...)` style: returns a started LabSMTP."""
+    started: list[LabSMTP] = []
+
+    async def start(**hosts: HostBehaviour) -> LabSMTP:
+        lab = LabSMTP(hosts)
+        await lab.start()
+        started.append(lab)
+        return lab
+
+    yield start
+    for lab in started:
+        await lab.stop()
+
+
+@pytest.fixture
+async def accept_lab() -> AsyncIterator[SessionFactory]:
+    lab = LabSMTP({"accept": HostBehaviour(kind="accept")})
+    await lab.start()
+    yield SessionFactory(lab)
+    await lab.stop()
+
+
+@pytest.fixture(scope="session")
+def postfix() -> Iterator[postfix_peer.Postfix]:
+    """A running Postfix; skipped when it is not installed, unless MXTUI_REQUIRE_POSTFIX=1."""
+    if os.geteuid() != 0 or not postfix_peer.available():
+        if os.environ.get("MXTUI_REQUIRE_POSTFIX") == "1":
+            pytest.fail("Postfix is required (MXTUI_REQUIRE_POSTFIX=1) but cannot run here")
+        pytest.skip("Postfix is not installed (or not running as root)")
+    with postfix_peer.Postfix() as instance:
+        yield instance
