@@ -67,9 +67,8 @@ class Wire:
 
 
 def smtp_client(host: LabSMTPHost, **kw) -> aiosmtplib.SMTP:
-    return aiosmtplib.SMTP(
-        hostname=host.address[0], port=host.address[1], start_tls=False, timeout=5, **kw
-    )
+    kw.setdefault("timeout", 5)
+    return aiosmtplib.SMTP(hostname=host.address[0], port=host.address[1], start_tls=False, **kw)
 
 
 # --------------------------------------------------------------------------------------------
@@ -550,3 +549,90 @@ async def test_hosts_write_nothing_to_stderr_even_when_clients_misbehave(capfd):
         w.writer.transport.abort()
         await asyncio.sleep(0.1)
     assert capfd.readouterr().err == ""
+
+
+# --------------------------------------------------------------------------------------------
+# DATA read in bulk: the end of data wherever it falls, unstuffing, limits, pipelining
+# --------------------------------------------------------------------------------------------
+
+
+async def _to_data(address: tuple[str, int]) -> Wire:
+    w = await Wire.open(address)
+    await w.reply()
+    await w.cmd("EHLO c.test")
+    await w.cmd("MAIL FROM:<s@example.org>")
+    await w.cmd("RCPT TO:<r@example.net>")
+    assert (await w.cmd("DATA"))[0].startswith("354 ")
+    return w
+
+
+async def test_data_ends_at_the_lone_dot_even_when_it_arrives_byte_by_byte():
+    async with LabSMTPHost("mx", HostBehaviour("accept")) as host:
+        w = await _to_data(host.address)
+        for piece in [b"a", b"\r", b"\n.", b".b\r", b"\n", b".", b"\r", b"\n"]:
+            w.writer.write(piece)
+            await w.writer.drain()
+            await asyncio.sleep(0.01)
+        assert (await w.reply())[0].startswith("250 2.0.0 ")
+        await w.cmd("QUIT")
+        await w.close()
+    assert [m.data for m in host.messages] == [b"a\r\n.b\r\n"]
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        (b".\r\n", b""),
+        (b".x\r\n.\r\n", b"x\r\n"),
+        (b"\r\n.\r\n", b"\r\n"),
+        (b"a\r\n..\r\n...\r\nb.\r\n.\r\n", b"a\r\n.\r\n..\r\nb.\r\n"),
+    ],
+)
+async def test_data_is_unstuffed_like_rfc_5321_says(sent, stored):
+    async with LabSMTPHost("mx", HostBehaviour("accept")) as host:
+        w = await _to_data(host.address)
+        w.writer.write(sent)
+        assert (await w.reply())[0].startswith("250 2.0.0 ")
+        await w.close()
+    assert [m.data for m in host.messages] == [stored]
+
+
+async def test_commands_pipelined_after_the_dot_are_answered_in_order():
+    async with LabSMTPHost("mx", HostBehaviour("accept")) as host:
+        w = await _to_data(host.address)
+        w.writer.write(b"body\r\n.\r\nNOOP\r\nQUIT\r\n")
+        assert (await w.reply())[0].startswith("250 2.0.0 Ok: queued")
+        assert await w.reply() == ["250 2.0.0 OK"]
+        assert await w.reply() == ["221 2.0.0 Bye"]
+        await w.close()
+
+
+async def test_a_line_over_1000_bytes_gets_500_and_the_session_goes_on():
+    async with LabSMTPHost("mx", HostBehaviour("accept")) as host:
+        w = await _to_data(host.address)
+        w.writer.write(b"ok\r\n" + b"x" * 1000 + b"\r\n.\r\n")
+        assert (await w.reply())[0].startswith("500 5.5.2 Line too long")
+        assert (await w.cmd("MAIL FROM:<s@example.org>"))[0].startswith("250 ")
+        await w.close()
+    assert host.messages == []
+
+
+async def test_a_message_far_over_the_size_limit_is_read_to_the_dot_then_refused():
+    async with LabSMTPHost("mx", HostBehaviour("size-limit", max_size=1000)) as host:
+        w = await _to_data(host.address)
+        w.writer.write((b"y" * 98 + b"\r\n") * 20_000 + b".\r\n")
+        assert (await w.reply(timeout=20))[0].startswith("552 5.3.4 ")
+        assert (await w.cmd("NOOP")) == ["250 2.0.0 OK"]
+        await w.close()
+    assert host.messages == []
+
+
+async def test_a_large_message_with_dot_lines_arrives_intact():
+    lines = [b".dot line %d" % i if i % 7 == 0 else b"line %d" % i for i in range(200_000)]
+    message = b"\r\n".join(lines) + b"\r\n"
+    async with LabSMTPHost("mx", HostBehaviour("accept")) as host:
+        client = smtp_client(host, timeout=30)
+        await client.connect()
+        await client.sendmail("a@example.org", ["b@example.net"], message)
+        await client.quit()
+    assert host.messages[0].data == message
