@@ -435,9 +435,15 @@ class Session:
         """Show `shown` as sent, run `action`, and turn whatever happens into a StepResult."""
         self._stage = stage
         protocol = self._protocol
+        start = self._clock()
+        if protocol is not None and not self.closed and not protocol.is_connected:
+            # The server hung up between steps: that is what this step meets, a dropped line.
+            return self._failed(
+                stage, (), start,
+                _StepError("the server had closed the connection", outcome=Outcome.DROPPED),
+            )  # fmt: skip
         if protocol is None or not self.connected:
             return self._refuse(stage, "not connected")
-        start = self._clock()
         for text in shown:
             self._sent(text)
         try:
