@@ -636,3 +636,40 @@ async def test_a_large_message_with_dot_lines_arrives_intact():
         await client.sendmail("a@example.org", ["b@example.net"], message)
         await client.quit()
     assert host.messages[0].data == message
+
+
+async def test_a_host_can_listen_on_ipv6_loopback():
+    try:
+        probe = socket.socket(socket.AF_INET6)
+        probe.bind(("::1", 0))
+        probe.close()
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    async with LabSMTPHost("v6", HostBehaviour("accept"), host="::1") as host:
+        assert host.address[0] == "::1"
+        client = smtp_client(host)
+        await client.connect()
+        await client.sendmail("a@example.org", ["b@example.net"], b"x\r\n")
+        await client.quit()
+    assert host.messages[0].peer[0] == "::1"
+
+
+async def test_broken_tls_clients_leave_stderr_quiet_and_the_host_serving(capfd):
+    async with LabSMTPHost("mx", HostBehaviour("accept")) as host:
+        w = await Wire.open(host.address)  # says STARTTLS, then sends plain text
+        await w.reply()
+        assert (await w.cmd("STARTTLS"))[0].startswith("220 2.0.0")
+        w.writer.write(b"this is not a TLS handshake\r\n" * 10)
+        assert await w.closed()
+        await w.close()
+        ctx = lab_certificate().client_context()
+        client = smtp_client(host, tls_context=ctx)  # vanishes inside TLS, mid-transaction
+        await client.connect()
+        await client.ehlo()
+        await client.starttls(server_hostname="mx.lab.test")
+        await client.ehlo()
+        await client.mail("a@example.org")
+        client.transport.abort()
+        await asyncio.sleep(0.1)
+        await _rcpt(host, "a@example.org", ["b@example.net"])  # and the host still works
+    assert capfd.readouterr().err == ""
