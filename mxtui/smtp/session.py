@@ -93,8 +93,18 @@ def default_message(envelope: Envelope) -> bytes:
 
 
 def wire_message(message: bytes) -> bytes:
-    """The message as it goes after DATA: CRLF line ends, dot-stuffed, ending in ``.CRLF``."""
-    return PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message)) + b".\r\n"
+    """The message as it goes after DATA: CRLF line ends, dot-stuffed, ending in ``.CRLF``.
+
+    aiosmtplib's regular expressions do the work; they are skipped when counting (C speed)
+    shows there is nothing to change, which is the usual case and saves most of the time on a
+    message of many megabytes.
+    """
+    crlf = message.count(b"\r\n")
+    if not (crlf == message.count(b"\n") == message.count(b"\r") and message.endswith(b"\r\n")):
+        message = normalize_message_line_endings(message)
+    if message.startswith(b".") or b"\n." in message:
+        message = PERIOD_REGEX.sub(b"..", message)
+    return message + b".\r\n"
 
 
 def _is_ip(text: str) -> bool:
@@ -148,6 +158,7 @@ class Session:
         self.extensions: dict[str, str] = {}
         self._protocol: TracingProtocol | None = None
         self._stage: Stage | None = None
+        self._wire_cache: tuple[bytes, bytes] | None = None
         self._envelope = envelope
         self.envelope = envelope
         self._reset_state()
@@ -184,6 +195,7 @@ class Session:
     def envelope(self, value: Envelope) -> None:
         """The envelope may change between steps (the app's editor); secrets are re-registered."""
         self._envelope = value
+        self._default_message: bytes | None = None
         if value.credentials is not None:
             self.transcript.add_secrets(secret_forms(value.credentials))
 
@@ -659,7 +671,19 @@ class Session:
         return StepResult(Stage.AUTH, tuple(sent), replies[-1], ms, replies=tuple(replies))
 
     def _message(self) -> bytes:
-        return self.envelope.message or default_message(self.envelope)
+        """The envelope's message, or a test message made once (so SIZE matches what is sent)."""
+        if self.envelope.message:
+            return self.envelope.message
+        if self._default_message is None:
+            self._default_message = default_message(self.envelope)
+        return self._default_message
+
+    def _wire(self, message: bytes) -> bytes:
+        """`wire_message`, remembered for the last message (MAIL needs its size, DOT its bytes)."""
+        cached = self._wire_cache
+        if cached is None or cached[0] is not message:
+            cached = self._wire_cache = (message, wire_message(message))
+        return cached[1]
 
     def mail_parameters(self) -> list[str]:
         """ESMTP MAIL parameters the server advertised and this message needs (RFC 1870, 6152,
@@ -667,8 +691,8 @@ class Session:
         params: list[str] = []
         message = self._message()
         if "SIZE" in self.extensions:
-            params.append(f"SIZE={len(wire_message(message)) - 3}")
-        if "8BITMIME" in self.extensions and any(b > 0x7F for b in message):
+            params.append(f"SIZE={len(self._wire(message)) - 3}")
+        if "8BITMIME" in self.extensions and not message.isascii():
             params.append("BODY=8BITMIME")
         addresses = (self.envelope.mail_from, *self.envelope.recipients)
         if "SMTPUTF8" in self.extensions and not all(a.isascii() for a in addresses):
@@ -725,7 +749,7 @@ class Session:
             )
             self.note(f"held: {why}")
             return self._finish(StepResult(Stage.DOT, (), None, 0.0, failure="held", error=why))
-        payload = wire_message(self._message())
+        payload = self._wire(self._message())
         shown = self._show_message(payload)
         timeout = self.timeouts.reply
         total = len(payload)

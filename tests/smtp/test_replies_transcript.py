@@ -5,6 +5,10 @@ from __future__ import annotations
 import base64
 import json
 
+from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
+from hypothesis import given
+from hypothesis import strategies as st
+
 from mxtui.model import Credentials, Reply, Stage
 from mxtui.smtp.replies import parse_extensions, parse_reply
 from mxtui.smtp.session import wire_message
@@ -66,3 +70,10 @@ def test_registered_secrets_and_their_base64_forms_are_masked_in_any_line() -> N
 
 def test_credentials_repr_hides_the_password() -> None:
     assert "hunter22" not in repr(Credentials("bob", "hunter22"))
+
+
+@given(st.lists(st.sampled_from([b"a", b".", b"\r", b"\n", b"\r\n", b"\xc3\xa9", b" "]),
+                max_size=40).map(b"".join))  # fmt: skip
+def test_wire_message_fast_path_equals_aiosmtplib_normalising(message: bytes) -> None:
+    expected = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message)) + b".\r\n"
+    assert wire_message(message) == expected
