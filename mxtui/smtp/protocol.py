@@ -68,6 +68,8 @@ class TracingProtocol(SMTPProtocol):
         self._reply_bytes = 0
         self._failed = False  # a limit was hit: ignore everything until the connection closes
         self.last_lines: tuple[str, ...] = ()
+        self._stray = bytearray()  # unsolicited bytes not yet a whole line
+        self._stray_bytes = 0
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -76,7 +78,8 @@ class TracingProtocol(SMTPProtocol):
         if waiter is None or self._failed:
             return
         if not self._response_pending or waiter.done():
-            return  # unsolicited, as in aiosmtplib: never paired with a later command
+            self._unsolicited(data)  # shown, but as in aiosmtplib never paired with a reply
+            return
         self._buffer.extend(data)
         self._reply_bytes += len(data)
         try:
@@ -127,6 +130,25 @@ class TracingProtocol(SMTPProtocol):
         self._cut_bytes = 0
         text = printable_bytes(body[:limit], limit=limit)
         return text + CUT_MARKER.format(n=dropped) if dropped else text
+
+    def _unsolicited(self, data: bytes) -> None:
+        """Show lines nobody asked for (a 421 before an idle close, a server talking ahead).
+
+        They are shown once and dropped; a stream of them is shown up to the reply byte limit.
+        """
+        if self._stray_bytes > self._limits.reply_bytes:
+            return
+        self._stray_bytes += len(data)
+        self._stray.extend(data)
+        limit = self._limits.line_bytes
+        while (end := self._stray.find(b"\n")) >= 0:
+            line = bytes(self._stray[:end]).rstrip(b"\r")
+            del self._stray[: end + 1]
+            text = printable_bytes(line[:limit], limit=limit)
+            if len(line) > limit:
+                text += CUT_MARKER.format(n=len(line) - limit)
+            self._on_line(f"{text} [unsolicited: not a reply to anything sent]")
+        del self._stray[limit:]
 
     def _fail(self, waiter: asyncio.Future[SMTPResponse], exc: BaseException) -> None:
         self._failed = True

@@ -336,7 +336,6 @@ class Session:
         self.tls_info = None
         self.extensions = {}
         self.attempted = True
-        loop = asyncio.get_running_loop()
         start = self._clock()
         try:
             self.route = self.dialer.route(self.address, self.port)
@@ -353,12 +352,7 @@ class Session:
                 self.dialer.connect(
                     self.address,
                     self.port,
-                    lambda: TracingProtocol(
-                        loop,
-                        limits=self.limits,
-                        on_line=self._received,
-                        on_connected=self._connected_note,
-                    ),
+                    self._new_protocol,
                     ssl_context=client_context() if tls_on_connect else None,
                     server_hostname=self._server_name(),
                 ),
@@ -399,6 +393,16 @@ class Session:
         return self._finish(
             StepResult(Stage.CONNECT, (), None, ms, failure=failure, error=error, tls=info)
         )
+
+    def _new_protocol(self) -> TracingProtocol:
+        # Known to the session at once, so lines arriving during connect() are placed right.
+        self._protocol = TracingProtocol(
+            asyncio.get_running_loop(),
+            limits=self.limits,
+            on_line=self._received,
+            on_connected=self._connected_note,
+        )
+        return self._protocol
 
     def _connected_note(self, transport: asyncio.BaseTransport) -> None:
         self.note(f"Connected to {printable(self.address)}.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from conftest import LAB_ADDRESS, QUICK, SessionFactory, envelope, lab_trust
 
@@ -337,3 +338,80 @@ async def test_ehlo_refused_falls_back_to_helo() -> None:
         assert stages(results)[:5] == ["connect", "greeting", "ehlo", "helo", "mail"]
         assert codes(results)[2:4] == [502, 250]
         assert s.extensions == {}
+
+
+async def serve_script(
+    script: dict[bytes, bytes], after_ehlo: bytes = b"", ssl: Any = None
+) -> asyncio.Server:
+    """A few-line SMTP server: a reply per verb; `after_ehlo` is sent unasked, then it closes."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 tiny.test SMTP\r\n")
+        while line := await reader.readline():
+            verb = line[:4].upper()
+            writer.write(script.get(verb, b"250 ok") + b"\r\n")
+            if verb == b"EHLO" and after_ehlo:
+                await asyncio.sleep(0.05)
+                writer.write(after_ehlo)
+                break
+            if verb == b"QUIT":
+                break
+        writer.close()
+
+    return await asyncio.start_server(serve, "127.0.0.1", 0, ssl=ssl)
+
+
+async def test_an_unsolicited_421_before_an_idle_close_is_shown_then_dropped() -> None:
+    server = await serve_script({b"EHLO": b"250 tiny.test"}, b"421 4.4.2 idle timeout\r\n")
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        s = Session(LAB_ADDRESS, envelope(), dialer=LabDialer({LAB_ADDRESS: ("127.0.0.1", port)}),
+                    timeouts=QUICK)  # fmt: skip
+        for _ in range(3):
+            await s.step()
+        await asyncio.sleep(0.2)
+        result = await s.noop()
+    assert result.outcome is Outcome.DROPPED and result.reply is None
+    shown = [line.text for line in s.transcript if line.dir == "recv"]
+    assert shown[-1].startswith("421 4.4.2 idle timeout [unsolicited")
+
+
+async def test_smtputf8_is_asked_for_when_an_address_needs_it() -> None:
+    server = await serve_script({b"EHLO": b"250-tiny.test\r\n250-SMTPUTF8\r\n250 8BITMIME"})
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        env = envelope("j\u00f6rg@b\u00fccher.example")
+        s = Session(LAB_ADDRESS, env, dialer=LabDialer({LAB_ADDRESS: ("127.0.0.1", port)}),
+                    timeouts=QUICK)  # fmt: skip
+        for _ in range(3):
+            await s.step()
+        mail = await s.step()
+        await s.aclose()
+    assert mail.stage is Stage.MAIL and mail.sent[0].endswith(" SMTPUTF8")
+
+
+def test_lab_dialer_maps_documentation_addresses_in_any_spelling() -> None:
+    d = LabDialer({"2001:db8::10": ("127.0.0.1", 2525), ("192.0.2.10", 587): ("127.0.0.1", 2587)})
+    assert d.route("2001:0db8:0:0::10").port == 2525 and d.is_lab("[2001:db8::10]")
+    assert d.route("192.0.2.10", 587).port == 2587 and not d.is_lab("192.0.2.10")
+    assert not RealDialer().is_lab("127.0.0.1") and RealDialer(2525).route("::1").port == 2525
+
+
+async def test_tls_on_connect_shows_the_certificate_before_the_greeting() -> None:
+    from mxtui.lab.certs import lab_certificate
+
+    context = lab_certificate("mx.lab.test").server_context()
+    server = await serve_script({b"EHLO": b"250 tiny.test", b"QUIT": b"221 bye"}, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        s = Session(LAB_ADDRESS, envelope(), dialer=LabDialer({(LAB_ADDRESS, 465): ("127.0.0.1",
+                    port)}), port=465, tls="on-connect", tls_name="mx.lab.test",
+                    trust_pem=lab_trust(), timeouts=QUICK)  # fmt: skip
+        for _ in range(3):
+            await s.step()
+        results = [*s.steps, await s.quit()]
+    assert results[0].tls is not None and results[0].tls.verified
+    assert codes(results) == [None, 220, 250, 221]
+    text = to_text(s.transcript)
+    assert text.index("=== TLS started") < text.index("<~  220 tiny.test")
+    assert " -> " not in text and " ~> QUIT" in text
