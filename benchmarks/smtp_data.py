@@ -117,7 +117,7 @@ def main() -> int:
             assert lab.stdout is not None
             servers.append(("lab", int(lab.stdout.readline()), True))
             if not args.no_postfix:
-                import postfix
+                import postfix_peer as postfix
 
                 if postfix.available():
                     pf = postfix.Postfix()

@@ -11,7 +11,7 @@ import tracemalloc
 from typing import Any
 
 import pytest
-from conftest import LAB_ADDRESS, envelope
+from smtp_support import LAB_ADDRESS, envelope
 
 from mxtui.lab.hostile import CLOSE_STAGES, HostileHost
 from mxtui.model import Outcome, Stage, StepResult, Timeouts

@@ -6,8 +6,8 @@ import asyncio
 import json
 import time
 
-from conftest import QUICK
-from postfix import HOSTNAME, USER, Postfix
+from postfix_peer import HOSTNAME, USER, Postfix
+from smtp_support import QUICK
 
 from mxtui.cli import main
 from mxtui.model import Envelope, Stage, StepResult

@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Any
 
-from conftest import LAB_ADDRESS, QUICK, SessionFactory, envelope, lab_trust
+from smtp_support import LAB_ADDRESS, QUICK, SessionFactory, envelope, lab_trust
 
 from mxtui.lab.smtp_hosts import HostBehaviour
 from mxtui.model import (
