@@ -450,6 +450,7 @@ class Session:
     ) -> StepResult:
         """Show `shown` as sent, run `action`, and turn whatever happens into a StepResult."""
         self._stage = stage
+        shown = tuple(self.transcript.scrub(text) for text in shown)
         protocol = self._protocol
         start = self._clock()
         if protocol is not None and not self.closed and not protocol.is_connected:
@@ -464,7 +465,7 @@ class Session:
             self._sent(text)
         try:
             response = await action(protocol)
-            reply = parse_reply(response.code, protocol.last_lines)
+            reply = parse_reply(response.code, self._scrubbed(protocol.last_lines))
         except _StepError as exc:
             return self._failed(stage, shown, start, exc)
         except MalformedReply:
@@ -478,7 +479,7 @@ class Session:
                 stage, shown, start, _StepError(exc.message, failure="reply-too-long")
             )
         except SMTPResponseException as exc:  # STARTTLS answered with something other than 220
-            reply = parse_reply(exc.code, protocol.last_lines)
+            reply = parse_reply(exc.code, self._scrubbed(protocol.last_lines))
         except SMTPTimeoutError:
             return self._failed(
                 stage, shown, start, _StepError(
@@ -497,6 +498,10 @@ class Session:
             self.note("421: the server is closing the connection")
             self.close()
         return result
+
+    def _scrubbed(self, lines: tuple[str, ...]) -> tuple[str, ...]:
+        """Reply lines with any secret masked, as the transcript shows them."""
+        return tuple(self.transcript.scrub(line) for line in lines)
 
     def _failed(
         self, stage: Stage, shown: tuple[str, ...], start: float, exc: _StepError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from typing import Any
 
@@ -415,3 +416,23 @@ async def test_tls_on_connect_shows_the_certificate_before_the_greeting() -> Non
     text = to_text(s.transcript)
     assert text.index("=== TLS started") < text.index("<~  220 tiny.test")
     assert " -> " not in text and " ~> QUIT" in text
+
+
+async def test_a_server_echoing_the_secret_cannot_leak_it_into_steps_or_exports() -> None:
+    blob = base64.b64encode(b"\0bob\0hunter22").decode()
+    server = await serve_script(
+        {b"EHLO": b"250-tiny.test\r\n250 AUTH PLAIN", b"AUTH": f"535 bad {blob} hunter22".encode()}
+    )
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        env = envelope(credentials=Credentials("bob", "hunter22"))
+        s = Session(LAB_ADDRESS, env, dialer=LabDialer({LAB_ADDRESS: ("127.0.0.1", port)}),
+                    timeouts=QUICK)  # fmt: skip
+        for _ in range(4):
+            await s.step()
+        await s.aclose()
+    auth = s.steps[-1]
+    assert auth.stage is Stage.AUTH and auth.reply is not None and auth.reply.code == 535
+    everything = repr(s.steps) + to_text(s.transcript) + to_jsonl(s.transcript)
+    assert "hunter22" not in everything and blob not in everything
+    assert auth.reply.lines == ("535 bad **** ****",)
