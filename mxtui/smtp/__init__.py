@@ -1,7 +1,8 @@
 """The stepping SMTP session: dialers, the session, the transcript and its exports."""
 
 from mxtui.smtp.dialer import Dialer, LabDialer, RealDialer, Route
-from mxtui.smtp.session import Session, default_message, wire_message
+from mxtui.smtp.message import default_message, wire_message
+from mxtui.smtp.session import Session
 from mxtui.smtp.transcript import Transcript, to_jsonl, to_text
 
 __all__ = [

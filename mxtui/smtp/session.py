@@ -16,7 +16,6 @@ reach the transcript.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import ipaddress
 import re
 import ssl
@@ -29,7 +28,6 @@ from aiosmtplib import (
     SMTPTimeoutError,
 )
 from aiosmtplib.auth import auth_login_encode, auth_plain_encode
-from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 from aiosmtplib.response import SMTPResponse
 
 from mxtui.model import (
@@ -48,6 +46,7 @@ from mxtui.model import (
     TranscriptLine,
 )
 from mxtui.smtp.dialer import Dialer, RealDialer, Route
+from mxtui.smtp.message import default_message, wire_message
 from mxtui.smtp.protocol import MalformedReply, ReplyTooLong, TracingProtocol
 from mxtui.smtp.replies import parse_extensions, parse_reply
 from mxtui.smtp.tlsinfo import client_context, describe, load_trust
@@ -72,39 +71,6 @@ class _StepError(Exception):
         self.error = error
         self.outcome = outcome
         self.failure = failure
-
-
-def default_message(envelope: Envelope) -> bytes:
-    """A short test message like swaks's, so a session can reach the dot with no typing."""
-    now = email.utils.formatdate(localtime=True)
-    domain = envelope.ehlo_name or "localhost"
-    lines = [
-        f"Date: {now}",
-        f"To: {', '.join(envelope.recipients)}",
-        f"From: {envelope.mail_from}",
-        f"Subject: test {now}",
-        f"Message-Id: {email.utils.make_msgid('mxtui', domain=domain)}",
-        "X-Mailer: mxtui",
-        "",
-        "This is a test mailing",
-        "",
-    ]
-    return "\r\n".join(lines).encode("utf-8")
-
-
-def wire_message(message: bytes) -> bytes:
-    """The message as it goes after DATA: CRLF line ends, dot-stuffed, ending in ``.CRLF``.
-
-    aiosmtplib's regular expressions do the work; they are skipped when counting (C speed)
-    shows there is nothing to change, which is the usual case and saves most of the time on a
-    message of many megabytes.
-    """
-    crlf = message.count(b"\r\n")
-    if not (crlf == message.count(b"\n") == message.count(b"\r") and message.endswith(b"\r\n")):
-        message = normalize_message_line_endings(message)
-    if message.startswith(b".") or b"\n." in message:
-        message = PERIOD_REGEX.sub(b"..", message)
-    return message + b".\r\n"
 
 
 def _is_ip(text: str) -> bool:

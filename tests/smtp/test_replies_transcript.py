@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mxtui.model import Credentials, Reply, Stage
+from mxtui.smtp.message import wire_message
 from mxtui.smtp.replies import parse_extensions, parse_reply
-from mxtui.smtp.session import wire_message
 from mxtui.smtp.transcript import Transcript, secret_forms, to_jsonl, to_text
 
 
@@ -77,3 +77,14 @@ def test_credentials_repr_hides_the_password() -> None:
 def test_wire_message_fast_path_equals_aiosmtplib_normalising(message: bytes) -> None:
     expected = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message)) + b".\r\n"
     assert wire_message(message) == expected
+
+
+def test_the_session_core_does_not_import_textual() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, mxtui.smtp, mxtui.commands.smtp, mxtui.smtp.tlsinfo; "
+        "sys.exit('textual' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -20,7 +20,7 @@ from mxtui.model import (
     TranscriptLine,
 )
 from mxtui.smtp import LabDialer, RealDialer, Session, to_jsonl, to_text
-from mxtui.smtp.session import wire_message
+from mxtui.smtp.message import wire_message
 
 
 async def run_all(session: Session, *, confirm_send: bool = False) -> list[StepResult]:
