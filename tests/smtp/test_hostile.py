@@ -66,7 +66,7 @@ async def test_a_1mb_greeting_line_is_cut_with_a_marker_in_bounded_memory_and_ti
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert time.monotonic() - start < 5
+    assert time.monotonic() - start < 15  # the 1 s reply timeout, with room
     assert peak < 8 * 1024 * 1024
     assert_all_printable(s)
     shown = [line.text for line in s.transcript if line.dir == "recv"]
@@ -89,7 +89,7 @@ async def test_an_endless_multiline_reply_stops_at_the_line_limit() -> None:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert time.monotonic() - start < 5
+    assert time.monotonic() - start < 15  # bounded by the line limit, not by the server
     assert peak < 16 * 1024 * 1024
     assert last(s).stage is Stage.EHLO and last(s).failure == "reply-too-long"
     received = [line for line in s.transcript if line.dir == "recv"]
@@ -144,7 +144,7 @@ async def test_a_close_at_each_stage_is_a_dropped_outcome_at_the_next_step(stage
 async def test_a_greeting_at_one_byte_a_second_is_bounded_by_the_reply_timeout() -> None:
     start = time.monotonic()
     s = await converse("trickle", timeouts=Timeouts(connect=1, reply=1.5), interval_s=1.0)
-    assert time.monotonic() - start < 4
+    assert time.monotonic() - start < 15  # bounded by the 1.5 s reply timeout, not 40 s of trickle
     assert last(s).stage is Stage.GREETING and last(s).outcome is Outcome.TIMEOUT
     partial = [line.text for line in s.transcript if line.dir == "recv"]
     assert partial and partial[0].startswith("2") and "before the line ended" in partial[0]

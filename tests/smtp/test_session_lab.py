@@ -118,7 +118,7 @@ async def test_silent_host_gives_a_greeting_timeout(lab_hosts) -> None:
     start = time.monotonic()
     result = await s.greeting()
     assert result.outcome is Outcome.TIMEOUT and result.reply is None
-    assert time.monotonic() - start < 2.0
+    assert time.monotonic() - start < 10  # the 0.3 s timeout, not the silent host's 330 s
     assert s.next_stage() is None
 
 
