@@ -1,29 +1,27 @@
 """One DNS question, asked the way mxtui needs: EDNS on, TCP on truncation, every try counted.
 
 dnspython's resolver hides the rcode of a failed answer behind exceptions and retries in ways we
-cannot count. Asking with ``dns.asyncquery`` directly keeps the wire visible: the rcode, the CNAME
-chain, the TTLs, whether TCP was needed and how many queries went out.
+cannot count. Asking on the wire ourselves (`mxtui.dns.transport`) keeps everything visible: the
+rcode, the CNAME chain, the TTLs, whether TCP was needed and how many queries went out.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import dns.asyncquery
 import dns.exception
-import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
-import dns.rrset
 
-EDNS_PAYLOAD = 1232  # the DNS Flag Day 2020 size: large MX sets fit without a TCP retry
+from mxtui.dns.transport import UDPClient
+from mxtui.dns.wire import CNAME, SOA, Record, Response, WireError
+
 MAX_CNAME_HOPS = 8
 
 # Outcomes that are not DNS rcodes.
@@ -43,7 +41,8 @@ class Answer:
     rdtype: str
     rcode: str
     """``NOERROR``, ``NXDOMAIN``, ``SERVFAIL``, ... or ``TIMEOUT`` / ``ERROR`` (no answer)."""
-    rrset: dns.rrset.RRset | None = None
+    records: tuple[Record, ...] = ()
+    """The records of the asked type at the end of the chain, in answer order."""
     chain: tuple[str, ...] = ()
     """The names a CNAME chain went through after `name`, in order (empty without CNAME)."""
     negative_ttl: int | None = None
@@ -53,11 +52,12 @@ class Answer:
 
     @property
     def ok(self) -> bool:
-        return self.rrset is not None
+        return bool(self.records)
 
     @property
-    def nodata(self) -> bool:
-        return self.rcode == "NOERROR" and self.rrset is None
+    def ttl(self) -> int | None:
+        """The RRset's TTL (the smallest, should the records disagree)."""
+        return min((r.ttl for r in self.records), default=None)
 
     @property
     def temporary(self) -> bool:
@@ -95,6 +95,10 @@ class Querier:
         self.timeout = timeout
         self.try_timeout = try_timeout
         self.queries = 0
+        self.udp = UDPClient()
+
+    def close(self) -> None:
+        self.udp.close()
 
     async def ask(self, name: str, rdtype: str) -> Answer:
         """Ask for `rdtype` at `name`, following a CNAME chain across answers if needed."""
@@ -116,7 +120,7 @@ class Querier:
             name=name,
             rdtype=rdtype,
             rcode=answer.rcode,
-            rrset=answer.rrset,
+            records=answer.records,
             chain=tuple(chain),
             negative_ttl=answer.negative_ttl,
             queries=total_queries,
@@ -137,37 +141,36 @@ class Querier:
             where, port = self.nameservers[attempt % len(self.nameservers)]
             attempt += 1
             remaining = deadline - time.monotonic()
-            query = dns.message.make_query(qname, qtype, use_edns=0, payload=EDNS_PAYLOAD)
             queries += 1
             self.queries += 1
             try:
-                response, tcp = await dns.asyncquery.udp_with_fallback(
-                    query, where, timeout=min(self.try_timeout, remaining), port=port
+                response, tcp = await self.udp.exchange(
+                    qname, qtype, where, port, min(self.try_timeout, remaining)
                 )
             except dns.exception.Timeout:
                 last = Answer(name, rdtype, TIMEOUT, error=f"no answer from {where} port {port}")
                 continue
-            except (OSError, EOFError, dns.exception.DNSException) as exc:
+            except (OSError, EOFError, WireError, dns.exception.DNSException) as exc:
                 last = Answer(name, rdtype, NETWORK_ERROR, error=f"{where} port {port}: {exc}")
                 continue
             if tcp:
                 queries += 1
                 self.queries += 1
                 used_tcp = True
-            rcode = dns.rcode.to_text(response.rcode())
+            rcode = dns.rcode.to_text(response.rcode)
             if rcode in ("SERVFAIL", "REFUSED", "NOTIMP", "FORMERR"):
                 last = Answer(name, rdtype, rcode, error=f"{where} answered {rcode}")
                 if attempt >= len(self.nameservers):
                     break  # every server said so: that is the answer
                 continue
-            rrset, chain = _follow(response, qname, qtype)
+            records, chain = _follow(response, name, int(qtype))
             return Answer(
                 name=name,
                 rdtype=rdtype,
                 rcode=rcode,
-                rrset=rrset,
+                records=records,
                 chain=chain,
-                negative_ttl=_negative_ttl(response) if rrset is None else None,
+                negative_ttl=None if records else _negative_ttl(response),
                 queries=queries,
                 used_tcp=used_tcp,
             )
@@ -182,34 +185,27 @@ class Querier:
 
 
 def _follow(
-    response: dns.message.Message, qname: dns.name.Name, qtype: dns.rdatatype.RdataType
-) -> tuple[dns.rrset.RRset | None, tuple[str, ...]]:
+    response: Response, qname: str, qtype: int
+) -> tuple[tuple[Record, ...], tuple[str, ...]]:
     """Walk the answer section from qname through CNAMEs to the records asked for."""
-    name = qname
+    name = qname.lower().rstrip(".") or "."
     chain: list[str] = []
     for _ in range(MAX_CNAME_HOPS):
-        for rrset in response.answer:
-            if rrset.name == name and rrset.rdtype == qtype:
-                return rrset, tuple(chain)
-        cname = next(
-            (r for r in response.answer if r.name == name and r.rdtype == dns.rdatatype.CNAME),
-            None,
-        )
+        found = tuple(r for r in response.answer if r.key == name and r.rdtype == qtype)
+        if found:
+            return found, tuple(chain)
+        cname = next((r for r in response.answer if r.key == name and r.rdtype == CNAME), None)
         if cname is None:
             break
-        name = cname[0].target
-        chain.append(name.to_text(omit_final_dot=True))
-    return None, tuple(chain)
+        target = str(cname.data)
+        chain.append(target)
+        name = target.lower()
+    return (), tuple(chain)
 
 
-def _negative_ttl(response: dns.message.Message) -> int | None:
+def _negative_ttl(response: Response) -> int | None:
     """RFC 2308 §5: a negative answer is cached for min(SOA TTL, SOA MINIMUM)."""
-    for rrset in response.authority:
-        if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
-            return min(rrset.ttl, rrset[0].minimum)
+    for record in response.authority:
+        if record.rdtype == SOA and isinstance(record.data, int):
+            return min(record.ttl, record.data)
     return None
-
-
-async def ask_many(querier: Querier, questions: Sequence[tuple[str, str]]) -> list[Answer]:
-    """Ask several questions at once (all in flight together)."""
-    return list(await asyncio.gather(*(querier.ask(n, t) for n, t in questions)))

@@ -13,8 +13,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-import dns.rdatatype
-
 from mxtui.dns.names import normalise_domain
 from mxtui.dns.problems import (
     address_lookup_failed,
@@ -76,6 +74,16 @@ async def resolve_mx(
         emit(PlanResolved(plan))
         return plan
     base = replace(base, nameservers=tuple(f"{h}:{p}" for h, p in querier.nameservers))
+    try:
+        return await _plan(name.ascii, base, querier, emit, started)
+    finally:
+        querier.close()
+
+
+async def _plan(
+    domain: str, base: MXPlan, querier: Querier, emit: EventSink, started: float
+) -> MXPlan:
+    """The MX question, then the addresses of every target at once."""
 
     def finish(plan: MXPlan) -> MXPlan:
         plan = replace(
@@ -87,7 +95,7 @@ async def resolve_mx(
         emit(PlanResolved(plan))
         return plan
 
-    mx = await querier.ask(name.ascii, "MX")
+    mx = await querier.ask(domain, "MX")
     if mx.rcode == "NXDOMAIN":
         return finish(
             replace(base, status=PlanStatus.NXDOMAIN, ttl=mx.negative_ttl, problems=(nxdomain(),))
@@ -97,20 +105,20 @@ async def resolve_mx(
             replace(
                 base,
                 status=_FAILURE_STATUS.get(mx.rcode, PlanStatus.ERROR),
-                problems=(plan_failure(mx.rcode, printable(mx.error), timeout),),
+                problems=(plan_failure(mx.rcode, printable(mx.error), querier.timeout),),
             )
         )
-    if mx.rrset is None:
+    if not mx.ok:
         return finish(await _implicit(base, querier, emit))
 
-    records = [(r.preference, r.exchange.to_text(omit_final_dot=True)) for r in mx.rrset]
+    records: list[tuple[int, str]] = [r.data for r in mx.records]  # type: ignore[misc]
     null_records = [r for r in records if r[1] in ("", ".")]
     if null_records and len(records) == 1 and records[0][0] == 0:
         host = MXHost(".", 0, state=HostState.RESOLVED, problems=(null_mx(),))
         plan = replace(
             base,
             status=PlanStatus.NULL_MX,
-            ttl=mx.rrset.ttl,
+            ttl=mx.ttl,
             groups=(MXGroup(0, (host,)),),
             problems=(null_mx(),),
         )
@@ -141,7 +149,7 @@ async def resolve_mx(
     skeleton = replace(
         base,
         status=PlanStatus.MX,
-        ttl=mx.rrset.ttl,
+        ttl=mx.ttl,
         groups=_group(list(pending.values())),
         problems=tuple(plan_problems),
     )
@@ -198,12 +206,10 @@ async def _resolve_host(
     addresses: list[Address] = []
     problems: list[Problem] = []
     for answer, family in ((a, 4), (aaaa, 6)):
-        if answer.rrset is not None:
-            addresses.extend(
-                Address(printable(r.to_text()), family, answer.rrset.ttl)  # type: ignore[arg-type]
-                for r in answer.rrset
-                if r.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA)
-            )
+        addresses.extend(
+            Address(printable(str(r.data)), family, r.ttl)  # type: ignore[arg-type]
+            for r in answer.records
+        )
     chain = tuple(printable(c) for c in (a.chain or aaaa.chain))
     if chain and not implicit:
         problems.append(cname_target(name, chain))
