@@ -175,6 +175,20 @@ def _formerr_header(data: bytes) -> bytes | None:
     return data[:2] + bytes([first, dns.rcode.FORMERR]) + bytes(8)
 
 
+_BUILT_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class _Built:
+    """A finished answer for one question, with what the log shows for it."""
+
+    qname: dns.name.Name
+    qtype: dns.rdatatype.RdataType
+    shown_name: str
+    shown_type: str
+    wire: bytes
+
+
 class _UDPProtocol(asyncio.DatagramProtocol):
     """Hands each datagram to the server as its own task, so a slow answer delays nothing else."""
 
@@ -238,6 +252,9 @@ class LabDNSServer:
         self.queries = 0
         self.log: list[tuple[str, str, str]] = []
         self.errors: list[str] = []
+        # Answers already built, by (query without its id, transport): the zones never change
+        # while the server runs, so a repeated question costs a dict lookup, not a parse.
+        self._built: dict[tuple[bytes, str], _Built] = {}
         self._bound: tuple[str, int] | None = None
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
@@ -385,6 +402,15 @@ class LabDNSServer:
         if len(data) > 2 and data[2] & 0x80:
             self.log.append((transport, "", ""))
             return  # a response, not a query: answering it could start a packet loop
+        key = (data[2:], transport)
+        built = self._built.get(key)
+        if built is not None:
+            faults = self._faults_for(built.qname, built.qtype)
+            if not any(f.silent or f.servfail for f in faults):
+                self.log.append((transport, built.shown_name, built.shown_type))
+                await self._sleep(self.delay_ms + sum(f.delay_ms for f in faults))
+                await send(data[:2] + built.wire[2:])
+                return
         try:
             query = dns.message.from_wire(data)
         except Exception:  # untrusted bytes: any parse failure means a malformed query
@@ -408,16 +434,26 @@ class LabDNSServer:
         faults = self._faults_for(qname, qtype)
         if any(f.silent for f in faults):
             return
-        await self._sleep(self.delay_ms + sum(f.delay_ms for f in faults))
+        # The answer is built before the delay, which stands for the network: a delayed answer
+        # then costs the delay and nothing more, however many are in flight.
         try:
-            response = self._respond(query, servfail=any(f.servfail for f in faults))
+            servfail = any(f.servfail for f in faults)
+            response = self._respond(query, servfail=servfail)
             limit = 65535 if transport == "tcp" else self._udp_limit(query)
-            wire = response.to_wire(max_size=limit, prefer_truncation=True)
+            # Records in zone-file order, not shuffled: the lab answers the same way every time,
+            # so a trainee (and a snapshot) sees a stable "answer order".
+            wire = response.to_wire(max_size=limit, prefer_truncation=True, want_shuffle=False)
+            if not servfail and qname is not None and qtype is not None:
+                if len(self._built) >= _BUILT_LIMIT:
+                    self._built.clear()  # random questions must not grow memory without end
+                shown = self.log[-1]
+                self._built[key] = _Built(qname, qtype, shown[1], shown[2], wire)
         except Exception as exc:  # a bug must cost one answer, never the server
             self.errors.append(printable(f"{type(exc).__name__}: {exc}"))
             response = dns.message.make_response(query, our_payload=OUR_EDNS_PAYLOAD)
             response.set_rcode(dns.rcode.SERVFAIL)
             wire = response.to_wire(max_size=512, prefer_truncation=True)
+        await self._sleep(self.delay_ms + sum(f.delay_ms for f in faults))
         await send(wire)
 
     @staticmethod
