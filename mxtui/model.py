@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 
 class PlanStatus(StrEnum):
-    """What the MX lookup found for the domain as a whole (the `status` key of `mxtui mx --json`)."""
+    """What the MX lookup found for the domain (the `status` key of `mxtui mx --json`)."""
 
     MX = "mx"
     IMPLICIT_MX = "implicit-mx"
