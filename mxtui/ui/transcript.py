@@ -1,0 +1,553 @@
+"""The transcript pane: a live SMTP conversation, smooth at hundreds of thousands of lines.
+
+Modelled on toolong and Textual's `Log`: a `ScrollView` that draws only the rows on screen
+(`render_line`), keeps an LRU cache of rendered rows, and tells Textual its size through
+`virtual_size`. Appending a batch costs a list extend and a width check per line; nothing already
+drawn is drawn again. Rows are never wrapped (wrapping would break the row = line arithmetic);
+long lines are cut at the pane's edge and can be scrolled to horizontally.
+
+A display row is either a `TranscriptLine` or a step separator ("── rcpt · 250 · 3.1 ms ──"),
+plus, while a message is being written, one progress row after the last. The step a row belongs
+to is found by bisecting the separators' rows, so no per-line bookkeeping is needed.
+
+Everything from a server is literal text: rows are built from `Segment`s holding printable
+strings (made printable again here, as a second fence), never from markup.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from mxtui.model import DataProgress, StepResult, TranscriptLine
+from mxtui.smtp.transcript import marker, to_jsonl, to_text
+from mxtui.text import printable
+
+TIME_WIDTH = 10
+"""Room for "+1234.567s": a session would need to last 2.7 hours to push the column wider."""
+CACHE_ROWS = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class _Separator:
+    """The row that closes a step; `index` points into the view's list of steps."""
+
+    index: int
+
+
+def _safe(text: str) -> str:
+    """Printable text; `str.isprintable` (C speed) is true exactly when `printable` is a no-op."""
+    return text if text.isprintable() else printable(text)
+
+
+def _width(text: str) -> int:
+    return len(text) if text.isascii() else cell_len(text)
+
+
+def _stamp(t_ms: float) -> str:
+    return f"+{t_ms / 1000:.3f}s".rjust(TIME_WIDTH) + " "
+
+
+def _amount(n: int, total: int) -> str:
+    """Both byte counts in the unit that suits the total (SI, like `ls -h --si`)."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if total >= size:
+            return f"{n / size:.1f} / {total / size:.1f} {unit}"
+    return f"{n} / {total} B"
+
+
+def progress_text(p: DataProgress) -> str:
+    """'sending message… 4.2 / 20.0 MB (21 %)' with a small bar in front."""
+    ratio = 1.0 if p.total <= 0 else min(max(p.sent / p.total, 0.0), 1.0)
+    filled = round(ratio * 20)
+    bar = "█" * filled + "░" * (20 - filled)
+    return f"{bar} sending message… {_amount(p.sent, p.total)} ({int(ratio * 100)} %)"
+
+
+def separator_label(step: StepResult) -> tuple[str, str, str]:
+    """(stage, what ended it, latency) for the separator line after a step."""
+    if step.reply is not None:
+        result = str(step.reply.code)
+    elif step.outcome is not None:
+        result = str(step.outcome)
+    elif step.failure is not None:
+        result = step.failure
+    else:
+        result = "no reply"
+    return str(step.stage), result, f"{step.ms:.1f} ms"
+
+
+class TranscriptView(ScrollView, can_focus=True):
+    """A scrollable, focusable SMTP transcript with a line cursor and step separators."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Line up", show=False, id="transcript.cursor-up"),
+        Binding("down", "cursor_down", "Line down", show=False, id="transcript.cursor-down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="transcript.page-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="transcript.page-down"),
+        Binding("home", "first", "First line", show=False, id="transcript.first"),
+        Binding("end", "last", "Last line (follow)", show=False, id="transcript.last"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "transcript--time",
+        "transcript--sent",
+        "transcript--recv",
+        "transcript--recv-ok",
+        "transcript--recv-temp",
+        "transcript--recv-perm",
+        "transcript--info",
+        "transcript--tls",
+        "transcript--separator",
+        "transcript--progress",
+        "transcript--cursor",
+    }
+
+    # Sent lines use $text-primary, not $accent: in textual-dark $accent and $warning are the same
+    # orange, and a command must never look like a 4xx reply. The $text-* variants are the
+    # theme's colours made readable as text on its background (light, dark and ANSI themes).
+    DEFAULT_CSS = """
+    TranscriptView {
+        background: $surface;
+        color: $foreground;
+        overflow: auto auto;
+        & > .transcript--time { color: $text-muted; }
+        & > .transcript--sent { color: $text-primary; }
+        & > .transcript--recv { color: $foreground; }
+        & > .transcript--recv-ok { color: $text-success; }
+        & > .transcript--recv-temp { color: $text-warning; }
+        & > .transcript--recv-perm { color: $text-error; }
+        & > .transcript--info { color: $text-muted; text-style: italic; }
+        & > .transcript--tls { color: $text-secondary; text-style: bold; }
+        & > .transcript--separator { color: $text-muted; }
+        & > .transcript--progress { color: $text-accent; text-style: bold; }
+        & > .transcript--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .transcript--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+        }
+    }
+    """
+
+    class StepSelected(Message):
+        """The cursor moved onto `line`; `step` is the step it belongs to (None while open)."""
+
+        def __init__(
+            self, step: StepResult | None, line: TranscriptLine, view: TranscriptView
+        ) -> None:
+            super().__init__()
+            self.step = step
+            self.line = line
+            self.view = view
+
+        @property
+        def control(self) -> TranscriptView:
+            return self.view
+
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._rows: list[TranscriptLine | _Separator] = []
+        self._lines: list[TranscriptLine] = []
+        self._steps: list[StepResult] = []
+        self._step_rows: list[int] = []
+        self._last_recv_row = -1
+        self._progress: DataProgress | None = None
+        self._width = 0
+        self._cache: LRUCache[int, Strip] = LRUCache(CACHE_ROWS)
+        self._styles: dict[str, Style] = {}
+        self.cursor_row = -1
+        """The highlighted row (a line row, never a separator), or -1 before the first line."""
+        self.follow = True
+        """Keep the view at the end and the cursor on the latest reply as lines arrive."""
+        self._announced: tuple[int, int] = (-1, -1)
+        self._auto_scrolling = False
+        self._rescroll_pending = False
+
+    # -- public API ------------------------------------------------------------------------
+
+    @property
+    def line_count(self) -> int:
+        """Transcript lines held (separators and the progress row not counted)."""
+        return len(self._lines)
+
+    @property
+    def row_count(self) -> int:
+        """Display rows: lines, step separators and the progress row."""
+        return len(self._rows) + (self._progress is not None)
+
+    @property
+    def lines(self) -> tuple[TranscriptLine, ...]:
+        return tuple(self._lines)
+
+    @property
+    def steps(self) -> tuple[StepResult, ...]:
+        return tuple(self._steps)
+
+    def append(self, lines: Iterable[TranscriptLine]) -> None:
+        """Add a batch of lines to the open step; follow the end unless the user scrolled up."""
+        at_end = self._at_end()
+        start = len(self._rows)
+        width = self._width
+        rows, kept, last_recv = self._rows, self._lines, self._last_recv_row
+        prefix = TIME_WIDTH + 1 + 4
+        for line in lines:
+            if line.dir == "recv":
+                last_recv = len(rows)
+            rows.append(line)
+            kept.append(line)
+            w = prefix + _width(_safe(line.text))
+            if w > width:
+                width = w
+        if len(rows) == start:
+            return
+        self._last_recv_row = last_recv
+        self._width = width
+        self._update_virtual_size()
+        self._after_growth(at_end, start)
+
+    def add_step(self, step: StepResult) -> None:
+        """Close the open step: the lines appended since the previous step belong to `step`."""
+        at_end = self._at_end()
+        self._progress = None
+        start = len(self._rows)
+        self._step_rows.append(start)
+        self._rows.append(_Separator(len(self._steps)))
+        self._steps.append(step)
+        self._cache.discard(start)
+        self._update_virtual_size()
+        self._after_growth(at_end, start)
+        self._announce()  # the cursor's line may just have got its step
+
+    def progress(self, p: DataProgress) -> None:
+        """Show (or update in place) the one progress row while the message is written."""
+        at_end = self._at_end()
+        new = self._progress is None
+        self._progress = p
+        if new:
+            self._update_virtual_size()
+            self._after_growth(at_end, len(self._rows))
+        else:
+            self.refresh_lines(len(self._rows))
+
+    def clear(self) -> None:
+        self._rows.clear()
+        self._lines.clear()
+        self._steps.clear()
+        self._step_rows.clear()
+        self._last_recv_row = -1
+        self._progress = None
+        self._width = 0
+        self._cache.clear()
+        self.cursor_row = -1
+        self.follow = True
+        self._announced = (-1, -1)
+        self._update_virtual_size()
+        self._scroll_y_to(0)
+        self.refresh()
+
+    def step_at(self, row: int) -> StepResult | None:
+        """The step a row belongs to, or None when the row is in the still-open step."""
+        i = bisect_left(self._step_rows, row)
+        return self._steps[i] if i < len(self._steps) else None
+
+    def select_last_reply(self) -> None:
+        """Put the cursor on the latest received line (or the last line) and follow again."""
+        self.follow = True
+        row = self._follow_row()
+        if row >= 0:
+            self._move_cursor(row)
+        self._scroll_end()
+
+    def export_text(self) -> str:
+        return to_text(self._lines)
+
+    def export_jsonl(self) -> str:
+        return to_jsonl(self._lines)
+
+    # -- growth and following --------------------------------------------------------------
+
+    def _update_virtual_size(self) -> None:
+        self.virtual_size = Size(self._width, self.row_count)
+
+    def _at_end(self) -> bool:
+        return self.is_vertical_scroll_end and not self.is_vertical_scrollbar_grabbed
+
+    def _after_growth(self, at_end: bool, first_new_row: int) -> None:
+        """Scroll along if following (or already at the end); otherwise draw only the new rows.
+
+        While following, the cursor sits on the latest received line, so whoever listens for
+        StepSelected (the explanation pane) always describes the latest reply; it only ever moves
+        forward, so a user who pressed End to sit on the last (sent) line stays there.
+        """
+        if self.follow:
+            row = self._follow_row()
+            if row > self.cursor_row:
+                self._move_cursor(row, scroll=False)
+            self._scroll_end()
+        elif at_end:
+            self._scroll_end()
+        else:
+            self.refresh_lines(first_new_row, self.row_count - first_new_row)
+
+    def _scroll_y_to(self, y: int) -> None:
+        """Scroll the view ourselves (not the user: following is not switched off).
+
+        `force` because the scrollbars (which gate scrolling) only appear at the next layout.
+        """
+        self._auto_scrolling = True
+        try:
+            self.scroll_to(y=y, animate=False, force=True)
+        finally:
+            self._auto_scrolling = False
+
+    def _scroll_end(self) -> None:
+        self._scroll_y_to(self.max_scroll_y)
+        if not self._rescroll_pending:  # a horizontal scrollbar may appear and take a row
+            self._rescroll_pending = True
+            self.call_after_refresh(self._rescroll)
+
+    def _rescroll(self) -> None:
+        self._rescroll_pending = False
+        if self.follow:
+            self._scroll_y_to(self.max_scroll_y)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """A user scrolling up stops following; scrolling back to the very end restarts it."""
+        super().watch_scroll_y(old_value, new_value)
+        if self._auto_scrolling:
+            return
+        if new_value < old_value and round(new_value) < self.max_scroll_y:
+            self.follow = False
+        elif new_value > old_value and round(new_value) >= self.max_scroll_y:
+            self.follow = True
+
+    def _follow_row(self) -> int:
+        if self._last_recv_row >= 0:
+            return self._last_recv_row
+        return self._last_line_row()
+
+    def _last_line_row(self) -> int:
+        return self._line_row_from(len(self._rows) - 1, -1)
+
+    def _line_row_from(self, row: int, step: int) -> int:
+        """The nearest line row from `row` going in `step` direction, or -1 if none."""
+        rows = self._rows
+        while 0 <= row < len(rows):
+            if not isinstance(rows[row], _Separator):
+                return row
+            row += step
+        return -1
+
+    # -- cursor ----------------------------------------------------------------------------
+
+    def _move_cursor(self, row: int, *, scroll: bool = True) -> None:
+        old, self.cursor_row = self.cursor_row, row
+        if old >= 0:
+            self.refresh_lines(old)
+        self.refresh_lines(row)
+        if scroll:
+            self._scroll_to_cursor()
+        self._announce()
+
+    def _scroll_to_cursor(self) -> None:
+        height = self.scrollable_content_region.height
+        top = round(self.scroll_offset.y)
+        row = self.cursor_row
+        if row < top:
+            self._scroll_y_to(row)
+        elif height and row >= top + height:
+            self._scroll_y_to(row - height + 1)
+
+    def _announce(self) -> None:
+        """Post StepSelected when the cursor's line, or the step known for it, changed."""
+        row = self.cursor_row
+        if row < 0 or row >= len(self._rows):
+            return
+        step_index = bisect_left(self._step_rows, row)
+        known = step_index if step_index < len(self._steps) else -1
+        if (row, known) == self._announced:
+            return
+        self._announced = (row, known)
+        line = self._rows[row]
+        assert isinstance(line, TranscriptLine)
+        self.post_message(self.StepSelected(self.step_at(row), line, self))
+
+    def _step_cursor(self, delta: int) -> None:
+        if not self._lines:
+            return
+        if self.cursor_row < 0:
+            target = self._last_line_row()
+        else:
+            direction = 1 if delta > 0 else -1
+            wanted = min(max(self.cursor_row + delta, 0), len(self._rows) - 1)
+            target = self._line_row_from(wanted, direction)
+            if target < 0:
+                target = self._line_row_from(wanted, -direction)
+        self.follow = target == self._last_line_row()
+        self._move_cursor(target)
+
+    def action_cursor_up(self) -> None:
+        self._step_cursor(-1)
+
+    def action_cursor_down(self) -> None:
+        self._step_cursor(1)
+
+    def action_page_up(self) -> None:
+        self._step_cursor(-max(self.scrollable_content_region.height - 1, 1))
+
+    def action_page_down(self) -> None:
+        self._step_cursor(max(self.scrollable_content_region.height - 1, 1))
+
+    def action_first(self) -> None:
+        if self._lines:
+            self.follow = False
+            self._move_cursor(self._line_row_from(0, 1))
+            self._scroll_y_to(0)
+
+    def action_last(self) -> None:
+        if self._lines:
+            self.follow = True
+            self._move_cursor(self._last_line_row())
+        self._scroll_end()
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        row = round(self.scroll_offset.y) + offset.y
+        if 0 <= row < len(self._rows) and not isinstance(self._rows[row], _Separator):
+            self.follow = row == self._last_line_row()
+            self._move_cursor(row)
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._cache.clear()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._cache.clear()  # separators are drawn to the pane's width
+        if self.follow and self._lines:
+            self._scroll_end()
+
+    def on_focus(self, event: events.Focus) -> None:
+        if self.cursor_row >= 0:
+            self.refresh_lines(self.cursor_row)
+
+    def on_blur(self, event: events.Blur) -> None:
+        if self.cursor_row >= 0:
+            self.refresh_lines(self.cursor_row)
+
+    def _style(self, name: str) -> Style:
+        """The widget's base style with a component class on top (cached until styles change)."""
+        style = self._styles.get(name)
+        if style is None:
+            base = self.rich_style
+            style = base if not name else base + self.get_component_rich_style(name)
+            self._styles[name] = style
+        return style
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        row = scroll_y + y
+        width = self.size.width
+        base = self._style("")
+        if row < 0 or row >= self.row_count:
+            return Strip.blank(width, base)
+        if row == len(self._rows):
+            strip = self._progress_strip()
+        else:
+            strip = self._cache.get(row)
+            if strip is None:
+                strip = self._row_strip(row)
+                self._cache[row] = strip
+        if row == self.cursor_row:
+            cursor = self.get_component_rich_style("transcript--cursor")
+            segments = [Segment(t, (s or base) + cursor) for t, s, _ in strip]
+            strip = Strip(segments, strip.cell_length)
+            return strip.crop_extend(scroll_x, scroll_x + width, base + cursor)
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def _row_strip(self, row: int) -> Strip:
+        item = self._rows[row]
+        if isinstance(item, _Separator):
+            return self._separator_strip(self._steps[item.index])
+        return self._line_strip(item)
+
+    def _line_strip(self, line: TranscriptLine) -> Strip:
+        text = _safe(line.text)
+        mark = marker(line)
+        if line.dir == "sent":
+            text_style = "transcript--sent"
+        elif line.dir == "recv":
+            text_style = _reply_style(text)
+        else:
+            text_style = "transcript--info"
+        mark_style = "transcript--tls" if line.encrypted or line.dir == "tls" else text_style
+        stamp = _stamp(line.t_ms)
+        segments = [
+            Segment(stamp, self._style("transcript--time")),
+            Segment(mark, self._style(mark_style)),
+            Segment(text, self._style(text_style)),
+        ]
+        return Strip(segments, len(stamp) + len(mark) + _width(text))
+
+    def _separator_strip(self, step: StepResult) -> Strip:
+        stage, result, ms = separator_label(step)
+        dim = self._style("transcript--separator")
+        if step.reply is not None:
+            result_style = self._style(_reply_style(result))
+        else:
+            result_style = self._style("transcript--recv-perm")
+        head = " " * (TIME_WIDTH + 1) + f"── {stage} · "
+        tail = f" · {ms} "
+        used = len(head) + len(result) + len(tail)
+        fill = "─" * max(self.size.width - used, 2)
+        segments = [
+            Segment(head, dim),
+            Segment(result, result_style),
+            Segment(tail + fill, dim),
+        ]
+        return Strip(segments, used + len(fill))
+
+    def _progress_strip(self) -> Strip:
+        assert self._progress is not None
+        text = " " * (TIME_WIDTH + 1) + "=== " + progress_text(self._progress)
+        return Strip([Segment(text, self._style("transcript--progress"))], _width(text))
+
+
+def _reply_style(text: str) -> str:
+    """The component class for a received line, from the reply code it starts with."""
+    first = text[:1]
+    if len(text) >= 3 and text[:3].isdigit():
+        if first in "23":
+            return "transcript--recv-ok"
+        if first == "4":
+            return "transcript--recv-temp"
+        if first == "5":
+            return "transcript--recv-perm"
+    return "transcript--recv"
