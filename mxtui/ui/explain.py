@@ -47,7 +47,8 @@ from mxtui.policy import (
 )
 from mxtui.text import printable
 
-# The CSS class (and so the colour) of each action: go on, move on, wait, give up.
+# The CSS class (and so the colour) of each action: go on, move on, wait, give up. The
+# $text-* variants of $success/$warning/$error keep their contrast on light themes too.
 _ACTION_CLASS: dict[Action, str] = {
     Action.CONTINUE: "-continue",
     Action.NEXT_ADDRESS: "-move",
@@ -57,12 +58,12 @@ _ACTION_CLASS: dict[Action, str] = {
     Action.NDR: "-ndr",
 }
 _ACTION_STYLE: dict[Action, str] = {
-    Action.CONTINUE: "$success",
-    Action.NEXT_ADDRESS: "$warning",
-    Action.NEXT_MX: "$warning",
-    Action.RETRY_HELO: "$warning",
-    Action.REQUEUE: "$warning",
-    Action.NDR: "$error",
+    Action.CONTINUE: "$text-success",
+    Action.NEXT_ADDRESS: "$text-warning",
+    Action.NEXT_MX: "$text-warning",
+    Action.RETRY_HELO: "$text-warning",
+    Action.REQUEUE: "$text-warning",
+    Action.NDR: "$text-error",
 }
 _EVIDENCE_WORDS: dict[Evidence, str] = {
     Evidence.VERIFIED: "",
@@ -165,13 +166,13 @@ class ExplainPanel(VerticalScroll):
     ExplainPanel { height: 1fr; padding: 0 1; }
     ExplainPanel > Static { height: auto; width: 1fr; }
     ExplainPanel #explain-headline {
-        text-style: bold; content-align: center middle; text-align: center;
-        border: tall $panel; padding: 0 1; color: $text-muted;
+        text-style: bold; text-align: center; padding: 1 1; margin-top: 1;
+        color: $text-muted; background: $panel;
     }
-    ExplainPanel #explain-headline.-continue { color: $success; border: tall $success; }
-    ExplainPanel #explain-headline.-move { color: $warning; border: tall $warning; }
-    ExplainPanel #explain-headline.-requeue { color: $warning; border: tall $warning; }
-    ExplainPanel #explain-headline.-ndr { color: $error; border: tall $error; }
+    ExplainPanel #explain-headline.-continue { color: $text-success; background: $success-muted; }
+    ExplainPanel #explain-headline.-move { color: $text-warning; background: $warning-muted; }
+    ExplainPanel #explain-headline.-requeue { color: $text-warning; background: $warning-muted; }
+    ExplainPanel #explain-headline.-ndr { color: $text-error; background: $error-muted; }
     ExplainPanel #explain-subtitle { color: $text-muted; margin-bottom: 1; }
     ExplainPanel #explain-why, ExplainPanel #explain-codes, ExplainPanel #explain-reference,
     ExplainPanel #explain-reply, ExplainPanel #explain-others { margin-bottom: 1; }
