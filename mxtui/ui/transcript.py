@@ -185,6 +185,8 @@ class TranscriptView(ScrollView, can_focus=True):
         self._announced: tuple[int, int] = (-1, -1)
         self._auto_scrolling = False
         self._rescroll_pending = False
+        self._pinned = True
+        """The view was put at the end and nobody has scrolled it since."""
 
     # -- public API ------------------------------------------------------------------------
 
@@ -322,6 +324,7 @@ class TranscriptView(ScrollView, can_focus=True):
             self.scroll_to(y=y, animate=False, force=True)
         finally:
             self._auto_scrolling = False
+        self._pinned = y >= self.max_scroll_y
 
     def _scroll_end(self) -> None:
         self._scroll_y_to(self.max_scroll_y)
@@ -331,7 +334,7 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def _rescroll(self) -> None:
         self._rescroll_pending = False
-        if self.follow:
+        if self._pinned:
             self._scroll_y_to(self.max_scroll_y)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
@@ -340,7 +343,7 @@ class TranscriptView(ScrollView, can_focus=True):
         if self._auto_scrolling:
             return
         if new_value < old_value and round(new_value) < self.max_scroll_y:
-            self.follow = False
+            self.follow = self._pinned = False
         elif new_value > old_value and round(new_value) >= self.max_scroll_y:
             self.follow = True
 
@@ -451,7 +454,7 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._cache.clear()  # separators are drawn to the pane's width
-        if self.follow and self._lines:
+        if (self.follow or self._pinned) and self._lines:
             self._scroll_end()
 
     def on_focus(self, event: events.Focus) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from textual import events
 from textual.app import App, ComposeResult
 
 from mxtui.lab.hostile import MARKUP_PAYLOADS, MARKUP_TEXT
@@ -294,3 +295,66 @@ async def test_hundred_thousand_lines_in_batches_then_home_and_end():
         assert view.cursor_row == 100_008  # the last line; the last row is its separator
         assert "250-batch 99 line 999" in row_text(view, view.cursor_row)
         assert app.selected[-1].step is view.steps[-1]
+
+
+def wheel(view: TranscriptView, up: bool) -> None:
+    kind = events.MouseScrollUp if up else events.MouseScrollDown
+    view.post_message(kind(view, 5, 3, 0, -1 if up else 1, 0, False, False, False))
+
+
+async def test_wheel_up_stops_following_and_wheel_back_to_the_end_resumes():
+    app = TranscriptApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        view = app.query_one(TranscriptView)
+        view.focus()
+        view.append(recv(f"250-line {i}") for i in range(100))
+        await pilot.pause()
+        bottom = view.max_scroll_y
+        for _ in range(3):
+            wheel(view, up=True)
+        await pilot.pause()
+        assert view.scroll_offset.y < bottom and not view.follow
+        held = view.scroll_offset.y
+        view.append(recv(f"250 more {i}") for i in range(5))
+        await pilot.pause()
+        assert view.scroll_offset.y == held and view.cursor_row == 99
+        while view.scroll_offset.y < view.max_scroll_y:
+            wheel(view, up=False)
+            await pilot.pause()
+        assert view.follow
+        view.append([recv("221 bye")])
+        await pilot.pause()
+        assert view.cursor_row == 105 and view.scroll_offset.y == view.max_scroll_y
+
+
+async def test_clicking_a_line_selects_it_and_reports_its_step():
+    app = TranscriptApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        view = app.query_one(TranscriptView)
+        greeting = step(Stage.GREETING, 220, 5)
+        view.append([recv("220 hi")])
+        view.add_step(greeting)
+        view.append([sent("EHLO me")])
+        await pilot.pause()
+        await pilot.click(TranscriptView, offset=(20, 0))
+        await pilot.pause()
+        assert view.cursor_row == 0 and not view.follow
+        assert app.selected[-1].step is greeting and app.selected[-1].line.text == "220 hi"
+        await pilot.click(TranscriptView, offset=(20, 1))  # the separator: not a line
+        await pilot.pause()
+        assert view.cursor_row == 0
+
+
+async def test_last_row_stays_visible_when_a_long_line_brings_a_horizontal_scrollbar():
+    app = TranscriptApp()
+    async with app.run_test(size=(60, 10)) as pilot:
+        view = app.query_one(TranscriptView)
+        view.focus()
+        view.append(recv(f"250-line {i}") for i in range(20))
+        await pilot.pause()
+        view.append([recv("250 " + "x" * 200)])
+        view.action_cursor_up()  # the user moves before the scrollbar has been laid out
+        await pilot.pause()
+        assert view.show_horizontal_scrollbar
+        assert view.scroll_offset.y == view.max_scroll_y
+        assert "250 xxx" in row_text(view, 20)
