@@ -102,9 +102,8 @@ class UDPClient:
         destination = (str(ipaddress.ip_address(where)), port)
         wanted = (qname.to_text(omit_final_dot=True).lower() or ".", int(qtype))
         qid = secrets.randbits(16)
-        while (qid, destination) in protocol.waiting:
-            wanted = (qname.to_text(omit_final_dot=True).lower() or ".", int(qtype))
-        qid = secrets.randbits(16)
+        while (qid, destination) in protocol.waiting:  # ids of queries in flight stay unique
+            qid = secrets.randbits(16)
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         protocol.waiting[(qid, destination)] = future
         try:

@@ -19,7 +19,7 @@ def response(qname: str, qtype: str, *rrsets: dns.rrset.RRset, authority=()) -> 
     )
     message.answer.extend(rrsets)
     message.authority.extend(authority)
-    return message.to_wire()
+    return message.to_wire(want_shuffle=False)
 
 
 def test_reads_what_dnspython_writes_including_compression():
@@ -81,3 +81,24 @@ def test_a_damaged_real_answer_raises_only_wire_error(position, junk):
     damaged = wire[:position] + junk + wire[position + len(junk) :]
     with contextlib.suppress(WireError):
         parse(damaged)
+
+
+async def test_query_ids_in_flight_never_collide_even_when_the_random_source_repeats(monkeypatch):
+    """A repeated random id must be drawn again, not spin: the client once hung this way."""
+    import asyncio
+
+    from mxtui.dns import transport
+    from mxtui.lab.demo import DEMO_ZONE
+    from mxtui.lab.dns_server import LabDNSServer
+
+    draws = iter([7, 7, 7, 9, 11, 13])
+    monkeypatch.setattr(transport.secrets, "randbits", lambda _bits: next(draws))
+    client = transport.UDPClient()
+    async with LabDNSServer(DEMO_ZONE) as server:
+        host, port = server.address
+        names = [dns.name.from_text(n) for n in ("mx1.example.com", "mx2.example.com")]
+        answers = await asyncio.wait_for(
+            asyncio.gather(*(client.exchange(n, 1, host, port, 2) for n in names)), 5
+        )
+    client.close()
+    assert [a.answer[0].data for a, _ in answers] == ["192.0.2.10", "192.0.2.11"]
