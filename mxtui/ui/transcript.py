@@ -201,10 +201,6 @@ class TranscriptView(ScrollView, can_focus=True):
         return len(self._rows) + (self._progress is not None)
 
     @property
-    def lines(self) -> tuple[TranscriptLine, ...]:
-        return tuple(self._lines)
-
-    @property
     def steps(self) -> tuple[StepResult, ...]:
         return tuple(self._steps)
 
@@ -295,21 +291,25 @@ class TranscriptView(ScrollView, can_focus=True):
         self.virtual_size = Size(self._width, self.row_count)
 
     def _at_end(self) -> bool:
-        return self.is_vertical_scroll_end and not self.is_vertical_scrollbar_grabbed
+        """The view sits at the end (ours, not `is_vertical_scroll_end`, which is one row off
+        for a frame when a horizontal scrollbar appears)."""
+        return self._pinned and not self.is_vertical_scrollbar_grabbed
 
     def _after_growth(self, at_end: bool, first_new_row: int) -> None:
-        """Scroll along if following (or already at the end); otherwise draw only the new rows.
+        """Scroll along if following; otherwise draw only the new rows.
 
         While following, the cursor sits on the latest received line, so whoever listens for
         StepSelected (the explanation pane) always describes the latest reply; it only ever moves
-        forward, so a user who pressed End to sit on the last (sent) line stays there.
+        forward, so a user who pressed End to sit on the last (sent) line stays there. A user who
+        moved the cursor up without scrolling still sees new lines come in below, as long as the
+        cursor's line stays on screen.
         """
         if self.follow:
             row = self._follow_row()
             if row > self.cursor_row:
                 self._move_cursor(row, scroll=False)
             self._scroll_end()
-        elif at_end:
+        elif at_end and (self.cursor_row < 0 or self.cursor_row >= self.max_scroll_y):
             self._scroll_end()
         else:
             self.refresh_lines(first_new_row, self.row_count - first_new_row)
@@ -345,7 +345,7 @@ class TranscriptView(ScrollView, can_focus=True):
         if new_value < old_value and round(new_value) < self.max_scroll_y:
             self.follow = self._pinned = False
         elif new_value > old_value and round(new_value) >= self.max_scroll_y:
-            self.follow = True
+            self.follow = self._pinned = True
 
     def _follow_row(self) -> int:
         if self._last_recv_row >= 0:

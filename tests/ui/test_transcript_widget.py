@@ -229,8 +229,8 @@ async def test_hostile_lines_render_literally_and_never_reach_the_terminal_raw()
         assert app.is_running
         shot = app.export_screenshot()
         assert "\x1b" not in shot and "\x07" not in shot and "\u202e" not in shot
-        drawn = [row_text(view, r) for r in range(len(raw))]
-        for payload, line in zip(MARKUP_PAYLOADS, drawn, strict=False):
+        shown = [row_text(view, r) for r in range(len(raw))]
+        for payload, line in zip(MARKUP_PAYLOADS, shown, strict=False):
             assert f"250-{printable(payload)} tail" in line
         flat = shot.replace("&#160;", " ")
         for literal in ("[/]", "[@click=app.quit]x[/]", "[bold&#160;red]".replace("&#160;", " ")):
@@ -358,3 +358,38 @@ async def test_last_row_stays_visible_when_a_long_line_brings_a_horizontal_scrol
         assert view.show_horizontal_scrollbar
         assert view.scroll_offset.y == view.max_scroll_y
         assert "250 xxx" in row_text(view, 20)
+
+
+async def test_after_moving_up_new_lines_scroll_in_only_while_the_cursor_stays_on_screen():
+    app = TranscriptApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        view = app.query_one(TranscriptView)
+        view.focus()
+        view.append(recv(f"250-line {i}") for i in range(100))
+        await pilot.pause()
+        height = view.scrollable_content_region.height
+        await pilot.press("up", "up", "up")
+        await pilot.pause()
+        assert view.cursor_row == 96 and not view.follow
+        assert view.scroll_offset.y == 100 - height
+        view.append(recv(f"250-more {i}") for i in range(3))
+        await pilot.pause()
+        assert view.scroll_offset.y == 103 - height  # scrolled along, cursor still in view
+        view.append(recv(f"250-even more {i}") for i in range(height))
+        await pilot.pause()
+        assert view.scroll_offset.y == 103 - height  # would hide the cursor: held
+        assert view.cursor_row == 96
+
+
+async def test_theme_change_redraws_rows_in_the_new_theme_colours():
+    app = TranscriptApp()
+    async with app.run_test(size=(80, 10)) as pilot:
+        view = app.query_one(TranscriptView)
+        view.append([recv("550 5.1.1 no"), recv("221 bye")])  # the cursor is on row 1
+        await pilot.pause()
+        dark = segment_colour(view, 0, "550")
+        app.theme = "textual-light"
+        await pilot.pause()
+        light = segment_colour(view, 0, "550")
+        assert light != dark
+        assert light == component_colour(view, "transcript--recv-perm")
