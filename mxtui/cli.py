@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -39,6 +40,13 @@ def _app_parser() -> argparse.ArgumentParser:
         help="domain to resolve with the system resolver (or --nameserver); omit for the lab demo",
     )
     add_nameserver_argument(parser)
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=25,
+        metavar="N",
+        help="SMTP port to connect to on real hosts (default 25; the lab ignores it)",
+    )
     parser.add_argument("--version", action="version", version=f"mxtui {__version__}")
     return parser
 
@@ -58,9 +66,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         module.add_arguments(parser)
         args = parser.parse_args(args_list[1:])
         try:
-            return int(module.run(args))
+            status = int(module.run(args))
+            sys.stdout.flush()
+            return status
         except KeyboardInterrupt:
             return 130
+        except BrokenPipeError:
+            # The reader went away (`mxtui mx … | head`): stop quietly, as Unix tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141
     args = _app_parser().parse_args(args_list)
     return run_app(args)
 

@@ -7,6 +7,7 @@ serves them, and nothing ever dials them outside the lab.
 from __future__ import annotations
 
 from mxtui.lab.dns_server import Fault
+from mxtui.lab.smtp_hosts import HostBehaviour
 
 DEMO_DOMAIN = "example.com"
 
@@ -88,6 +89,32 @@ DEMO_DOMAINS: tuple[tuple[str, str], ...] = (
     ("silent.example.com", "timeout"),
     ("flaky.example.com", "one host's AAAA lookup fails"),
 )
+
+
+_KNOWN = ("postmaster", "alice", "bob")
+
+# The mail host behind each lab address: what a trainee meets when they connect to it.
+DEMO_HOSTS: dict[str, HostBehaviour] = {
+    # mx1: a well-run primary — STARTTLS, AUTH for the test account, known users only.
+    "192.0.2.10": HostBehaviour(
+        "known-users", users=_KNOWN, hostname="mx1.example.com", auth=("trainee", "lab-password")
+    ),
+    "2001:db8::10": HostBehaviour("known-users", users=_KNOWN, hostname="mx1.example.com"),
+    # mx2: greylists over IPv4 (450 at RCPT, retry after a minute); refuses over IPv6.
+    "192.0.2.11": HostBehaviour("greylist", greylist_delay_s=60, hostname="mx2.example.com"),
+    "2001:db8::11": HostBehaviour("refuse", hostname="mx2.example.com"),
+    # backup: accepts anything (a store-and-forward backup MX), messages up to 10 MB.
+    "192.0.2.20": HostBehaviour("size-limit", max_size=10_000_000, hostname="backup.example.com"),
+    # the apex A record (not used for mail, since MX records exist) and the null-MX domain's A.
+    "192.0.2.80": HostBehaviour("accept", hostname="www.example.com"),
+    "192.0.2.31": HostBehaviour("accept", hostname="null.example.com"),
+    # implicit MX: busy over IPv4 (421 greeting), never greets over IPv6.
+    "192.0.2.30": HostBehaviour("greet-421", hostname="implicit.example.com"),
+    "2001:db8::30": HostBehaviour("silent", hostname="implicit.example.com"),
+    # flaky-host: drops the connection at RCPT over IPv4; answers slowly over IPv6.
+    "192.0.2.40": HostBehaviour("drop", drop_at="rcpt", hostname="flaky-host.example.com"),
+    "2001:db8::40": HostBehaviour("slow", delay_s=1.5, hostname="flaky-host.example.com"),
+}
 
 
 def many_mx_zone(domain: str, hosts: int, *, preferences: int = 1, ttl: int = 3600) -> str:

@@ -1,7 +1,8 @@
-"""The mxtui application: the MX tree panel and its detail pane."""
+"""The mxtui application: the MX tree, the SMTP session, and what a sending MTA does next."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -16,10 +17,35 @@ from textual.worker import Worker, WorkerState
 
 from mxtui.dns import DomainError, resolve_mx
 from mxtui.lab.runtime import Lab
-from mxtui.model import ResolveEvent
+from mxtui.model import (
+    Address,
+    MXHost,
+    MXPlan,
+    Outcome,
+    PlanResolved,
+    PlanStatus,
+    ResolveEvent,
+    Stage,
+    StepResult,
+    Timeouts,
+)
+from mxtui.smtp import Dialer, RealDialer
 from mxtui.text import printable
 from mxtui.ui.detail import NodeDetail
+from mxtui.ui.explain import ExplainPanel, NoticeFacts
 from mxtui.ui.mx_tree import MXTree
+from mxtui.ui.screens import ConfirmSendScreen, EnvelopeScreen
+from mxtui.ui.session_pane import SessionPane, Target, default_envelope
+from mxtui.ui.transcript import TranscriptView
+
+# What a sending MTA meets before any connection, by plan status (explained at the DNS stage).
+DNS_OUTCOMES = {
+    PlanStatus.NXDOMAIN: Outcome.NXDOMAIN,
+    PlanStatus.NULL_MX: Outcome.NULL_MX,
+    PlanStatus.SERVFAIL: Outcome.DNS_TEMPFAIL,
+    PlanStatus.TIMEOUT: Outcome.DNS_TEMPFAIL,
+    PlanStatus.ERROR: Outcome.DNS_TEMPFAIL,
+}
 
 
 class Resolved(Message):
@@ -36,6 +62,15 @@ class MXTuiApp(App[int]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "next_step", "Next step", id="next-step"),
+        Binding("e", "edit_envelope", "Envelope", id="edit-envelope"),
+        Binding("colon", "focus_raw", "Raw cmd", id="focus-raw"),
+        Binding("x", "rset", "RSET", id="rset"),
+        Binding("o", "noop", "NOOP", id="noop"),
+        Binding("c", "quit_session", "QUIT", id="quit-session"),
+        Binding("p", "cycle_profile", "Profile", id="cycle-profile"),
+        Binding("b", "ndr_preview", "NDR", id="ndr-preview"),
+        Binding("w", "export", "Export", id="export"),
         Binding("r", "resolve", "Re-resolve", id="resolve"),
         Binding("slash", "focus_domain", "Domain", id="focus-domain"),
         Binding("t", "focus_tree", "Tree", id="focus-tree"),
@@ -49,9 +84,13 @@ class MXTuiApp(App[int]):
         nameservers: Sequence[tuple[str, int]] = (),
         lab: Lab | None = None,
         dns_timeout: float = 5.0,
+        port: int = 25,
+        timeouts: Timeouts | None = None,
     ) -> None:
         super().__init__()
         self.lab = lab
+        self.port = port
+        self.timeouts = timeouts
         self.nameservers = list(nameservers)
         self.dns_timeout = dns_timeout
         self.initial_domain = domain or (lab.domain if lab else None)
@@ -62,14 +101,17 @@ class MXTuiApp(App[int]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal(id="main"), Vertical(id="mx-pane"):
-            yield Input(
-                placeholder="domain, e.g. example.com — Enter resolves",
-                id="domain",
-                select_on_focus=True,
-            )
-            yield MXTree(id="mx-tree")
-            yield NodeDetail(id="detail")
+        with Horizontal(id="main"):
+            with Vertical(id="mx-pane"):
+                yield Input(
+                    placeholder="domain, e.g. example.com — Enter resolves",
+                    id="domain",
+                    select_on_focus=True,
+                )
+                yield MXTree(id="mx-tree")
+                yield NodeDetail(id="detail")
+            yield SessionPane(id="session")
+            yield ExplainPanel(id="explain")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -82,6 +124,10 @@ class MXTuiApp(App[int]):
         else:
             self.sub_title = "system resolver"
         self.query_one(NodeDetail).show(None, examples=self._examples())
+        pane = self.query_one(SessionPane)
+        pane.timeouts = self.timeouts
+        if self.initial_domain:
+            pane.set_envelope(default_envelope(self.initial_domain.strip().rstrip(".")))
         if self.initial_domain:
             self.query_one("#domain", Input).value = self.initial_domain
             self.start_resolve(self.initial_domain)
@@ -90,8 +136,14 @@ class MXTuiApp(App[int]):
             self.query_one("#domain", Input).focus()
 
     async def on_unmount(self) -> None:
+        for pane in self.query(SessionPane):  # gone already if the screen was torn down first
+            await pane.close()
         if self.lab is not None:
             await self.lab.stop()
+
+    @property
+    def dialer(self) -> Dialer:
+        return self.lab.dialer if self.lab is not None else RealDialer(self.port)
 
     def _examples(self) -> tuple[tuple[str, str], ...]:
         return self.lab.examples if self.lab is not None else ()
@@ -122,6 +174,10 @@ class MXTuiApp(App[int]):
             return  # a newer lookup replaced this one
         tree = self.query_one(MXTree)
         tree.apply(message.event)
+        if isinstance(message.event, PlanResolved):
+            outcome = DNS_OUTCOMES.get(message.event.plan.status)
+            if outcome is not None:
+                self.query_one(ExplainPanel).show_outcome(Stage.DNS, outcome, None)
         # The tree rebuilds its lines on the next refresh; read the cursor's node after that.
         self.call_after_refresh(self._show_cursor_detail)
 
@@ -148,6 +204,97 @@ class MXTuiApp(App[int]):
     def node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         self.query_one(NodeDetail).show(event.node.data, examples=self._examples())
 
+    # ---- the session ----------------------------------------------------------------------
+
+    @on(Tree.NodeSelected, "#mx-tree")
+    def node_selected(self, event: Tree.NodeSelected) -> None:
+        tree = self.query_one(MXTree)
+        target = _target(
+            tree.plan, event.node.data, event.node.parent.data if event.node.parent else None
+        )
+        if target is None:
+            return
+        self.query_one(SessionPane).connect(target, self.dialer)
+
+    def on_session_pane_stepped(self, message: SessionPane.Stepped) -> None:
+        self._explain(message.step)
+
+    def on_transcript_view_step_selected(self, message: TranscriptView.StepSelected) -> None:
+        if message.step is not None:
+            self._explain(message.step)
+
+    def _explain(self, step: StepResult) -> None:
+        pane = self.query_one(SessionPane)
+        target, envelope = pane.target, pane.envelope
+        if target is None:
+            return
+        recipient = _step_recipient(step) or (envelope.recipients or ("",))[0]
+        facts = NoticeFacts(
+            recipient=recipient,
+            sender=envelope.mail_from or "<>",
+            reporting_mta=envelope.ehlo_name,
+            remote_mta=target.host,
+        )
+        self.query_one(ExplainPanel).show_step(step, target.context, notice=facts)
+
+    def on_session_pane_hold_for_confirmation(
+        self, message: SessionPane.HoldForConfirmation
+    ) -> None:
+        def answered(send: bool | None) -> None:
+            if send:
+                self.query_one(SessionPane).confirm_send()
+            else:
+                self.notify("Not sent. QUIT (c) or RSET (x) next.", markup=False)
+
+        self.push_screen(ConfirmSendScreen(message.target.host, message.target.address), answered)
+
+    def action_next_step(self) -> None:
+        self.query_one(SessionPane).next_step()
+
+    def action_rset(self) -> None:
+        self.query_one(SessionPane).rset()
+
+    def action_noop(self) -> None:
+        self.query_one(SessionPane).noop()
+
+    def action_quit_session(self) -> None:
+        self.query_one(SessionPane).quit_session()
+
+    def action_focus_raw(self) -> None:
+        self.query_one("#raw", Input).focus()
+
+    def action_edit_envelope(self) -> None:
+        pane = self.query_one(SessionPane)
+
+        def edited(envelope: object) -> None:
+            if envelope is not None:
+                pane.set_envelope(envelope)  # type: ignore[arg-type]
+
+        self.push_screen(EnvelopeScreen(pane.envelope), edited)
+
+    def action_cycle_profile(self) -> None:
+        self.query_one(ExplainPanel).cycle_profile()
+
+    def action_ndr_preview(self) -> None:
+        self.query_one(ExplainPanel).open_ndr()
+
+    def action_export(self) -> None:
+        transcript = self.query_one(TranscriptView)
+        if not transcript.line_count:
+            self.notify("The transcript is empty: nothing to export.")
+            return
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        base = Path.cwd() / f"mxtui-transcript-{stamp}"
+        try:
+            base.with_suffix(".txt").write_text(transcript.export_text(), encoding="utf-8")
+            base.with_suffix(".jsonl").write_text(transcript.export_jsonl(), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Could not write the export: {exc}", severity="error", markup=False)
+            return
+        self.notify(f"Saved {base.name}.txt and .jsonl in {base.parent}", markup=False)
+
+    # ---- resolution keys --------------------------------------------------------------------
+
     def action_resolve(self) -> None:
         domain = self.query_one("#domain", Input).value or self.current_domain
         if domain:
@@ -160,14 +307,48 @@ class MXTuiApp(App[int]):
         self.query_one(MXTree).focus()
 
 
+def _step_recipient(step: StepResult) -> str:
+    """The address of an RCPT step (RCPT TO:<a@b> → a@b), else empty."""
+    if step.stage is Stage.RCPT and step.sent:
+        line = step.sent[0]
+        start, end = line.find("<"), line.find(">")
+        if 0 <= start < end:
+            return line[start + 1 : end]
+    return ""
+
+
+def _target(plan: MXPlan | None, data: object, parent: object) -> Target | None:
+    """The address to dial for a tree node: an address itself, or a host's first address."""
+    if plan is None:
+        return None
+    flat = [(h, a) for h in plan.hosts for a in h.addresses]
+    if isinstance(data, Address) and isinstance(parent, MXHost):
+        host, address = parent, data
+    elif isinstance(data, MXHost) and data.addresses:
+        host, address = data, data.addresses[0]
+    else:
+        return None
+    index = next((i for i, (h, a) in enumerate(flat) if h is host and a is address), 0)
+    return Target(address.address, host.name, index, len(flat))
+
+
 def make_app(
     *,
     domain: str | None = None,
     nameservers: Sequence[tuple[str, int]] = (),
     lab: Lab | None = None,
     dns_timeout: float = 5.0,
+    port: int = 25,
+    timeouts: Timeouts | None = None,
 ) -> MXTuiApp:
     """The one factory used by the CLI and the tests: no domain and no nameserver = lab demo."""
     if lab is None and not domain and not nameservers:
         lab = Lab()
-    return MXTuiApp(domain=domain, nameservers=nameservers, lab=lab, dns_timeout=dns_timeout)
+    return MXTuiApp(
+        domain=domain,
+        nameservers=nameservers,
+        lab=lab,
+        dns_timeout=dns_timeout,
+        port=port,
+        timeouts=timeouts,
+    )

@@ -82,6 +82,7 @@ class MXTree(Tree[NodeData]):
         super().__init__(Text("type a domain and press Enter"), id=id)
         self.show_root = True
         self.guide_depth = 3
+        self.auto_expand = False  # Enter connects to the node; space folds it
         self._host_nodes: dict[tuple[int, str], TreeNode[NodeData]] = {}
         self.plan: MXPlan | None = None
 

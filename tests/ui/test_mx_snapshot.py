@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mxtui.ui.app import make_app
+from mxtui.ui.session_pane import SessionPane
 
 
 async def _resolved_and_on_a_host(pilot) -> None:
+    # The default message carries today's date: a fixed one keeps the envelope line stable.
+    pane = pilot.app.query_one(SessionPane)
+    pane.set_envelope(replace(pane.envelope, message=b"Subject: snapshot\r\n\r\nhello\r\n"))
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.press("down", "down")  # the cursor on mx1: its detail has no timings in it

@@ -1,0 +1,266 @@
+"""The session pane: one SMTP conversation, stepped a key at a time, with its live transcript.
+
+The pane owns the `Session` (core) and renders its events; it never interprets server text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Input, Static
+from textual.worker import Worker, WorkerState
+
+from mxtui.model import (
+    DataProgress,
+    DecisionContext,
+    Envelope,
+    SessionEvent,
+    Stage,
+    StepResult,
+    TranscriptLine,
+)
+from mxtui.smtp import Dialer, Session
+from mxtui.smtp.message import default_message
+from mxtui.text import printable
+from mxtui.ui.transcript import TranscriptView
+
+STAGE_WORDS = {
+    Stage.CONNECT: "connect",
+    Stage.GREETING: "read the greeting",
+    Stage.EHLO: "EHLO",
+    Stage.HELO: "HELO",
+    Stage.STARTTLS: "STARTTLS",
+    Stage.AUTH: "AUTH",
+    Stage.MAIL: "MAIL FROM",
+    Stage.RCPT: "RCPT TO",
+    Stage.DATA: "DATA",
+    Stage.DOT: "send the message and the dot",
+    Stage.QUIT: "QUIT",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the user chose in the tree: an address, the host it belongs to, and its place in the
+    plan's try list (for the decision context)."""
+
+    address: str
+    host: str
+    index: int = 0
+    total: int = 1
+
+    @property
+    def context(self) -> DecisionContext:
+        return DecisionContext(
+            last_address=self.index >= self.total - 1, addresses_tried=self.index + 1
+        )
+
+
+def default_envelope(domain: str) -> Envelope:
+    envelope = Envelope(
+        mail_from="sender@client.lab.test",
+        recipients=(f"alice@{domain}",),
+        ehlo_name="client.lab.test",
+    )
+    return replace(envelope, message=default_message(envelope))
+
+
+class SessionPane(Vertical):
+    """Envelope summary, transcript, raw command line."""
+
+    BORDER_TITLE = "SMTP session"
+
+    class Stepped(Message):
+        """A step finished: the explanation panel shows what an MTA does next."""
+
+        def __init__(self, step: StepResult, context: DecisionContext) -> None:
+            super().__init__()
+            self.step = step
+            self.context = context
+
+    class HoldForConfirmation(Message):
+        """The dot is held: the target is not a lab host, so a person must confirm."""
+
+        def __init__(self, target: Target) -> None:
+            super().__init__()
+            self.target = target
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.session: Session | None = None
+        self.target: Target | None = None
+        self.envelope = default_envelope("example.com")
+        self.dialer: Dialer | None = None
+        self.timeouts = None
+        self._pending: list[TranscriptLine] = []
+        self._flush_scheduled = False
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="session-status")
+        yield Static(id="envelope-summary")
+        yield TranscriptView(id="transcript")
+        yield Input(placeholder="raw command, e.g. VRFY alice or HELP — Enter sends it", id="raw")
+
+    def on_mount(self) -> None:
+        self.show_status()
+
+    # ---- status lines -----------------------------------------------------------------------
+
+    def show_status(self) -> None:
+        status = self.query_one("#session-status", Static)
+        if self.session is None or self.target is None:
+            status.update(
+                Content.from_markup(
+                    "[dim]Choose an address (or a host) in the MX tree and press [b]Enter[/b] "
+                    "to connect.[/dim]"
+                )
+            )
+        else:
+            stage = self.session.next_stage()
+            where = f"{self.target.host} [{self.target.address}]"
+            lab = " · lab host" if self.session.lab else " · REAL host: the dot needs confirming"
+            next_words = (
+                f"next: {STAGE_WORDS.get(stage, str(stage))} (n)" if stage else "conversation over"
+            )
+            status.update(
+                Content.assemble((printable(where), "bold"), lab, "  ·  ", (next_words, "$accent"))
+            )
+        env = self.envelope
+        summary = (
+            f"from {env.mail_from or '<>'} → {', '.join(env.recipients) or '(no recipient)'}"
+            f" · EHLO {env.ehlo_name} · message {len(env.message)} bytes"
+            + (f" · AUTH as {env.credentials.user}" if env.credentials else "")
+            + "  (e: edit)"
+        )
+        self.query_one("#envelope-summary", Static).update(Content(printable(summary)))
+
+    # ---- session events ---------------------------------------------------------------------
+
+    def _on_session_event(self, event: SessionEvent) -> None:
+        transcript = self.query_one(TranscriptView)
+        if isinstance(event, TranscriptLine):
+            self._pending.append(event)
+            if not self._flush_scheduled:
+                self._flush_scheduled = True
+                self.call_later(self._flush)
+        elif isinstance(event, DataProgress):
+            transcript.progress(event)
+        elif isinstance(event, StepResult):
+            self._flush()
+            transcript.add_step(event)
+            if self.target is not None:
+                self.post_message(self.Stepped(event, self.target.context))
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        if self._pending:
+            lines, self._pending = self._pending, []
+            self.query_one(TranscriptView).append(lines)
+
+    # ---- actions ----------------------------------------------------------------------------
+
+    def set_envelope(self, envelope: Envelope) -> None:
+        self.envelope = envelope
+        if self.session is not None:
+            self.session.envelope = envelope
+        self.show_status()
+
+    def connect(self, target: Target, dialer: Dialer) -> None:
+        if self.session is not None:
+            self.session.close()
+        self.target = target
+        self.session = Session(
+            target.address,
+            self.envelope,
+            dialer=dialer,
+            tls_name=target.host,
+            timeouts=self.timeouts,
+            on_event=self._on_session_event,
+        )
+        self.query_one(TranscriptView).clear()
+        self._run(None)
+
+    def next_step(self) -> None:
+        if self.session is None:
+            self.app.notify("Connect first: choose an address in the MX tree and press Enter.")
+            return
+        if self.session.next_stage() is None:
+            self.app.notify("This conversation is over; press Enter on an address to start again.")
+            return
+        self._run("step")
+
+    def confirm_send(self) -> None:
+        self._run("confirmed-dot")
+
+    def rset(self) -> None:
+        self._run("rset")
+
+    def noop(self) -> None:
+        self._run("noop")
+
+    def quit_session(self) -> None:
+        self._run("quit")
+
+    @on(Input.Submitted, "#raw")
+    def raw_submitted(self, event: Input.Submitted) -> None:
+        line = event.value
+        if not line.strip():
+            return
+        event.input.value = ""
+        self._run("raw", line)
+
+    def _run(self, what: str | None, line: str = "") -> None:
+        if self.session is None:
+            self.app.notify("Connect first: choose an address in the MX tree and press Enter.")
+            return
+        if self.busy:
+            self.app.notify("A step is still running (every wait has a timeout).")
+            return
+        self.busy = True
+        self._step_worker(what, line)
+
+    @work(group="smtp", exit_on_error=False)
+    async def _step_worker(self, what: str | None, line: str) -> None:
+        session = self.session
+        assert session is not None
+        try:
+            if what is None:
+                await session.connect()
+            elif what == "step":
+                result = await session.step()
+                if result is not None and result.failure == "held" and self.target is not None:
+                    self.post_message(self.HoldForConfirmation(self.target))
+            elif what == "confirmed-dot":
+                await session.send_message(confirm_send=True)
+            elif what == "rset":
+                await session.rset()
+            elif what == "noop":
+                await session.noop()
+            elif what == "quit":
+                await session.quit()
+            elif what == "raw":
+                await session.raw(line)
+        finally:
+            self.busy = False
+            self._flush()
+            self.show_status()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.group == "smtp":
+            self.busy = False
+            error = event.worker.error
+            self.app.notify(
+                f"The step failed unexpectedly: {type(error).__name__}: {printable(str(error))}",
+                severity="error",
+                markup=False,
+            )
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.aclose()

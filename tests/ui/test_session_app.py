@@ -1,0 +1,150 @@
+"""Stepping a conversation in the app: tree → Enter → n … through RCPT and DATA to the dot, in the
+lab; the explanation follows; a real host's dot waits for confirmation; hostile servers stay text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from mxtui.lab.hostile import MARKUP_PAYLOADS, HostileHost
+from mxtui.lab.runtime import Lab
+from mxtui.model import Stage, Timeouts
+from mxtui.smtp import LabDialer
+from mxtui.ui.app import make_app
+from mxtui.ui.explain import ExplainPanel
+from mxtui.ui.mx_tree import MXTree
+from mxtui.ui.screens import ConfirmSendScreen
+from mxtui.ui.session_pane import SessionPane
+from mxtui.ui.transcript import TranscriptView
+
+
+async def settle(app, pilot) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def step_until(app, pilot, stage: Stage, limit: int = 20) -> None:
+    pane = app.query_one(SessionPane)
+    for _ in range(limit):
+        if pane.session.steps and pane.session.steps[-1].stage is stage:
+            return
+        await pilot.press("n")
+        await settle(app, pilot)
+    raise AssertionError(f"never reached {stage}: {[s.stage for s in pane.session.steps]}")
+
+
+def tree_node(tree: MXTree, label_start: str):
+    stack = [tree.root]
+    while stack:
+        node = stack.pop()
+        if node.label.plain.startswith(label_start):
+            return node
+        stack.extend(node.children)
+    raise AssertionError(label_start)
+
+
+async def connect_to(app, pilot, label_start: str) -> None:
+    tree = app.query_one(MXTree)
+    node = tree_node(tree, label_start)
+    tree.focus()
+    tree.move_cursor(node)
+    await pilot.pause()
+    await pilot.press("enter")
+    await settle(app, pilot)
+
+
+async def test_a_newcomer_steps_the_demo_from_the_tree_to_the_dot():
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(app, pilot)
+        await connect_to(app, pilot, "IPv4  192.0.2.10")
+        pane = app.query_one(SessionPane)
+        assert pane.session is not None and pane.session.lab
+        assert pane.session.steps[0].stage is Stage.CONNECT
+        await step_until(app, pilot, Stage.RCPT)
+        assert pane.session.steps[-1].reply.code == 250
+        explain = app.query_one(ExplainPanel)
+        assert explain.decision is not None and explain.decision.stage is Stage.RCPT
+        assert str(explain.decision.action) == "continue"
+        await step_until(app, pilot, Stage.DOT)
+        assert pane.session.steps[-1].reply.code == 250  # a lab host: no confirmation needed
+        transcript = app.query_one(TranscriptView)
+        exported = transcript.export_text()
+        assert " -> STARTTLS" in exported  # offered by mx1, taken as MTAs do
+        assert " ~> MAIL FROM:<sender@client.lab.test>" in exported  # then inside TLS
+        assert "<~  250 2.0.0" in exported
+        assert app.lab.smtp.hosts["192.0.2.10"].messages  # the lab host really got it
+
+
+async def test_an_unknown_recipient_is_explained_as_a_bounce():
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(app, pilot)
+        pane = app.query_one(SessionPane)
+        pane.set_envelope(replace(pane.envelope, recipients=("nobody@example.com",)))
+        await connect_to(app, pilot, "IPv4  192.0.2.10")
+        await step_until(app, pilot, Stage.RCPT)
+        step = pane.session.steps[-1]
+        assert step.reply.code == 550 and step.reply.enhanced == "5.1.1"
+        explain = app.query_one(ExplainPanel)
+        assert explain.decision is not None
+        assert str(explain.decision.action) == "ndr"
+
+
+async def test_the_dot_to_a_real_host_waits_for_confirmation():
+    """A lab host reached through a dialer that does not call it a lab host: it stands for a
+    real server, so the dot is held and a dialog asks first."""
+    lab = Lab()
+    app = make_app(lab=lab, dns_timeout=1)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(app, pilot)
+
+        class RealLookingDialer(LabDialer):
+            def is_lab(self, address, port=None):
+                return False
+
+            def route(self, address, port=None):
+                route = super().route(address, port)
+                return type(route)(route.host, route.port, lab=False)
+
+        lab.dialer = RealLookingDialer(dict(lab.smtp.endpoints))
+        await connect_to(app, pilot, "IPv4  192.0.2.20")
+        await step_until(app, pilot, Stage.DOT)
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmSendScreen)
+        assert not lab.smtp.hosts["192.0.2.20"].messages  # nothing delivered yet
+        await pilot.press("n")  # don't send
+        await pilot.pause()
+        assert not lab.smtp.hosts["192.0.2.20"].messages
+
+
+@pytest.mark.parametrize(
+    ("kind", "params"),
+    [
+        ("markup", {}),
+        ("long-line", {"stage": "greeting"}),
+        ("endless", {"stage": "ehlo"}),
+        ("random", {"seed": 7}),
+        ("close-at", {"stage": "after-ehlo"}),
+    ],
+)
+async def test_hostile_servers_through_the_real_widgets(kind, params):
+    lab = Lab()
+    app = make_app(lab=lab, dns_timeout=1, timeouts=Timeouts(connect=2, reply=2))
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(app, pilot)
+        async with HostileHost(kind, **params) as hostile:
+            lab.dialer = LabDialer({"192.0.2.10": hostile.address})
+            await connect_to(app, pilot, "IPv4  192.0.2.10")
+            for _ in range(6):
+                await pilot.press("n")
+                await settle(app, pilot)
+            assert app.is_running
+            svg = app.export_screenshot()
+            assert "\x1b" not in svg and "\x07" not in svg and "\u202e" not in svg
+            if kind == "markup":
+                exported = app.query_one(TranscriptView).export_text()
+                assert "[@click=app.quit]" in exported
+                assert any(p in exported for p in MARKUP_PAYLOADS if "[" in p)
