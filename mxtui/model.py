@@ -450,7 +450,6 @@ SessionEvent = TranscriptLine | StepResult | DataProgress
 progress while the message is written."""
 
 
-
 # --------------------------------------------------------------------------------------------
 # policy (issue 4): add decision types below this line
 # --------------------------------------------------------------------------------------------
