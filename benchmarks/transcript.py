@@ -6,10 +6,10 @@ A headless app holds one `TranscriptView`. Lines arrive in batches (a step separ
 tenth), with one screen refresh after each batch, the way a live session feeds the pane; a
 second run hands over one line a call. Memory is the resident set (VmRSS in /proc/self/status),
 which includes the `TranscriptLine` objects themselves (in the real app the session's transcript
-holds the same objects, so they are counted once). A frame is a key press plus the screen update it causes
-(`pilot.press` + `pilot.pause`), measured in CPU time (Pilot's idle waits make the wall time
-mostly sleeping; it is shown in brackets) beside the same key on a 100-line pane; keys that reach
-rows never drawn before (home, end, pagedown from the top) show the uncached cost.
+holds the same objects, so they are counted once). A frame is a key press plus the screen update
+it causes (`pilot.press` + `pilot.pause`), measured in CPU time (Pilot's idle waits make the wall
+time mostly sleeping; it is shown in brackets) beside the same key on a 100-line pane; keys that
+reach rows never drawn before (home, end, pagedown from the top) show the uncached cost.
 Goals: RSS <= 150 MB, < 50 ms a frame.
 
 The slow batches are Python's full (generation 2) garbage collections walking every line object
