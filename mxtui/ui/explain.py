@@ -231,7 +231,8 @@ class ExplainPanel(VerticalScroll):
         yield Static(id="explain-timeline")
 
     def on_mount(self) -> None:
-        self._render_shown()
+        # The children take their first content only once they are mounted themselves.
+        self.call_after_refresh(self._render_shown)
 
     # ---------------------------------------------------------------- what to explain
 

@@ -5,6 +5,7 @@ The pane owns the `Session` (core) and renders its events; it never interprets s
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, replace
 
 from textual import on, work
@@ -28,6 +29,8 @@ from mxtui.smtp import Dialer, Session
 from mxtui.smtp.message import default_message
 from mxtui.text import printable
 from mxtui.ui.transcript import TranscriptView
+
+FREEZE_EVERY = 20_000
 
 STAGE_WORDS = {
     Stage.CONNECT: "connect",
@@ -99,6 +102,7 @@ class SessionPane(Vertical):
         self.timeouts = None
         self._pending: list[TranscriptLine] = []
         self._flush_scheduled = False
+        self._unfrozen = 0
         self.busy = False
 
     def compose(self) -> ComposeResult:
@@ -162,6 +166,12 @@ class SessionPane(Vertical):
         if self._pending:
             lines, self._pending = self._pending, []
             self.query_one(TranscriptView).append(lines)
+            self._unfrozen += len(lines)
+            if self._unfrozen >= FREEZE_EVERY:
+                # Transcript lines live as long as the session: move them out of the garbage
+                # collector's sight, or its full passes over 100k+ of them stall a frame.
+                self._unfrozen = 0
+                gc.freeze()
 
     # ---- actions ----------------------------------------------------------------------------
 
