@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Tree
 from textual.worker import Worker, WorkerState
 
@@ -29,6 +31,7 @@ from mxtui.model import (
     StepResult,
     Timeouts,
 )
+from mxtui.policy import PROFILES
 from mxtui.smtp import Dialer, RealDialer
 from mxtui.text import printable
 from mxtui.ui.detail import NodeDetail
@@ -292,6 +295,28 @@ class MXTuiApp(App[int]):
             self.notify(f"Could not write the export: {exc}", severity="error", markup=False)
             return
         self.notify(f"Saved {base.name}.txt and .jsonl in {base.parent}", markup=False)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        explain = self.query(ExplainPanel)
+        if not explain:
+            return
+        panel = explain.first()
+        for name, profile in PROFILES.items():
+            yield SystemCommand(
+                f"Profile: {profile.display}",
+                f"Explain every reply as {profile.display} would act ({profile.description})",
+                partial(panel.set_profile, name),
+            )
+        yield SystemCommand(
+            "NDR preview", "The bounce or delay notice the profile would send", panel.open_ndr
+        )
+        yield SystemCommand(
+            "Envelope", "Edit sender, recipients, EHLO name, message", self.action_edit_envelope
+        )
+        yield SystemCommand(
+            "Export transcript", "Save it as text and JSON Lines", self.action_export
+        )
 
     # ---- resolution keys --------------------------------------------------------------------
 

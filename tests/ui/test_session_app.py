@@ -148,3 +148,22 @@ async def test_hostile_servers_through_the_real_widgets(kind, params):
                 exported = app.query_one(TranscriptView).export_text()
                 assert "[@click=app.quit]" in exported
                 assert any(p in exported for p in MARKUP_PAYLOADS if "[" in p)
+
+
+async def test_switching_profile_by_key_and_palette_reexplains_the_reply():
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(app, pilot)
+        await connect_to(app, pilot, "IPv4  192.0.2.10")
+        await step_until(app, pilot, Stage.GREETING)
+        explain = app.query_one(ExplainPanel)
+        assert explain.profile == "postfix" and explain.decision.stage is Stage.GREETING
+        app.query_one(MXTree).focus()
+        await pilot.press("p")
+        await pilot.pause()
+        assert explain.profile != "postfix" and explain.decision.profile == explain.profile
+        titles = {c.title: c for c in app.get_system_commands(app.screen)}
+        titles["Profile: qmail (notqmail)"].callback()
+        await pilot.pause()
+        assert explain.profile == "qmail" and explain.decision.profile == "qmail"
+        assert "NDR preview" in titles and "Export transcript" in titles
