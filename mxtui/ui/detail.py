@@ -70,7 +70,8 @@ def describe(data: object, *, examples: tuple[tuple[str, str], ...] = ()) -> Con
         if data.addresses:
             lines.append(
                 Content.styled(
-                    "A sender tries these addresses in this order before moving to the next host.",
+                    "A sender tries these addresses in this order before moving to the next host. "
+                    "Enter connects to the first one.",
                     "dim",
                 )
             )
@@ -79,6 +80,7 @@ def describe(data: object, *, examples: tuple[tuple[str, str], ...] = ()) -> Con
         lines.append(Content.assemble((data.address, "bold"), f"  {family}"))
         if data.ttl is not None:
             lines.append(Content(f"Cached by resolvers for {ttl_words(data.ttl)}."))
+        lines.append(Content.styled("Enter connects to this address; n steps the session.", "dim"))
     elif isinstance(data, Problem):
         lines.extend(_problem_lines((data,)))
     else:
