@@ -72,17 +72,11 @@ async def _open(
     )
 
 
-class RealDialer:
-    """Connects to the address itself (port 25 unless told otherwise). Never a lab host."""
-
-    def __init__(self, port: int = SMTP_PORT) -> None:
-        self.port = port
+class _RoutingDialer:
+    """Dials wherever `route` says; subclasses decide the route."""
 
     def route(self, address: str, port: int | None = None) -> Route:
-        return Route(_norm(address), port or self.port, lab=False)
-
-    def is_lab(self, address: str, port: int | None = None) -> bool:
-        return False
+        raise NotImplementedError
 
     async def connect(
         self,
@@ -98,7 +92,20 @@ class RealDialer:
         )
 
 
-class LabDialer:
+class RealDialer(_RoutingDialer):
+    """Connects to the address itself (port 25 unless told otherwise). Never a lab host."""
+
+    def __init__(self, port: int = SMTP_PORT) -> None:
+        self.port = port
+
+    def route(self, address: str, port: int | None = None) -> Route:
+        return Route(_norm(address), port or self.port, lab=False)
+
+    def is_lab(self, address: str, port: int | None = None) -> bool:
+        return False
+
+
+class LabDialer(_RoutingDialer):
     """Maps addresses to lab hosts on loopback; an address it does not know is refused.
 
     Keys are an address (meaning its port 25) or an ``(address, port)`` pair; values are the
@@ -121,16 +128,3 @@ class LabDialer:
 
     def is_lab(self, address: str, port: int | None = None) -> bool:
         return (_norm(address), port or SMTP_PORT) in self._map
-
-    async def connect(
-        self,
-        address: str,
-        port: int | None,
-        protocol_factory: Callable[[], asyncio.BaseProtocol],
-        *,
-        ssl_context: ssl.SSLContext | None = None,
-        server_hostname: str | None = None,
-    ) -> tuple[asyncio.BaseTransport, asyncio.BaseProtocol]:
-        return await _open(
-            self.route(address, port), protocol_factory, ssl_context, server_hostname
-        )
