@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import secrets
 import struct
@@ -50,7 +51,7 @@ class _Protocol(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
         if len(data) < 12:
             return
-        source = (str(ipaddress.ip_address(str(addr[0]).split("%")[0])), int(addr[1]))
+        source = (_canonical(str(addr[0]).split("%")[0]), int(addr[1]))
         future = self.waiting.get((int.from_bytes(data[:2], "big"), source))
         if future is not None and not future.done():
             future.set_result(data)  # whether it answers our question is checked by the asker
@@ -97,9 +98,9 @@ class UDPClient:
         Raises `dns.exception.Timeout`, `OSError`, `WireError` (a malformed answer over TCP) or
         a `dns.exception.DNSException`.
         """
-        family = ipaddress.ip_address(where).version
-        protocol = await self._protocol(family)
-        destination = (str(ipaddress.ip_address(where)), port)
+        canonical = _canonical(where)
+        protocol = await self._protocol(6 if ":" in canonical else 4)
+        destination = (canonical, port)
         wanted = (qname.to_text(omit_final_dot=True).lower() or ".", int(qtype))
         qid = secrets.randbits(16)
         while (qid, destination) in protocol.waiting:  # ids of queries in flight stay unique
@@ -138,6 +139,12 @@ class UDPClient:
                 with contextlib.suppress(Exception):
                     protocol.transport.close()
         self._protocols.clear()
+
+
+@functools.lru_cache(maxsize=256)
+def _canonical(address: str) -> str:
+    """One spelling per address, so a reply's source matches the address we sent to."""
+    return str(ipaddress.ip_address(address))
 
 
 def _answers(response: Response, wanted: tuple[str, int]) -> bool:

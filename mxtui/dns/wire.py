@@ -10,7 +10,7 @@ Names are rendered as dnspython renders them (`\\DDD` escapes for unusual bytes)
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 import struct
 from dataclasses import dataclass
 
@@ -113,11 +113,11 @@ def _rdata(wire: bytes, rdtype: int, start: int, size: int) -> object:
     if rdtype == A:
         if size != 4:
             raise WireError("A record of the wrong length")
-        return str(ipaddress.IPv4Address(wire[start:end]))
+        return socket.inet_ntop(socket.AF_INET, wire[start:end])
     if rdtype == AAAA:
         if size != 16:
             raise WireError("AAAA record of the wrong length")
-        return str(ipaddress.IPv6Address(wire[start:end]))
+        return socket.inet_ntop(socket.AF_INET6, wire[start:end])
     if rdtype == MX:
         if size < 3:
             raise WireError("MX record too short")
