@@ -19,6 +19,7 @@ from mxtui.netargs import add_nameserver_argument
 COMMANDS: dict[str, tuple[str, str]] = {
     "mx": ("mxtui.commands.mx", "resolve a domain's MX hosts and their addresses"),
     "smtp": ("mxtui.commands.smtp", "step an SMTP conversation with one server"),
+    "probe": ("mxtui.commands.probe", "probe every MX address: greeting, EHLO, STARTTLS"),
     "explain": ("mxtui.commands.explain", "what a sending MTA does with a reply or outcome"),
 }
 

@@ -1,0 +1,188 @@
+"""`mxtui probe DOMAIN`: every address of every MX host, probed at once, as a table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from mxtui.dns import DomainError, resolve_mx
+from mxtui.model import MXPlan
+from mxtui.netargs import add_nameserver_argument
+from mxtui.probe import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_S, ProbeReport, ProbeResult, probe
+from mxtui.smtp.dialer import Dialer, RealDialer
+
+DESCRIPTION = (
+    "Resolve DOMAIN's MX hosts and probe every address at once: connect, greeting, EHLO, "
+    "STARTTLS when offered (certificate subject, issuer, expiry, whether it verifies for the MX "
+    "name), then QUIT. No MAIL command is ever sent. An address is reachable when it greets "
+    "with 2xx."
+)
+EPILOG = """\
+exit status:
+  0  every address is reachable (greets with 2xx)
+  1  some addresses are unreachable
+  2  bad input (for example an invalid domain or option)
+  3  no address is reachable, or the domain has no address to probe (DNS failure, NXDOMAIN,
+     null MX, no mail records)
+
+examples:
+  mxtui probe example.com
+  mxtui probe --timeout 3 --concurrency 40 --json example.com
+  mxtui probe --lab example.com          (the built-in lab's DNS and mail hosts; no network)
+"""
+
+EXIT_OK, EXIT_SOME, EXIT_USAGE, EXIT_NONE = 0, 1, 2, 3
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("domain", help="the mail domain (an e-mail address is accepted too)")
+    add_nameserver_argument(parser)
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=25,
+        metavar="N",
+        help="SMTP port to probe on every address (default 25; the lab ignores it)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="S",
+        help="seconds for the DNS lookup, the connect and each reply "
+        f"(default {DEFAULT_TIMEOUT_S:g})",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"addresses probed at the same time (default {DEFAULT_CONCURRENCY})",
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--lab",
+        action="store_true",
+        help="resolve and dial inside the built-in lab (the demo zone and its mail hosts)",
+    )
+
+
+def _check(args: argparse.Namespace) -> str:
+    if args.timeout <= 0:
+        return "--timeout must be more than 0 seconds"
+    if args.concurrency < 1:
+        return "--concurrency must be at least 1"
+    if not 0 < args.port < 65536:
+        return "--port must be a number from 1 to 65535"
+    return ""
+
+
+async def _probe(
+    plan: MXPlan, dialer: Dialer, port: int | None, args: argparse.Namespace
+) -> ProbeReport:
+    return await probe(plan, dialer, timeout=args.timeout, concurrency=args.concurrency, port=port)
+
+
+async def _run(args: argparse.Namespace) -> tuple[MXPlan, ProbeReport | None]:
+    if not args.lab:
+        plan = await resolve_mx(args.domain, nameservers=args.nameserver, timeout=args.timeout)
+        if not plan.usable:
+            return plan, None
+        return plan, await _probe(plan, RealDialer(args.port), args.port, args)
+    from mxtui.lab.runtime import Lab
+
+    async with Lab() as lab:
+        plan = await resolve_mx(
+            args.domain, nameservers=lab.nameservers, timeout=min(args.timeout, 2.0)
+        )
+        if not plan.usable:
+            return plan, None
+        # Lab hosts stand behind the demo addresses' port 25 only, so --port does not apply.
+        return plan, await _probe(plan, lab.dialer, None, args)
+
+
+def exit_status(report: ProbeReport | None) -> int:
+    if report is None or report.reachable == 0:
+        return EXIT_NONE
+    return EXIT_OK if report.reachable == len(report.results) else EXIT_SOME
+
+
+def _tls_cell(result: ProbeResult) -> str:
+    if result.tls is not None:
+        verdict = "verifies" if result.tls.verified else "does not verify"
+        return f"{result.tls.version}, {verdict}"
+    if result.reachable and "STARTTLS" not in result.extensions:
+        return "not offered"
+    return "-"
+
+
+def report_text(report: ProbeReport) -> str:
+    """A table, one row per address, with the details (extensions, certificate, error) under it."""
+    header = ("PREF", "HOST", "ADDRESS", "REACHABLE", "GREETING", "MS", "TLS")
+    rows = [
+        (
+            str(r.target.preference),
+            r.host,
+            r.address,
+            "yes" if r.reachable else "no",
+            str(r.greeting.code) if r.greeting is not None else "-",
+            f"{r.ms:.0f}",
+            _tls_cell(r),
+        )
+        for r in report.results
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    lines = [f"probe of {report.plan.display_domain or report.plan.domain}"]
+    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+    for result, row in zip(report.results, rows, strict=True):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        if result.greeting is not None:
+            lines.append(f"    greeting: {result.greeting.code} {result.greeting.text}")
+        if result.extensions:
+            lines.append(f"    extensions: {', '.join(result.extensions)}")
+        if result.tls is not None:
+            tls = result.tls
+            lines.append(f"    certificate: {tls.subject}; issuer {tls.issuer}")
+            lines.append(f"    expires: {tls.not_after}")
+            if not tls.verified:
+                lines.append(f"    not verified for {tls.hostname}: {tls.verify_error}")
+        if result.error:
+            lines.append(f"    error: {result.error}")
+    total = len(report.results)
+    lines.append(
+        f"{report.reachable} of {total} addresses reachable, "
+        f"probed in {report.elapsed_ms / 1000:.1f} s"
+    )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    problem = _check(args)
+    if problem:
+        print(f"mxtui probe: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        plan, report = asyncio.run(_run(args))
+    except DomainError as exc:
+        print(f"mxtui probe: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if report is None:
+        shown = plan.display_domain or plan.domain
+        why = f"mxtui probe: no address to probe for {shown} (DNS status: {plan.status})"
+        if args.json:
+            print(
+                json.dumps(
+                    {"domain": plan.domain, "status": str(plan.status), "hosts": [],
+                     "elapsed_ms": round(plan.elapsed_ms, 1)},
+                    indent=2,
+                )
+            )  # fmt: skip
+        print(why, file=sys.stderr)
+        return EXIT_NONE
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(report_text(report))
+    return exit_status(report)
