@@ -637,3 +637,189 @@ class RetryTimeline:
             "reference": self.reference,
             "evidence": str(self.evidence),
         }
+
+
+# --------------------------------------------------------------------------------------------
+# delivery (issue 5): add walk types below this line
+# --------------------------------------------------------------------------------------------
+
+
+class RecipientStatus(StrEnum):
+    """Where one recipient stands in a delivery walk.
+
+    `carried` is transient: a 4xx at RCPT that the profile retries on the next MX in the same
+    attempt. `held` means accepted at RCPT, but the dot was not sent (a host outside the lab,
+    without confirmation), so no server has taken the message.
+    """
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DELIVERED = "delivered"
+    CARRIED = "carried"
+    DEFERRED = "deferred"
+    BOUNCED = "bounced"
+    HELD = "held"
+
+
+WalkOutcome = Literal["delivered", "partial", "deferred", "bounced"]
+
+
+@dataclass(frozen=True)
+class TryTarget:
+    """One entry of the try list: an address of an MX host, in the order the profile dials."""
+
+    host: str
+    preference: int
+    address: str
+    family: Literal[4, 6]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "preference": self.preference,
+            "address": self.address,
+            "family": self.family,
+        }
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One address tried: where the conversation ended, the last reply, what the profile did."""
+
+    target: TryTarget
+    stage: Stage
+    reply: Reply | None
+    action: str
+    error: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "host": self.target.host,
+            "address": self.target.address,
+            "stage": str(self.stage),
+            "reply": " / ".join(self.reply.lines) if self.reply and self.reply.lines
+            else (f"{self.reply.code} {self.reply.text}".strip() if self.reply else None),
+            "action": self.action,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RecipientResult:
+    """A recipient's state and the reply (or failure, in words) that put it there."""
+
+    state: RecipientStatus
+    reply: Reply | None = None
+    detail: str = ""
+
+    def reply_text(self) -> str | None:
+        if self.reply is None:
+            return self.detail or None
+        if self.reply.lines:
+            return " / ".join(self.reply.lines)
+        return f"{self.reply.code} {self.reply.text}".strip()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"state": str(self.state), "reply": self.reply_text()}
+
+
+@dataclass(frozen=True)
+class WalkResult:
+    """How one delivery attempt (or the whole walk, after fast-forwards) ended.
+
+    `attempt` counts delivery attempts from 0; `clock_s` is the simulated time of this one.
+    `retry` is set when something is still queued; `next_retry_s` is then the simulated time
+    of the next attempt, or None when the message is past give-up. `ndrs` holds one notice per
+    bounced recipient (`ndr` is the first, the JSON's one text).
+    """
+
+    outcome: WalkOutcome
+    order: tuple[TryTarget, ...]
+    attempts: tuple[AttemptRecord, ...]
+    recipients: dict[str, RecipientResult]
+    retry: RetryTimeline | None
+    ndrs: dict[str, str]
+    seed: int
+    profile: str
+    attempt: int = 0
+    clock_s: float = 0.0
+    next_retry_s: int | None = None
+    held: bool = False
+
+    @property
+    def ndr(self) -> str | None:
+        return next(iter(self.ndrs.values()), None)
+
+    def to_json(self) -> dict[str, Any]:
+        retry = None
+        if self.retry is not None:
+            retry = {**self.retry.to_json(), "attempt": self.attempt,
+                     "clock_s": self.clock_s, "next_attempt_s": self.next_retry_s}  # fmt: skip
+        return {
+            "outcome": self.outcome,
+            "order": [t.address for t in self.order],
+            "attempts": [a.to_json() for a in self.attempts],
+            "recipients": {r: v.to_json() for r, v in self.recipients.items()},
+            "retry": retry,
+            "ndr": self.ndr,
+            "seed": self.seed,
+            "profile": self.profile,
+            "held": self.held,
+        }
+
+
+# Walk events: one per thing that happened, in order, for the app to animate.
+
+
+@dataclass(frozen=True)
+class WalkStarted:
+    """A delivery attempt begins: the try list as shuffled with `seed`, at simulated `clock_s`."""
+
+    domain: str
+    profile: str
+    seed: int
+    order: tuple[TryTarget, ...]
+    attempt: int
+    clock_s: float
+
+
+@dataclass(frozen=True)
+class AttemptStarted:
+    """The walk dials the `index`th entry of the try list."""
+
+    index: int
+    target: TryTarget
+
+
+@dataclass(frozen=True)
+class StepDone:
+    """One step finished and the profile decided; `step` is None for a DNS-stage decision and
+    `decision` is None for a step with nothing to decide (a connection that opened)."""
+
+    target: TryTarget | None
+    stage: Stage
+    step: StepResult | None
+    decision: Decision | None
+
+
+@dataclass(frozen=True)
+class AttemptEnded:
+    """The conversation with `target` is over; `action` is what the profile did next."""
+
+    record: AttemptRecord
+
+
+@dataclass(frozen=True)
+class RecipientState:
+    """A recipient changed state (accepted, delivered, carried, deferred, bounced, held)."""
+
+    recipient: str
+    result: RecipientResult
+    target: TryTarget | None
+
+
+@dataclass(frozen=True)
+class WalkEnded:
+    result: WalkResult
+
+
+WalkEvent = WalkStarted | AttemptStarted | StepDone | AttemptEnded | RecipientState | WalkEnded

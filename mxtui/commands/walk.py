@@ -1,0 +1,232 @@
+"""`mxtui walk DOMAIN --from A --to B`: deliver as a chosen MTA would, host after host, headless.
+
+The same `Walk` the app animates, printed as text or as one JSON document whose keys are a
+contract (outcome, order, attempts, recipients, retry, ndr). Exit statuses follow the outcome,
+so a script can tell delivered from deferred from bounced without parsing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import sys
+from typing import Any
+
+from mxtui.delivery import SimClock, Walk
+from mxtui.dns import DomainError, resolve_mx
+from mxtui.model import Envelope, MXPlan, Timeouts, WalkResult
+from mxtui.netargs import add_nameserver_argument
+from mxtui.policy import PROFILES, ProfileError, resolve_params
+from mxtui.smtp.dialer import Dialer, RealDialer
+
+DESCRIPTION = (
+    "Walk DOMAIN's MX hosts the way a sending MTA would: the try list (equal preferences "
+    "shuffled with --seed), one SMTP session per address, and after every reply the profile's "
+    "decision (continue, next address, next MX, requeue, bounce). Ends delivered, partial, "
+    "deferred (with the retry timeline) or bounced (with the NDR the sender would get)."
+)
+EPILOG = """\
+exit status:
+  0  delivered to every recipient
+  1  bounced: nothing delivered, nothing left to retry
+  2  bad input (an option, a domain or a profile parameter that cannot be used)
+  3  deferred: nothing delivered yet, some recipients would be retried
+  4  partial: some recipients delivered, others bounced or deferred
+
+To a host outside the lab the end-of-data dot is sent only with --send; without it the walk
+stops after RCPT and counts a recipient accepted there as delivered (as --quit-after rcpt).
+
+examples:
+  mxtui walk example.com --lab --from a@example.org --to alice@example.com --profile qmail
+  mxtui walk example.com --lab --from a@example.org --to alice@example.com --to bob@x --json
+  mxtui walk example.net --from me@example.org --to you@example.net --quit-after rcpt
+"""
+
+EXIT_DELIVERED, EXIT_BOUNCED, EXIT_USAGE, EXIT_DEFERRED, EXIT_PARTIAL = range(5)
+EXIT_BY_OUTCOME = {
+    "delivered": EXIT_DELIVERED,
+    "bounced": EXIT_BOUNCED,
+    "deferred": EXIT_DEFERRED,
+    "partial": EXIT_PARTIAL,
+}
+
+
+class UsageError(ValueError):
+    """An argument that cannot be used; the message says why in one line."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("domain", help="the mail domain to deliver to")
+    parser.add_argument(
+        "-f", "--from", dest="mail_from", default="", metavar="ADDRESS",
+        help="envelope sender (MAIL FROM); empty for the null sender <>",
+    )  # fmt: skip
+    parser.add_argument(
+        "-t", "--to", action="append", default=[], metavar="ADDRESS",
+        help="recipient (repeatable, or comma-separated)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--profile", default="postfix", metavar="NAME",
+        help=f"the sending MTA to imitate: {', '.join(PROFILES)} (default postfix)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE",
+        help="a profile parameter, as the MTA writes it (e.g. smtp_skip_5xx_greeting=no)",
+    )  # fmt: skip
+    add_nameserver_argument(parser)
+    parser.add_argument(
+        "--port", type=int, default=25, metavar="N",
+        help="SMTP port on real hosts (default 25; the lab ignores it)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--seed", type=int, metavar="N",
+        help="seed for the shuffle of equal preferences (default: a new one, shown)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--quit-after", choices=("rcpt", "dot"), metavar="rcpt|dot",
+        help="rcpt: stop after RCPT and count accepted recipients as delivered",
+    )  # fmt: skip
+    parser.add_argument(
+        "--send", action="store_true",
+        help="send the end-of-data dot to hosts outside the lab (they take the message)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, metavar="S",
+        help="seconds to wait for a DNS answer, a connection or a reply (default 10)",
+    )  # fmt: skip
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--lab", action="store_true",
+        help="walk the built-in lab (demo zone and hosts on loopback; no network)",
+    )  # fmt: skip
+
+
+def _recipients(values: list[str]) -> tuple[str, ...]:
+    found = (r.strip() for value in values for r in value.split(",") if r.strip())
+    return tuple(dict.fromkeys(found))
+
+
+def _params(args: argparse.Namespace) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--param {item!r}: expected NAME=VALUE")
+        params[name.strip()] = value.strip()
+    try:
+        resolve_params(args.profile, params)
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from None
+    return params
+
+
+def _check(args: argparse.Namespace) -> tuple[tuple[str, ...], dict[str, str]]:
+    if args.profile.lower() not in PROFILES:
+        raise UsageError(f"unknown profile {args.profile!r}; choose one of: {', '.join(PROFILES)}")
+    args.profile = args.profile.lower()
+    recipients = _recipients(args.to)
+    if not recipients:
+        raise UsageError("give at least one --to")
+    if not args.timeout > 0:
+        raise UsageError("--timeout must be more than 0 seconds")
+    if not 0 < args.port < 65536:
+        raise UsageError("--port must be a number from 1 to 65535")
+    if args.lab and args.nameserver:
+        raise UsageError("--lab uses the lab's own DNS server; leave out --nameserver")
+    return recipients, _params(args)
+
+
+async def _walk(args: argparse.Namespace, envelope: Envelope, params: dict[str, str]) -> Any:
+    quit_after = args.quit_after
+    timeouts = Timeouts.all(args.timeout)
+
+    async def go(plan: MXPlan, dialer: Dialer, clock: SimClock) -> WalkResult:
+        walk = Walk(
+            plan, envelope, dialer=dialer, profile=args.profile, params=params,
+            seed=args.seed, clock=clock, confirm_send=args.send, quit_after=quit_after,
+            timeouts=timeouts,
+        )  # fmt: skip
+        return await walk.run()
+
+    if args.lab:
+        from mxtui.lab.runtime import Lab
+
+        async with Lab() as lab:
+            clock = SimClock()
+            clock.attach(lab)
+            plan = await resolve_mx(
+                args.domain, nameservers=lab.nameservers, timeout=min(args.timeout, 2.0)
+            )
+            return await go(plan, lab.dialer, clock)
+    if not args.send and quit_after is None:
+        quit_after = "rcpt"
+        print(
+            "mxtui walk: without --send the walk stops after RCPT on hosts outside the lab; "
+            "a recipient accepted there counts as delivered",
+            file=sys.stderr,
+        )
+    plan = await resolve_mx(args.domain, nameservers=args.nameserver or (), timeout=args.timeout)
+    return await go(plan, RealDialer(args.port), SimClock())
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def to_text(result: WalkResult, domain: str) -> str:
+    """The walk for a person: the try list, each address's end, each recipient, the outcome."""
+    lines = [f"walk {domain} as {result.profile} (seed {result.seed})"]
+    if result.order:
+        lines.append("try list:")
+        lines += [
+            f"  {i}. {t.host} {t.address} (preference {t.preference})"
+            for i, t in enumerate(result.order, 1)
+        ]
+    else:
+        lines.append("try list: empty (nothing to dial)")
+    if result.attempts:
+        lines.append("attempts:")
+        for a in result.attempts:
+            said = a.to_json()["reply"] or a.error or "no reply"
+            lines.append(f"  {a.target.host} {a.target.address}: {a.stage} {said} -> {a.action}")
+    lines.append("recipients:")
+    for recipient, state in result.recipients.items():
+        why = state.reply_text()
+        lines.append(f"  {recipient}: {state.state}" + (f" ({why})" if why else ""))
+    lines.append(f"outcome: {result.outcome}")
+    if result.retry is not None and result.next_retry_s is not None:
+        lines.append(
+            f"retry: next attempt at +{_duration(result.next_retry_s)}, give up at "
+            f"+{_duration(result.retry.give_up_s)} ({result.retry.formula})"
+        )
+    if result.ndr:
+        lines += ["", "NDR the sender would get:", result.ndr.rstrip("\n")]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        recipients, params = _check(args)
+    except UsageError as exc:
+        print(f"mxtui walk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    envelope = Envelope(
+        mail_from=args.mail_from,
+        recipients=recipients,
+        ehlo_name=socket.gethostname() or "localhost",
+    )
+    try:
+        result = asyncio.run(_walk(args, envelope, params))
+    except DomainError as exc:
+        print(f"mxtui walk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(to_text(result, args.domain))
+    return EXIT_BY_OUTCOME[result.outcome]

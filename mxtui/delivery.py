@@ -1,0 +1,606 @@
+"""The delivery walk: an MX plan, a dialer, one session per address, and a decision per step.
+
+This is where the three parts meet the way a sending MTA combines them: the plan gives the try
+list (equal preferences shuffled with a seed the user sees and can set), each address gets an
+SMTP `Session`, every step's reply goes to `decide` under the chosen profile, and the walk does
+what the decision says: carry on, move to the next address or MX, requeue, bounce, or retry
+with HELO. Per-recipient state is kept, because a 4xx or 5xx at RCPT concerns one recipient.
+
+Everything that happens is an event (`mxtui.model.WalkEvent`), so the app can animate it; a
+gate lets it pause and single-step. Time is a `SimClock` shared with the lab hosts, so
+"the next retry in 400 s" can happen now and a greylist clears as it would have.
+
+Safety: the end-of-data dot goes to a host outside the lab only with ``confirm_send=True``
+(the session enforces it; the walk marks such recipients `held`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from mxtui.model import (
+    Action,
+    AttemptEnded,
+    AttemptRecord,
+    AttemptStarted,
+    Decision,
+    DecisionContext,
+    Envelope,
+    MXPlan,
+    Outcome,
+    PlanStatus,
+    RecipientResult,
+    RecipientState,
+    RecipientStatus,
+    Reply,
+    Scope,
+    SessionEvent,
+    Stage,
+    StepDone,
+    StepResult,
+    Timeouts,
+    TryTarget,
+    WalkEnded,
+    WalkEvent,
+    WalkOutcome,
+    WalkResult,
+    WalkStarted,
+)
+from mxtui.policy import decide, get_profile, ndr_preview, ndr_text, resolve_params, retry_timeline
+from mxtui.policy.profiles import Profile
+from mxtui.policy.table import TABLE
+from mxtui.smtp.dialer import Dialer
+from mxtui.smtp.session import Session
+
+QuitAfter = Literal["rcpt", "dot"]
+EventSink = Callable[[WalkEvent], None]
+
+ARRIVAL = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+"""When the simulated message was queued (simulated time 0): NDR dates count from here, so a
+preview is reproducible."""
+
+_OPEN = (RecipientStatus.PENDING, RecipientStatus.ACCEPTED, RecipientStatus.CARRIED)
+"""States in which a recipient is still being worked on in this attempt."""
+
+
+class SimClock:
+    """Simulated seconds since the message was queued, shared by the walk and the lab hosts.
+
+    It is a plain callable returning a float, which is what `LabSMTPHost(clock=...)` takes, so a
+    greylisting host sees the retry happen at the profile's retry time, not the wall clock's.
+    It never runs backwards.
+    """
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = float(start)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance_to(self, t: float) -> None:
+        self.now = max(self.now, float(t))
+
+    def attach(self, lab: Any) -> None:
+        """Make every host of a `Lab` (or `LabSMTP`) read this clock."""
+        smtp = getattr(lab, "smtp", lab)
+        for host in smtp.hosts.values():
+            host.clock = self
+
+
+def try_order(plan: MXPlan, profile: str | Profile, rng: random.Random) -> tuple[TryTarget, ...]:
+    """Every dialable address in preference order, equal preferences shuffled with `rng`.
+
+    A flat-list MTA (Postfix, qmail, Exim) shuffles the addresses of equal preference together;
+    one that walks host by host (Sendmail, Exchange) shuffles the hosts and keeps each host's
+    addresses together. An address listed under two MX names is dialled once, at its best place.
+    """
+    prof = get_profile(profile)
+    seen: set[str] = set()
+    order: list[TryTarget] = []
+    for group in sorted(plan.groups, key=lambda g: g.preference):
+        hosts = [h for h in group.hosts if h.addresses]
+        if prof.flat_list:
+            entries = [
+                TryTarget(h.name, group.preference, a.address, a.family)
+                for h in hosts
+                for a in h.addresses
+            ]
+            rng.shuffle(entries)
+        else:
+            rng.shuffle(hosts)
+            entries = [
+                TryTarget(h.name, group.preference, a.address, a.family)
+                for h in hosts
+                for a in h.addresses
+            ]
+        for entry in entries:
+            if entry.address not in seen:
+                seen.add(entry.address)
+                order.append(entry)
+    return tuple(order)
+
+
+def _dns_outcome(plan: MXPlan) -> Outcome:
+    """Why a plan with nothing to dial cannot be delivered now, as the decision engine's Outcome."""
+    if plan.status is PlanStatus.NULL_MX:
+        return Outcome.NULL_MX
+    if plan.status in (PlanStatus.SERVFAIL, PlanStatus.TIMEOUT, PlanStatus.ERROR):
+        return Outcome.DNS_TEMPFAIL
+    if any(p.code == "address-lookup-failed" for p in plan.problems):
+        return Outcome.DNS_TEMPFAIL
+    # NXDOMAIN, no mail records, or MX hosts without any address: nowhere to send (5.4.4).
+    return Outcome.NXDOMAIN
+
+
+def _not_used(profile: Profile, stage: Stage) -> bool:
+    """The profile never sends this command (qmail: no EHLO, no STARTTLS), per the table."""
+    return TABLE[(stage, "2xx")].cells[profile.name].code == "NA"
+
+
+def _what(result: StepResult) -> Reply | Outcome | None:
+    """What the decision is about: the reply, or what happened instead (None: nothing to decide,
+    as when a connection opened)."""
+    if result.reply is not None:
+        return result.reply
+    if result.outcome is not None:
+        return result.outcome
+    if result.failure is None:
+        return None
+    # A broken or overlong reply, a failed TLS handshake, a command that could not be sent:
+    # the conversation cannot go on, which a sender treats as a lost connection.
+    return Outcome.DROPPED
+
+
+class Walk:
+    """One message's delivery, attempt after attempt, the way `profile` would do it.
+
+    `run()` makes one delivery attempt over the whole try list and returns its `WalkResult`;
+    `fast_forward_to_next_retry()` moves the simulated clock to the profile's next attempt
+    and runs again for the recipients still queued. `on_event` gets every `WalkEvent`;
+    `on_session_event` every session event (transcript lines) of the session in progress.
+    """
+
+    def __init__(
+        self,
+        plan: MXPlan,
+        envelope: Envelope,
+        *,
+        dialer: Dialer,
+        profile: str | Profile = "postfix",
+        params: Mapping[str, object] | None = None,
+        seed: int | None = None,
+        clock: SimClock | None = None,
+        confirm_send: bool = False,
+        quit_after: QuitAfter | None = None,
+        timeouts: Timeouts | None = None,
+        port: int | None = None,
+        on_event: EventSink | None = None,
+        on_session_event: Callable[[SessionEvent], None] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.envelope = envelope
+        self.dialer = dialer
+        self.profile = get_profile(profile)
+        self.params: dict[str, object] = dict(params or {})
+        resolve_params(self.profile, self.params)  # an unknown parameter fails here, not later
+        self.seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+        self._rng = random.Random(self.seed)
+        self.clock = clock or SimClock()
+        self.confirm_send = confirm_send
+        self.quit_after = quit_after
+        self.timeouts = timeouts or Timeouts()
+        self.port = port
+        self.timeline = retry_timeline(self.profile.name, self.params)
+        self.on_event = on_event
+        self.on_session_event = on_session_event
+        self.attempt = -1
+        self.order: tuple[TryTarget, ...] = ()
+        self.session: Session | None = None
+        self.result: WalkResult | None = None
+        self.results: list[WalkResult] = []
+        self.states: dict[str, RecipientResult] = {
+            r: RecipientResult(RecipientStatus.PENDING) for r in dict.fromkeys(envelope.recipients)
+        }
+        self._why: dict[str, tuple[Decision, Reply | None, TryTarget | None]] = {}
+        self._ndrs: dict[str, str] = {}
+        self._records: list[AttemptRecord] = []
+        self._held = False
+        self._running = True
+        self._budget = 0
+        self._wake = asyncio.Event()
+
+    # -- pause / single step -------------------------------------------------------------------
+
+    def pause(self) -> None:
+        """Stop before the next step (the step in progress finishes)."""
+        self._running = False
+
+    def resume(self) -> None:
+        self._running = True
+        self._wake.set()
+
+    def step_once(self) -> None:
+        """Let exactly one more step happen, then stay paused."""
+        self._running = False
+        self._budget += 1
+        self._wake.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running
+
+    async def _gate(self) -> None:
+        while not self._running:
+            if self._budget > 0:
+                self._budget -= 1
+                return
+            self._wake.clear()
+            await self._wake.wait()
+
+    # -- events --------------------------------------------------------------------------------
+
+    def _emit(self, event: WalkEvent) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def _set(
+        self,
+        recipient: str,
+        state: RecipientStatus,
+        reply: Reply | None = None,
+        target: TryTarget | None = None,
+        detail: str = "",
+    ) -> None:
+        result = RecipientResult(state, reply, detail)
+        self.states[recipient] = result
+        self._emit(RecipientState(recipient, result, target))
+
+    def _open(self) -> list[str]:
+        return [r for r, s in self.states.items() if s.state in _OPEN]
+
+    async def events(self, *, next_retry: bool = False) -> AsyncIterator[WalkEvent]:
+        """Run one attempt (or, with `next_retry`, fast-forward to the next) and yield its
+        events as they happen; the last is `WalkEnded`."""
+        queue: asyncio.Queue[WalkEvent | None] = asyncio.Queue()
+        previous = self.on_event
+
+        def sink(event: WalkEvent) -> None:
+            if previous is not None:
+                previous(event)
+            queue.put_nowait(event)
+
+        self.on_event = sink
+        task = asyncio.create_task(self.fast_forward_to_next_retry() if next_retry else self.run())
+        task.add_done_callback(lambda _t: queue.put_nowait(None))
+        try:
+            while (event := await queue.get()) is not None:
+                yield event
+            task.result()
+        finally:
+            self.on_event = previous
+            if not task.done():
+                task.cancel()
+
+    # -- the walk ------------------------------------------------------------------------------
+
+    async def run(self) -> WalkResult:
+        """One delivery attempt for every recipient not yet delivered or bounced."""
+        self.attempt += 1
+        self._records = []
+        self.order = try_order(self.plan, self.profile, self._rng)
+        self._emit(
+            WalkStarted(
+                self.plan.domain, self.profile.name, self.seed, self.order, self.attempt,
+                self.clock.now,
+            )
+        )  # fmt: skip
+        for recipient, state in self.states.items():
+            if state.state in (RecipientStatus.DEFERRED, RecipientStatus.CARRIED):
+                self._set(recipient, RecipientStatus.PENDING)
+        if not self.order:
+            await self._gate()
+            self._dns_decision()
+        else:
+            await self._deliver()
+        return self._finish()
+
+    def _dns_decision(self) -> None:
+        """No address to dial: the MX lookup's outcome is decided at stage DNS, no connection."""
+        outcome = _dns_outcome(self.plan)
+        decision = decide(Stage.DNS, outcome, self.profile, DecisionContext(last_address=True),
+                          self.params)  # fmt: skip
+        self._emit(StepDone(None, Stage.DNS, None, decision))
+        state = (
+            RecipientStatus.BOUNCED if decision.action is Action.NDR else RecipientStatus.DEFERRED
+        )
+        for recipient in self._open():
+            self._why[recipient] = (decision, None, None)
+            self._set(recipient, state, detail=f"{decision.status} {outcome}")
+
+    async def _deliver(self) -> None:
+        index, dialled, sessions = 0, 0, 0
+        plaintext_retry: int | None = None
+        while index < len(self.order) and self._open():
+            target = self.order[index]
+            dialled += 1 if plaintext_retry != index else 0
+            tls_off = plaintext_retry == index or _not_used(self.profile, Stage.STARTTLS)
+            move, sessions = await self._attempt(index, dialled, sessions, tls_off)
+            if move == "stop":
+                break
+            if move == "again-plain" and plaintext_retry != index:
+                plaintext_retry = index
+                continue
+            index += 1
+            if move == "next-mx":
+                while index < len(self.order) and self.order[index].host == target.host:
+                    index += 1
+        for recipient in self._open():
+            why = "no address left to try in this attempt"
+            self._set(recipient, RecipientStatus.DEFERRED, self.states[recipient].reply,
+                      detail=why)  # fmt: skip
+
+    def _context(self, index: int, dialled: int, sessions: int, stage: Stage) -> DecisionContext:
+        here = self.order[index]
+        rest = self.order[index + 1 :]
+        if stage is Stage.CONNECT or self.profile.flat_list:
+            last = not rest
+        else:  # once connected, a host-by-host MTA moves to the next MX host
+            last = all(t.host == here.host for t in rest)
+        return DecisionContext(
+            last_address=last,
+            addresses_tried=dialled,
+            sessions_used=sessions,
+            next_is_higher_preference=bool(rest) and rest[0].preference > here.preference,
+        )
+
+    async def _attempt(
+        self, index: int, dialled: int, sessions: int, tls_off: bool
+    ) -> tuple[str, int]:
+        """Talk to one address until the profile stops or moves on; returns (move, sessions)."""
+        target = self.order[index]
+        recipients = tuple(self._open())
+        for recipient in recipients:
+            if self.states[recipient].state is not RecipientStatus.PENDING:
+                self._set(recipient, RecipientStatus.PENDING, target=target)
+        envelope = replace(self.envelope, recipients=recipients)
+        session = Session(
+            target.address, envelope, dialer=self.dialer, port=self.port,
+            tls="none" if tls_off else "optional", tls_name=target.host,
+            timeouts=self.timeouts, on_event=self.on_session_event,
+        )  # fmt: skip
+        self.session = session
+        self._emit(AttemptStarted(index, target))
+        helo_only = _not_used(self.profile, Stage.EHLO)
+        move, action, stage, reply, error = "done", "", Stage.CONNECT, None, ""
+        carry_move = ""
+        counted = False
+        natural = False  # the conversation ran its course (no decision sent us elsewhere)
+        forced: Stage | None = None
+        try:
+            while True:
+                step_stage = forced or session.next_stage()
+                forced = None
+                if step_stage is None or step_stage is Stage.QUIT:
+                    natural = True
+                    break
+                if step_stage is Stage.EHLO and helo_only:
+                    step_stage = Stage.HELO
+                if step_stage in (Stage.DATA, Stage.DOT) and self.quit_after == "rcpt":
+                    for r in session.accepted:  # --quit-after rcpt: accepted at RCPT counts
+                        self._set(r, RecipientStatus.DELIVERED, self.states[r].reply, target)
+                    action, natural = "delivered", True
+                    break
+                await self._gate()
+                result = await session.run_stage(step_stage, confirm_send=self.confirm_send)
+                stage, error = result.stage, result.error
+                reply = result.reply or reply
+                if result.failure == "held":
+                    self._emit(StepDone(target, result.stage, result, None))
+                    self._held = True
+                    for r in session.accepted:
+                        self._set(r, RecipientStatus.HELD, self.states[r].reply, target,
+                                  detail="accepted at RCPT; the dot was not sent")  # fmt: skip
+                    action, move = "held", "stop"
+                    break
+                if session.hello_done and not counted:
+                    sessions, counted = sessions + 1, True
+                what = _what(result)
+                if what is None:
+                    self._emit(StepDone(target, result.stage, result, None))
+                    continue
+                ctx = self._context(index, dialled, sessions, result.stage)
+                decision = decide(result.stage, what, self.profile, ctx, self.params)
+                self._emit(StepDone(target, result.stage, result, decision))
+                action = str(decision.action)
+                verdict = self._apply(decision, result, session, envelope, target)
+                if verdict == "helo":
+                    forced = Stage.HELO
+                elif verdict in ("next-address", "next-mx", "stop", "again-plain"):
+                    move = verdict
+                    break
+                elif verdict.startswith("carry:"):
+                    carry_move = verdict.split(":", 1)[1]
+                elif verdict == "delivered":
+                    action = "delivered"
+            if natural:
+                # Recipients deferred at RCPT for the next MX, or left over, go on from here.
+                move = carry_move or ("next-address" if self._open() else "done")
+        except BaseException:
+            session.close()
+            raise
+        await self._close(session, target)
+        record = AttemptRecord(target, stage, reply, action or "continue", error)
+        self._records.append(record)
+        self._emit(AttemptEnded(record))
+        return move, sessions
+
+    def _apply(
+        self,
+        decision: Decision,
+        result: StepResult,
+        session: Session,
+        envelope: Envelope,
+        target: TryTarget,
+    ) -> str:
+        """Change recipient states as `decision` says; return what the session does next."""
+        reply = result.reply
+        if result.stage is Stage.RCPT:
+            recipient = envelope.recipients[session.rcpt_index - 1]
+            if decision.action is Action.CONTINUE:
+                self._set(recipient, RecipientStatus.ACCEPTED, reply, target)
+                return "continue"
+            if decision.scope is Scope.RECIPIENT:
+                self._why[recipient] = (decision, reply, target)
+                if decision.action is Action.NDR:
+                    self._set(recipient, RecipientStatus.BOUNCED, reply, target)
+                    return "continue"
+                if decision.action is Action.REQUEUE:
+                    self._set(recipient, RecipientStatus.DEFERRED, reply, target)
+                    return "continue"
+                self._set(recipient, RecipientStatus.CARRIED, reply, target)
+                return f"carry:{'next-mx' if decision.action is Action.NEXT_MX else 'next-address'}"
+        if decision.delivered:
+            for r in session.accepted:
+                self._set(r, RecipientStatus.DELIVERED, reply, target)
+            return "delivered"
+        action = decision.action
+        if action is Action.CONTINUE:
+            if result.stage is Stage.STARTTLS and not session.connected:
+                return "again-plain"  # the handshake failed: same address again, in plaintext
+            return "continue"
+        if action is Action.RETRY_HELO:
+            return "helo" if session.connected else "next-address"
+        detail = "" if reply is not None else result.error
+        if action in (Action.NEXT_ADDRESS, Action.NEXT_MX):
+            for r in self._open():
+                if self.states[r].state is RecipientStatus.ACCEPTED:
+                    self._set(r, RecipientStatus.PENDING, reply, target)
+            return "next-mx" if action is Action.NEXT_MX else "next-address"
+        state = RecipientStatus.BOUNCED if action is Action.NDR else RecipientStatus.DEFERRED
+        for r in self._open():
+            self._why[r] = (decision, reply, target)
+            self._set(r, state, reply, target, detail)
+        return "stop"
+
+    async def _close(self, session: Session, target: TryTarget) -> None:
+        """QUIT politely (or close in the middle of DATA); the reply changes nothing."""
+        if not session.connected or session.quit_sent:
+            session.close()
+            return
+        if not session.greeted:
+            session.close()
+            return
+        result = await session.quit()
+        what = _what(result)
+        decision = decide(Stage.QUIT, what, self.profile, None, self.params) if what else None
+        self._emit(StepDone(target, Stage.QUIT, result, decision))
+        session.close()
+
+    # -- the end of an attempt -----------------------------------------------------------------
+
+    def _finish(self) -> WalkResult:
+        now = self.clock.now
+        deferred = [r for r, s in self.states.items() if s.state is RecipientStatus.DEFERRED]
+        next_retry: int | None = None
+        if deferred:
+            if now >= self.timeline.give_up_s:
+                self._give_up(deferred)
+            else:
+                later = [t for t in self.timeline.attempts_s if t > now]
+                next_retry = later[0] if later else self.timeline.give_up_s
+        return self._result(next_retry)
+
+    def _give_up(self, recipients: list[str]) -> None:
+        """The queue lifetime is over: what is still deferred is returned to the sender."""
+        for r in recipients:
+            previous = self.states[r]
+            self._set(r, RecipientStatus.BOUNCED, previous.reply, None,
+                      detail=previous.detail or "given up after the queue lifetime")  # fmt: skip
+
+    def _result(self, next_retry: int | None) -> WalkResult:
+        states = self.states
+        for r, s in states.items():
+            if s.state is RecipientStatus.BOUNCED and r not in self._ndrs:
+                self._ndrs[r] = self._ndr(r)
+        done = sum(s.state in (RecipientStatus.DELIVERED, RecipientStatus.HELD)
+                   for s in states.values())  # fmt: skip
+        outcome: WalkOutcome
+        if done == len(states):
+            outcome = "delivered"
+        elif done:
+            outcome = "partial"
+        elif any(s.state is RecipientStatus.DEFERRED for s in states.values()):
+            outcome = "deferred"
+        else:
+            outcome = "bounced"
+        queued = any(s.state is RecipientStatus.DEFERRED for s in states.values())
+        result = WalkResult(
+            outcome=outcome,
+            order=self.order,
+            attempts=tuple(self._records),
+            recipients=dict(states),
+            retry=self.timeline if queued else None,
+            ndrs={r: self._ndrs[r] for r in states if r in self._ndrs},
+            seed=self.seed,
+            profile=self.profile.name,
+            attempt=self.attempt,
+            clock_s=self.clock.now,
+            next_retry_s=next_retry if queued else None,
+            held=self._held,
+        )
+        self.result = result
+        self.results.append(result)
+        self._emit(WalkEnded(result))
+        return result
+
+    def _ndr(self, recipient: str) -> str:
+        decision, reply, target = self._why.get(recipient, (None, None, None))
+        if decision is None:  # given up without a recorded decision (cannot happen in practice)
+            decision = decide(Stage.CONNECT, Outcome.TIMEOUT, self.profile,
+                              DecisionContext(last_address=True), self.params)  # fmt: skip
+        message = ndr_preview(
+            decision,
+            recipient=recipient,
+            sender=self.envelope.mail_from or "postmaster",
+            remote_mta=target.host if target else None,
+            reply=reply,
+            now=ARRIVAL + timedelta(seconds=self.clock.now),
+            arrival=ARRIVAL,
+            kind="failed",
+            params=self.params,
+        )
+        return ndr_text(message)
+
+    async def fast_forward_to_next_retry(self) -> WalkResult:
+        """Jump the simulated clock to the profile's next attempt and make it.
+
+        If the message's lifetime ends before another attempt (OpenSMTPD, Exchange, the RFC
+        baseline expire at a fixed age), it expires there without one and the NDR goes out.
+        With nothing queued, the last result is returned unchanged.
+        """
+        if self.result is None:
+            return await self.run()
+        when = self.result.next_retry_s
+        if when is None:
+            return self.result
+        self.clock.advance_to(when)
+        if when >= self.timeline.give_up_s and when not in self.timeline.attempts_s:
+            self.attempt += 1
+            self._records = []
+            self._emit(WalkStarted(self.plan.domain, self.profile.name, self.seed, (),
+                                   self.attempt, self.clock.now))  # fmt: skip
+            self._give_up(
+                [r for r, s in self.states.items() if s.state is RecipientStatus.DEFERRED]
+            )
+            return self._result(None)
+        return await self.run()
+
+
+async def walk(plan: MXPlan, envelope: Envelope, **options: Any) -> WalkResult:
+    """One delivery attempt; `options` as for `Walk`."""
+    return await Walk(plan, envelope, **options).run()

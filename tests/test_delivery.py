@@ -1,0 +1,373 @@
+"""The delivery walk against lab hosts: what each profile does, end to end, and `mxtui walk`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator
+
+import pytest
+
+from mxtui.cli import main
+from mxtui.delivery import SimClock, Walk, try_order
+from mxtui.dns import resolve_mx
+from mxtui.lab.runtime import Lab
+from mxtui.lab.smtp_hosts import HostBehaviour
+from mxtui.model import (
+    Action,
+    Address,
+    AttemptEnded,
+    AttemptStarted,
+    Envelope,
+    HostState,
+    MXGroup,
+    MXHost,
+    MXPlan,
+    PlanStatus,
+    RecipientState,
+    RecipientStatus,
+    Stage,
+    StepDone,
+    Timeouts,
+    WalkEnded,
+    WalkStarted,
+)
+
+SENDER = "sender@example.org"
+FAST = Timeouts.all(3)
+
+# A zone of our own for the cases the demo zone does not isolate: a greylisting primary with an
+# accepting backup, and two MX hosts that both refuse connections.
+TEST_ZONE = """\
+$ORIGIN lab.test.
+$TTL 300
+@            SOA  ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 300
+@            NS   ns.lab.test.
+ns           A    192.0.2.53
+grey         MX   10 primary.grey.lab.test.
+grey         MX   20 backup.grey.lab.test.
+primary.grey A    192.0.2.111
+backup.grey  A    192.0.2.120
+down         MX   10 a.down.lab.test.
+down         MX   20 b.down.lab.test.
+a.down       A    192.0.2.201
+b.down       A    192.0.2.202
+"""
+TEST_HOSTS = {
+    "192.0.2.111": HostBehaviour("greylist", greylist_delay_s=60, hostname="primary.lab.test"),
+    "192.0.2.120": HostBehaviour("accept", hostname="backup.lab.test"),
+    "192.0.2.201": HostBehaviour("refuse", hostname="a.lab.test"),
+    "192.0.2.202": HostBehaviour("refuse", hostname="b.lab.test"),
+}
+
+
+@pytest.fixture
+async def demo() -> AsyncIterator[tuple[Lab, SimClock]]:
+    async with Lab() as lab:
+        clock = SimClock()
+        clock.attach(lab)
+        yield lab, clock
+
+
+@pytest.fixture
+async def testlab() -> AsyncIterator[tuple[Lab, SimClock]]:
+    async with Lab(TEST_ZONE, domain="lab.test", faults={}, hosts=TEST_HOSTS) as lab:
+        clock = SimClock()
+        clock.attach(lab)
+        yield lab, clock
+
+
+async def _walk(
+    lab_clock: tuple[Lab, SimClock], domain: str, *recipients: str, **options: object
+) -> Walk:
+    lab, clock = lab_clock
+    plan = await resolve_mx(domain, nameservers=lab.nameservers, timeout=2)
+    options.setdefault("seed", 7)
+    return Walk(
+        plan, Envelope(SENDER, recipients), dialer=lab.dialer, clock=clock, timeouts=FAST,
+        **options,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def _hosts_dialled(lab: Lab) -> int:
+    return sum(h.connections for h in lab.smtp.hosts.values())
+
+
+# -- the try list -------------------------------------------------------------------------------
+
+
+def _plan(*groups: tuple[int, tuple[str, ...]]) -> MXPlan:
+    return MXPlan(
+        "example.com",
+        PlanStatus.MX,
+        groups=tuple(
+            MXGroup(pref, tuple(
+                MXHost(name, pref, (Address(f"192.0.2.{i}", 4), Address(f"2001:db8::{i}", 6)),
+                       state=HostState.RESOLVED)
+                for i, name in enumerate(names, start=pref)
+            ))
+            for pref, names in groups
+        ),
+    )  # fmt: skip
+
+
+def test_try_list_keeps_preference_order_and_shuffles_only_equal_preferences() -> None:
+    plan = _plan((10, ("a", "b", "c")), (20, ("backup",)))
+    orders = {try_order(plan, "postfix", random.Random(seed)) for seed in range(30)}
+    assert len(orders) > 1  # the shuffle does shuffle
+    for order in orders:
+        assert [t.preference for t in order] == [10] * 6 + [20] * 2
+        assert {t.host for t in order[6:]} == {"backup"}
+
+
+def test_same_seed_gives_the_same_try_list() -> None:
+    plan = _plan((10, ("a", "b", "c", "d")))
+    first = try_order(plan, "postfix", random.Random(42))
+    assert first == try_order(plan, "postfix", random.Random(42))
+
+
+def test_host_by_host_profile_keeps_a_hosts_addresses_together() -> None:
+    plan = _plan((10, ("a", "b", "c", "d")))
+    for seed in range(20):
+        hosts = [t.host for t in try_order(plan, "sendmail", random.Random(seed))]
+        assert all(hosts[i] == hosts[i + 1] for i in range(0, len(hosts), 2))
+
+
+# -- DNS outcomes: decided without a connection -------------------------------------------------
+
+
+async def test_null_mx_bounces_without_any_connection(demo: tuple[Lab, SimClock]) -> None:
+    walk = await _walk(demo, "null.example.com", "a@null.example.com")
+    result = await walk.run()
+    assert result.outcome == "bounced"
+    assert result.attempts == () and result.order == ()
+    assert _hosts_dialled(demo[0]) == 0
+    assert result.ndr is not None and "null MX" in result.ndr
+
+
+async def test_nxdomain_bounces_and_dns_tempfail_defers(demo: tuple[Lab, SimClock]) -> None:
+    missing = await (await _walk(demo, "missing.example.com", "a@missing.example.com")).run()
+    assert missing.outcome == "bounced" and "5.4.4" in (missing.ndr or "")
+    broken = await (await _walk(demo, "broken.example.com", "a@broken.example.com")).run()
+    assert broken.outcome == "deferred" and broken.ndr is None
+    assert broken.retry is not None and broken.next_retry_s == broken.retry.attempts_s[1]
+    assert _hosts_dialled(demo[0]) == 0
+
+
+# -- per profile, end to end --------------------------------------------------------------------
+
+
+async def test_greylisting_primary_postfix_delivers_via_backup(
+    testlab: tuple[Lab, SimClock],
+) -> None:
+    walk = await _walk(testlab, "grey.lab.test", "user@grey.lab.test", profile="postfix")
+    result = await walk.run()
+    assert result.outcome == "delivered"
+    assert [(a.target.host, a.action) for a in result.attempts] == [
+        ("primary.grey.lab.test", "next-address"),
+        ("backup.grey.lab.test", "delivered"),
+    ]
+    assert result.attempts[0].reply is not None and result.attempts[0].reply.code == 450
+    assert len(testlab[0].smtp.hosts["192.0.2.120"].messages) == 1
+
+
+async def test_greylisting_primary_qmail_defers_then_delivers_on_retry(
+    testlab: tuple[Lab, SimClock],
+) -> None:
+    walk = await _walk(testlab, "grey.lab.test", "user@grey.lab.test", profile="qmail")
+    first = await walk.run()
+    assert first.outcome == "deferred"
+    assert [a.target.host for a in first.attempts] == ["primary.grey.lab.test"]
+    assert first.recipients["user@grey.lab.test"].state is RecipientStatus.DEFERRED
+    assert first.next_retry_s == 400  # qmail: (sqrt(0) + 20)^2 s after birth
+    second = await walk.fast_forward_to_next_retry()
+    assert second.outcome == "delivered" and second.clock_s == 400
+    assert [a.target.host for a in second.attempts] == ["primary.grey.lab.test"]
+    assert len(testlab[0].smtp.hosts["192.0.2.111"].messages) == 1
+    assert len(testlab[0].smtp.hosts["192.0.2.120"].messages) == 0
+
+
+async def test_unknown_user_is_bounced_with_ndr(demo: tuple[Lab, SimClock]) -> None:
+    for profile in ("postfix", "qmail"):
+        walk = await _walk(demo, "example.com", "carol@example.com", profile=profile)
+        result = await walk.run()
+        assert result.outcome == "bounced", profile
+        state = result.recipients["carol@example.com"]
+        assert state.state is RecipientStatus.BOUNCED and state.reply is not None
+        assert state.reply.code == 550
+        assert result.ndr is not None and "5.1.1" in result.ndr
+        assert "carol@example.com" in result.ndr
+
+
+async def test_mixed_recipients_end_partial(demo: tuple[Lab, SimClock]) -> None:
+    walk = await _walk(demo, "example.com", "alice@example.com", "carol@example.com")
+    result = await walk.run()
+    assert result.outcome == "partial"
+    assert result.recipients["alice@example.com"].state is RecipientStatus.DELIVERED
+    assert result.recipients["carol@example.com"].state is RecipientStatus.BOUNCED
+    assert set(result.ndrs) == {"carol@example.com"}
+
+
+@pytest.mark.parametrize(
+    ("profile", "params"), [("postfix", {"maximal_queue_lifetime": "1h"}),
+                            ("qmail", {"queuelifetime": "1h"})],
+)  # fmt: skip
+async def test_all_hosts_down_defers_then_ndr_after_fast_forward(
+    testlab: tuple[Lab, SimClock], profile: str, params: dict[str, str]
+) -> None:
+    walk = await _walk(testlab, "down.lab.test", "user@down.lab.test", profile=profile,
+                       params=params)  # fmt: skip
+    first = await walk.run()
+    assert first.outcome == "deferred" and first.ndr is None
+    assert [a.action for a in first.attempts] == ["next-address", "requeue"]
+    assert first.retry is not None
+    give_up = first.retry.give_up_s
+    result = first
+    for _ in range(50):
+        if result.outcome != "deferred":
+            break
+        result = await walk.fast_forward_to_next_retry()
+    assert result.outcome == "bounced"
+    assert result.clock_s == give_up
+    assert result.ndr is not None and "user@down.lab.test" in result.ndr
+    assert len(walk.results) == len(first.retry.attempts_s)
+
+
+async def test_expiry_without_a_last_attempt_still_sends_the_ndr(
+    testlab: tuple[Lab, SimClock],
+) -> None:
+    # OpenSMTPD expires at ctime + ttl, not at an attempt.
+    walk = await _walk(testlab, "down.lab.test", "user@down.lab.test", profile="opensmtpd",
+                       params={"queue_ttl": "1h"})  # fmt: skip
+    result = await walk.run()
+    while result.outcome == "deferred":
+        result = await walk.fast_forward_to_next_retry()
+    assert result.outcome == "bounced" and result.clock_s == 3600 and result.attempts == ()
+    assert result.ndr is not None
+
+
+async def test_quit_after_rcpt_counts_accepted_as_delivered_and_sends_no_message(
+    demo: tuple[Lab, SimClock],
+) -> None:
+    walk = await _walk(demo, "example.com", "alice@example.com", quit_after="rcpt")
+    result = await walk.run()
+    assert result.outcome == "delivered"
+    assert result.attempts[-1].stage is Stage.RCPT
+    assert all(not h.messages for h in demo[0].smtp.hosts.values())
+
+
+async def test_dot_is_not_sent_to_a_host_outside_the_lab(demo: tuple[Lab, SimClock]) -> None:
+    lab, clock = demo
+
+    class NotLab:
+        """The lab's routes, but claiming to be real hosts (as RealDialer would)."""
+
+        def route(self, address: str, port: int | None = None):  # type: ignore[no-untyped-def]
+            return lab.dialer.route(address, port)
+
+        def is_lab(self, address: str, port: int | None = None) -> bool:
+            return False
+
+        async def connect(self, *a, **k):  # type: ignore[no-untyped-def]
+            return await lab.dialer.connect(*a, **k)
+
+    plan = await resolve_mx("example.com", nameservers=lab.nameservers, timeout=2)
+    walk = Walk(plan, Envelope(SENDER, ("alice@example.com",)), dialer=NotLab(), seed=7,
+                clock=clock, timeouts=FAST)  # fmt: skip
+    result = await walk.run()
+    assert result.held
+    assert result.recipients["alice@example.com"].state is RecipientStatus.HELD
+    assert all(not h.messages for h in lab.smtp.hosts.values())
+
+
+# -- events, pause and single step --------------------------------------------------------------
+
+
+async def test_events_tell_the_walk_in_order(testlab: tuple[Lab, SimClock]) -> None:
+    walk = await _walk(testlab, "grey.lab.test", "user@grey.lab.test", profile="postfix")
+    events = [event async for event in walk.events()]
+    assert isinstance(events[0], WalkStarted) and isinstance(events[-1], WalkEnded)
+    assert [type(e) for e in events].count(AttemptStarted) == 2
+    assert [type(e) for e in events].count(AttemptEnded) == 2
+    rcpt = [e for e in events if isinstance(e, StepDone) and e.stage is Stage.RCPT]
+    assert rcpt[0].decision is not None and rcpt[0].decision.action is Action.NEXT_ADDRESS
+    states = [e.result.state for e in events if isinstance(e, RecipientState)]
+    assert states == [RecipientStatus.CARRIED, RecipientStatus.PENDING,
+                      RecipientStatus.ACCEPTED, RecipientStatus.DELIVERED]  # fmt: skip
+
+
+async def test_pause_holds_the_walk_and_step_once_lets_one_step_through(
+    testlab: tuple[Lab, SimClock],
+) -> None:
+    seen: list[object] = []
+    walk = await _walk(testlab, "grey.lab.test", "user@grey.lab.test", on_event=seen.append)
+    walk.pause()
+    task = asyncio.create_task(walk.run())
+    await asyncio.sleep(0.2)
+    assert not [e for e in seen if isinstance(e, StepDone)]
+    walk.step_once()
+    for _ in range(100):
+        if [e for e in seen if isinstance(e, StepDone)]:
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.2)
+    steps = [e for e in seen if isinstance(e, StepDone)]
+    assert len(steps) == 1 and steps[0].stage is Stage.CONNECT
+    assert not task.done()
+    walk.resume()
+    result = await asyncio.wait_for(task, 10)
+    assert result.outcome == "delivered"
+
+
+# -- mxtui walk ---------------------------------------------------------------------------------
+
+
+def test_walk_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["walk", "example.com", "--lab", "--from", SENDER, "--to", "alice@example.com",
+                   "--to", "carol@example.com", "--seed", "3", "--json"])  # fmt: skip
+    doc = json.loads(capsys.readouterr().out)
+    assert status == 4
+    assert {"outcome", "order", "attempts", "recipients", "retry", "ndr"} <= set(doc)
+    assert doc["outcome"] == "partial"
+    assert doc["order"][-1] == "192.0.2.20"
+    for attempt in doc["attempts"]:
+        assert set(attempt) == {"host", "address", "stage", "reply", "action"}
+    assert doc["recipients"]["alice@example.com"]["state"] == "delivered"
+    assert doc["recipients"]["carol@example.com"]["reply"].startswith("550 5.1.1")
+    assert doc["retry"] is None and "carol@example.com" in doc["ndr"]
+
+
+def test_walk_json_deferred_has_retry(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["walk", "broken.example.com", "--lab", "--from", SENDER, "--to",
+                   "a@broken.example.com", "--profile", "qmail", "--json"])  # fmt: skip
+    doc = json.loads(capsys.readouterr().out)
+    assert status == 3 and doc["outcome"] == "deferred"
+    assert doc["retry"]["next_attempt_s"] == 400 and doc["ndr"] is None
+
+
+def test_walk_same_seed_same_order(capsys: pytest.CaptureFixture[str]) -> None:
+    orders = []
+    for _ in range(2):
+        main(["walk", "example.com", "--lab", "--to", "alice@example.com", "--seed", "11",
+              "--quit-after", "rcpt", "--json"])  # fmt: skip
+        orders.append(json.loads(capsys.readouterr().out)["order"])
+    assert orders[0] == orders[1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["example.com", "--lab"], "give at least one --to"),
+        (["example.com", "--lab", "--to", "a@b", "--profile", "nope"], "unknown profile"),
+        (["example.com", "--lab", "--to", "a@b", "--param", "bogus=1"], "no parameter"),
+        (["example.com", "--lab", "--to", "a@b", "--timeout", "0"], "--timeout"),
+        (["bad..domain", "--lab", "--to", "a@b"], "mxtui walk:"),
+    ],
+)
+def test_walk_bad_input_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(["walk", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
