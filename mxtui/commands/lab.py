@@ -1,0 +1,145 @@
+"""`mxtui lab`: list the training scenarios, open the app on one, or serve one's hosts.
+
+`--serve` exists so that tools outside mxtui (dig, swaks, a real MTA in a container) can be pointed
+at a scenario: its first output line is JSON naming the loopback ports, which a script reads before
+it starts talking to them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from pathlib import Path
+
+from mxtui.lab.runtime import Lab
+from mxtui.lab.scenarios import Scenario, list_scenarios, load_scenario, load_scenario_file
+
+DESCRIPTION = (
+    "Training scenarios for the lab: a zone served by a DNS server on loopback and a scripted "
+    "mail host behind every address. `mxtui lab NAME` opens the app on a scenario; with --serve "
+    "only the DNS server and the hosts run, for dig, swaks or a real MTA."
+)
+EPILOG = """\
+exit status:
+  0  done (--serve: stopped by Ctrl-C or SIGTERM)
+  1  the lab could not start (for example no free loopback port)
+  2  bad input: unknown scenario, a bad scenario file, or no NAME
+
+examples:
+  mxtui lab --list
+  mxtui lab greylist-primary --describe
+  mxtui lab greylist-primary --serve      (first line: {"domain", "dns", "hosts"} as JSON)
+  mxtui lab ./my-scenario.toml            (a scenario file of your own, same format)
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "name", nargs="?", help="scenario name (see --list), or the path of a .toml scenario file"
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--list", action="store_true", help="list the scenarios, one a line")
+    mode.add_argument(
+        "--serve",
+        action="store_true",
+        help="run only the scenario's DNS server and mail hosts, in the foreground",
+    )
+    mode.add_argument(
+        "--describe",
+        action="store_true",
+        help="print the scenario: domain, envelope, hosts, expected outcomes, narrative",
+    )
+
+
+def _load(name: str) -> Scenario:
+    if name.endswith(".toml") or "/" in name:
+        return load_scenario_file(Path(name))
+    return load_scenario(name)
+
+
+def _endpoint(address: tuple[str, int]) -> str:
+    host, port = address[0], address[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def describe(scenario: Scenario) -> str:
+    """The scenario as a trainer reads it before class."""
+    lines = [
+        f"{scenario.name}: {scenario.title}",
+        f"domain:    {scenario.domain} (MX lookup: {scenario.plan_status})",
+        f"envelope:  from <{scenario.envelope.mail_from}> to "
+        + ", ".join(f"<{r}>" for r in scenario.envelope.recipients),
+        f"profile:   {scenario.profile}",
+        "expected:  " + ", ".join(f"{p} {o}" for p, o in scenario.expect.items()),
+        "hosts:",
+    ]
+    for address, b in scenario.hosts.items():
+        lines.append(f"  {address:<18} {b.kind:<12} {b.hostname}")
+    lines += ["", scenario.narrative]
+    return "\n".join(lines)
+
+
+async def serve(lab: Lab, stop: asyncio.Event | None = None) -> None:
+    """Start the lab, print where it listens (one JSON line, flushed), run until stopped."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    await lab.start()
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        ready = {
+            "domain": lab.domain,
+            "dns": _endpoint(lab.dns.address),
+            "hosts": {name: _endpoint(h.address) for name, h in lab.smtp.hosts.items()},
+        }
+        print(json.dumps(ready), flush=True)
+        print("mxtui lab: serving; Ctrl-C or SIGTERM stops", file=sys.stderr, flush=True)
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(ValueError, RuntimeError):
+                loop.remove_signal_handler(sig)
+        await lab.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list:
+        if args.name:
+            print("mxtui lab: --list takes no NAME", file=sys.stderr)
+            return 2
+        try:
+            scenarios = list_scenarios()
+        except ValueError as exc:
+            print(f"mxtui lab: {exc}", file=sys.stderr)
+            return 2
+        width = max(len(s.name) for s in scenarios)
+        for s in scenarios:
+            print(f"{s.name:<{width}}  {s.title}")
+        return 0
+    if not args.name:
+        print("mxtui lab: give a scenario NAME, or --list to see them", file=sys.stderr)
+        return 2
+    try:
+        scenario = _load(args.name)
+    except ValueError as exc:
+        print(f"mxtui lab: {exc}", file=sys.stderr)
+        return 2
+    if args.describe:
+        print(describe(scenario))
+        return 0
+    if args.serve:
+        try:
+            asyncio.run(serve(scenario.lab()))
+        except OSError as exc:
+            print(f"mxtui lab: cannot start the lab: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        return 0
+    from mxtui.ui.app import make_app  # textual is imported here, and only here
+
+    app = make_app(lab=scenario.lab())
+    app.run()
+    return app.return_code or 0

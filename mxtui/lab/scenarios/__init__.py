@@ -1,0 +1,310 @@
+"""Lab scenarios: the situations a trainer shows, each a TOML file beside this module.
+
+A scenario is data, not code, so a trainer can read it, check it against the reference and write
+a new one without touching Python. Each file holds a zone (zone-file text), the behaviour of the
+mail host behind every address, optional DNS faults, an envelope, the profile to start with, the
+outcome expected under each profile it is meant to show, and a narrative to read aloud.
+
+The loader checks everything it can before any socket opens, and every error is a one-line
+``ValueError`` that names the file and the key, because a trainer editing a file in front of a
+class needs to know where the mistake is, not read a traceback.
+
+Only documentation addresses (RFC 5737, RFC 3849) may appear in a zone or as a host: the lab
+dialer sends them to loopback, and a scenario must never name a real machine.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import dns.exception
+import dns.name
+import dns.rdatatype
+import dns.zone
+
+from mxtui.lab.dns_server import Fault, LabDNSServer
+from mxtui.lab.runtime import Lab
+from mxtui.lab.smtp_hosts import HostBehaviour, behaviour_from_dict
+from mxtui.model import Envelope, PlanStatus
+from mxtui.policy import PROFILES
+
+OUTCOMES: tuple[str, ...] = ("delivered", "partial", "deferred", "bounced")
+"""The walk's outcomes (the `outcome` key of `mxtui walk --json`)."""
+
+DOCUMENTATION_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
+
+_KEYS = {
+    "name",
+    "title",
+    "domain",
+    "zone",
+    "hosts",
+    "faults",
+    "envelope",
+    "profile",
+    "expect",
+    "plan_status",
+    "narrative",
+}
+_REQUIRED = ("name", "title", "domain", "zone", "hosts", "envelope", "profile", "expect")
+_FAULT_TYPES: dict[str, type] = {"servfail": bool, "silent": bool, "delay_ms": int, "rdtype": str}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One lab scenario, checked and ready to start with `lab()`."""
+
+    name: str
+    title: str
+    domain: str
+    zone: str
+    hosts: Mapping[str, HostBehaviour]
+    """Mail host behaviour by documentation address (the lab dialer's keys)."""
+    envelope: Envelope
+    profile: str
+    """The profile the app starts with."""
+    expect: Mapping[str, str]
+    """Expected walk outcome by profile name: the profiles this scenario is meant to show."""
+    narrative: str
+    plan_status: PlanStatus = PlanStatus.MX
+    """What the MX lookup of `domain` finds in this zone."""
+    faults: Mapping[str, tuple[Fault, ...]] = field(default_factory=dict)
+    source: str = ""
+    """The file it was read from, for messages."""
+
+    @property
+    def profiles(self) -> tuple[str, ...]:
+        return tuple(self.expect)
+
+    def lab(self) -> Lab:
+        """A fresh lab (DNS server and hosts, not yet started) playing this scenario."""
+        return Lab(
+            self.zone,
+            domain=self.domain,
+            faults={name: list(f) for name, f in self.faults.items()},
+            hosts=dict(self.hosts),
+            examples=((self.domain, self.title),),
+        )
+
+
+def _package_files() -> dict[str, Any]:
+    root = resources.files(__name__)
+    return {
+        entry.name.removesuffix(".toml"): entry
+        for entry in root.iterdir()
+        if entry.name.endswith(".toml") and entry.is_file()
+    }
+
+
+def scenario_names() -> list[str]:
+    """The names of the built-in scenarios, sorted."""
+    return sorted(_package_files())
+
+
+def load_scenario(name: str) -> Scenario:
+    """The built-in scenario `name`; a ValueError lists the known names when there is none."""
+    files = _package_files()
+    entry = files.get(name)
+    if entry is None:
+        raise ValueError(f"unknown scenario {name!r}; choose one of: {', '.join(sorted(files))}")
+    return parse_scenario(entry.read_text(encoding="utf-8"), source=f"{name}.toml")
+
+
+def load_scenario_file(path: str | Path) -> Scenario:
+    """A scenario from a trainer's own TOML file (same format as the built-in ones)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as exc:
+        raise ValueError(f"{p}: cannot read: {exc.strerror or exc}") from None
+    return parse_scenario(text, source=str(p), require_name=False)
+
+
+def list_scenarios() -> list[Scenario]:
+    """Every built-in scenario, sorted by name."""
+    return [load_scenario(name) for name in scenario_names()]
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing and checking
+# --------------------------------------------------------------------------------------------
+
+
+def parse_scenario(text: str, *, source: str, require_name: bool = True) -> Scenario:
+    """Parse and check one scenario's TOML text.
+
+    With `require_name` true the `name` key must match the file name (`source` minus ``.toml``),
+    so `load_scenario(name)` and the file agree; a trainer's own file may name itself freely.
+    """
+
+    def fail(key: str, message: str) -> ValueError:
+        return ValueError(f"{source}: {key}: {message}")
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{source}: not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise fail(unknown[0], f"unknown key; known: {', '.join(sorted(_KEYS))}")
+    for key in _REQUIRED:
+        if key not in data:
+            raise fail(key, "missing")
+
+    def string(key: str) -> str:
+        value = data.get(key, "")
+        if not isinstance(value, str) or not value.strip():
+            raise fail(key, f"must be a non-empty string, not {value!r}")
+        return value.strip()
+
+    name = string("name")
+    if require_name and name != Path(source).name.removesuffix(".toml"):
+        raise fail("name", f"{name!r} does not match the file name")
+    domain = string("domain").lower().rstrip(".")
+    zone = data["zone"]
+    if not isinstance(zone, str) or not zone.strip():
+        raise fail("zone", "must be zone-file text")
+    faults = _faults(data.get("faults", {}), fail)
+    try:
+        LabDNSServer(zone, faults=faults)
+    except ValueError as exc:
+        raise fail("zone" if "zone" in str(exc) else "faults", str(exc)) from None
+    _check_zone(zone, domain, fail)
+    narrative = data.get("narrative", "")
+    if not isinstance(narrative, str) or not narrative.strip():
+        raise fail("narrative", "must be a few sentences of text")
+    profile = string("profile")
+    if profile not in PROFILES:
+        raise fail("profile", f"unknown profile {profile!r}; one of: {', '.join(PROFILES)}")
+    expect = _expect(data["expect"], fail)
+    if profile not in expect:
+        raise fail("profile", f"{profile!r} has no expected outcome in [expect]")
+    status = data.get("plan_status", str(PlanStatus.MX))
+    try:
+        plan_status = PlanStatus(status)
+    except ValueError:
+        known = ", ".join(str(s) for s in PlanStatus)
+        raise fail("plan_status", f"{status!r} is not one of: {known}") from None
+    return Scenario(
+        name=name,
+        title=string("title"),
+        domain=domain,
+        zone=zone,
+        hosts=_hosts(data["hosts"], fail),
+        envelope=_envelope(data["envelope"], fail),
+        profile=profile,
+        expect=expect,
+        narrative="\n\n".join(" ".join(p.split()) for p in narrative.split("\n\n") if p.strip()),
+        plan_status=plan_status,
+        faults=faults,
+        source=source,
+    )
+
+
+def _is_documentation(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in DOCUMENTATION_NETWORKS)
+
+
+def _check_zone(zone: str, domain: str, fail: Any) -> None:
+    """The domain lies in the zone, and every address in it is a documentation address."""
+    try:
+        parsed = dns.zone.from_text(zone, origin=None, relativize=False, check_origin=False)
+        name = dns.name.from_text(domain)
+    except (dns.exception.DNSException, ValueError) as exc:
+        raise fail("domain", str(exc)) from None
+    assert parsed.origin is not None
+    if not name.is_subdomain(parsed.origin):
+        raise fail("domain", f"{domain} is not inside the zone {parsed.origin}")
+    for owner, rdataset in parsed.iterate_rdatasets():
+        if rdataset.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+            for rdata in rdataset:
+                if not _is_documentation(rdata.address):
+                    raise fail(
+                        "zone",
+                        f"{owner} has address {rdata.address}, which is not a documentation "
+                        "address (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32)",
+                    )
+
+
+def _hosts(value: Any, fail: Any) -> dict[str, HostBehaviour]:
+    if not isinstance(value, dict) or not value:
+        raise fail("hosts", 'must be tables like [hosts."192.0.2.10"] with a kind')
+    hosts: dict[str, HostBehaviour] = {}
+    for address, table in value.items():
+        key = f"hosts.{address}"
+        if not _is_documentation(address):
+            raise fail(key, "not a documentation address (192.0.2.0/24, 2001:db8::/32, ...)")
+        if not isinstance(table, dict):
+            raise fail(key, "must be a table of host settings")
+        try:
+            hosts[str(ipaddress.ip_address(address))] = behaviour_from_dict(table)
+        except ValueError as exc:
+            raise fail(key, str(exc)) from None
+    return hosts
+
+
+def _faults(value: Any, fail: Any) -> dict[str, tuple[Fault, ...]]:
+    if not isinstance(value, dict):
+        raise fail("faults", 'must be tables like [faults."mx.example.com"]')
+    faults: dict[str, tuple[Fault, ...]] = {}
+    for owner, spec in value.items():
+        key = f"faults.{owner}"
+        tables = spec if isinstance(spec, list) else [spec]
+        out = []
+        for table in tables:
+            if not isinstance(table, dict):
+                raise fail(key, "must be a table (or an array of tables) of fault settings")
+            for setting, v in table.items():
+                wanted = _FAULT_TYPES.get(setting)
+                if wanted is None:
+                    known = ", ".join(_FAULT_TYPES)
+                    raise fail(key, f"unknown setting {setting!r}; known: {known}")
+                if not isinstance(v, wanted) or (wanted is int and isinstance(v, bool)):
+                    raise fail(key, f"{setting!r} must be {wanted.__name__}, not {v!r}")
+            try:
+                out.append(Fault(**table))
+            except (TypeError, ValueError) as exc:
+                raise fail(key, str(exc)) from None
+        faults[owner] = tuple(out)
+    return faults
+
+
+def _envelope(value: Any, fail: Any) -> Envelope:
+    if not isinstance(value, dict):
+        raise fail("envelope", "must be a table with 'from' and 'to'")
+    extra = sorted(set(value) - {"from", "to"})
+    if extra:
+        raise fail(f"envelope.{extra[0]}", "unknown key; known: from, to")
+    sender = value.get("from")
+    if not isinstance(sender, str):
+        raise fail("envelope.from", 'must be an address ("" for the null sender)')
+    to = value.get("to")
+    if isinstance(to, str):
+        to = [to]
+    if not isinstance(to, list) or not to or not all(isinstance(t, str) and "@" in t for t in to):
+        raise fail("envelope.to", "must be a non-empty list of addresses")
+    return Envelope(mail_from=sender, recipients=tuple(to))
+
+
+def _expect(value: Any, fail: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not value:
+        raise fail("expect", 'must be a table like { postfix = "delivered" }')
+    for profile, outcome in value.items():
+        if profile not in PROFILES:
+            raise fail(f"expect.{profile}", f"unknown profile; one of: {', '.join(PROFILES)}")
+        if outcome not in OUTCOMES:
+            raise fail(f"expect.{profile}", f"{outcome!r} is not one of: {', '.join(OUTCOMES)}")
+    return dict(value)

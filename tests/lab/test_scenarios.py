@@ -1,0 +1,311 @@
+"""Lab scenarios: every file loads, serves its domain and starts its hosts; the loader's errors
+name file and key; `mxtui lab` lists, describes, opens the app and serves a scenario."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mxtui.cli import main
+from mxtui.dns import resolve_mx
+from mxtui.lab.runtime import Lab
+from mxtui.lab.scenarios import (
+    OUTCOMES,
+    Scenario,
+    list_scenarios,
+    load_scenario,
+    load_scenario_file,
+    parse_scenario,
+    scenario_names,
+)
+from mxtui.model import PlanStatus
+from mxtui.policy import PROFILES
+
+NAMES = scenario_names()
+
+REQUIRED_SITUATIONS = {
+    "backup-mx",
+    "nolisting",
+    "greylist-primary",
+    "unknown-user",
+    "accept-then-bounce",
+    "forward-failure",
+    "all-down",
+    "null-mx",
+    "implicit-mx",
+    "cname-mx",
+    "equal-preference",
+    "mixed-recipients",
+}
+
+GREETING_BY_KIND = {"greet-421": "421", "greet-554": "554", "greet-521": "521"}
+
+
+def test_the_issue_s_situations_all_have_a_scenario() -> None:
+    assert set(NAMES) >= REQUIRED_SITUATIONS
+
+
+def test_list_scenarios_loads_every_file_sorted_by_name() -> None:
+    scenarios = list_scenarios()
+    assert [s.name for s in scenarios] == NAMES
+    for s in scenarios:
+        assert s.profile in s.expect
+        assert set(s.expect) <= set(PROFILES)
+        assert set(s.expect.values()) <= set(OUTCOMES)
+        assert s.narrative and s.title
+
+
+async def _greeting(address: tuple[str, int]) -> str:
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(*address), 5)
+    try:
+        return (await asyncio.wait_for(reader.readline(), 5)).decode()
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("name", NAMES)
+async def test_scenario_serves_its_domain_and_starts_its_hosts(name: str) -> None:
+    scenario = load_scenario(name)
+    lab = scenario.lab()
+    assert isinstance(lab, Lab) and lab.domain == scenario.domain
+    async with lab:
+        plan = await resolve_mx(scenario.domain, nameservers=lab.nameservers, timeout=2)
+        assert plan.status == scenario.plan_status
+        # Every address the plan dials has a scripted host: no failure in a scenario is accidental.
+        dialled = {a.address for h in plan.hosts for a in h.addresses}
+        if scenario.plan_status in (PlanStatus.MX, PlanStatus.IMPLICIT_MX):
+            assert dialled and dialled <= set(scenario.hosts)
+        for address, behaviour in scenario.hosts.items():
+            endpoint = lab.smtp.hosts[address].address
+            if behaviour.kind == "refuse":
+                with pytest.raises(ConnectionRefusedError):
+                    await _greeting(endpoint)
+            else:
+                line = await _greeting(endpoint)
+                assert line.startswith(GREETING_BY_KIND.get(behaviour.kind, "220")), line
+
+
+async def test_a_scenario_lab_serves_its_own_faults_not_the_demo_s() -> None:
+    async with load_scenario("dns-servfail").lab() as lab:
+        plan = await resolve_mx("broken.example.net", nameservers=lab.nameservers, timeout=2)
+        assert plan.status == PlanStatus.SERVFAIL
+    # The demo zone's "broken.example.com" fault must not leak into a scenario without faults.
+    async with load_scenario("backup-mx").lab() as lab:
+        plan = await resolve_mx("backup.example.net", nameservers=lab.nameservers, timeout=2)
+        assert plan.status == PlanStatus.MX
+        assert lab.examples == (("backup.example.net", load_scenario("backup-mx").title),)
+
+
+# --------------------------------------------------------------------------------------------
+# Loader errors
+# --------------------------------------------------------------------------------------------
+
+GOOD = """\
+name = "tiny"
+title = "A tiny scenario"
+domain = "tiny.example.net"
+profile = "postfix"
+narrative = "One host accepts."
+zone = '''
+$ORIGIN tiny.example.net.
+@   3600 SOA ns.tiny.example.net. h.tiny.example.net. 1 3600 600 86400 300
+@   3600 NS  ns
+ns  3600 A   192.0.2.53
+@   3600 MX  10 mx
+mx  3600 A   192.0.2.10
+'''
+[hosts."192.0.2.10"]
+kind = "accept"
+[envelope]
+from = "a@example.org"
+to = ["b@tiny.example.net"]
+[expect]
+postfix = "delivered"
+"""
+
+
+def _parse(text: str) -> Scenario:
+    return parse_scenario(text, source="tiny.toml")
+
+
+def test_a_well_formed_file_parses() -> None:
+    s = _parse(GOOD)
+    assert (s.name, s.domain, s.plan_status) == ("tiny", "tiny.example.net", PlanStatus.MX)
+    assert s.envelope.recipients == ("b@tiny.example.net",)
+    assert s.hosts["192.0.2.10"].kind == "accept"
+    assert s.profiles == ("postfix",)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "words"),
+    [
+        ('title = "A tiny scenario"', 'title = "x"\ncolour = "red"', "colour", "unknown key"),
+        ('title = "A tiny scenario"\n', "", "title", "missing"),
+        ('name = "tiny"', 'name = "other"', "name", "does not match"),
+        ('kind = "accept"', 'kind = "teapot"', "hosts.192.0.2.10", "unknown host kind"),
+        ('kind = "accept"', 'kind = "accept"\ncolour = 1', "hosts.192.0.2.10", "colour"),
+        ('[hosts."192.0.2.10"]', '[hosts."8.8.8.8"]', "hosts.8.8.8.8", "documentation"),
+        ("mx  3600 A   192.0.2.10", "mx 3600 A 10.1.2.3", "zone", "10.1.2.3"),
+        ("mx  3600 A   192.0.2.10", "mx 3600 A", "zone", "line"),
+        ('domain = "tiny.example.net"', 'domain = "other.example"', "domain", "not inside"),
+        ('postfix = "delivered"', 'postfix = "sent"', "expect.postfix", "'sent'"),
+        ('postfix = "delivered"', 'sendmial = "delivered"', "expect.sendmial", "unknown"),
+        ('profile = "postfix"', 'profile = "qmail"', "profile", "no expected outcome"),
+        ('to = ["b@tiny.example.net"]', "to = []", "envelope.to", "non-empty"),
+        ('narrative = "One host accepts."', 'narrative = " "', "narrative", "sentences"),
+        ('profile = "postfix"', 'profile = "postfix"\nplan_status = "mxx"', "plan_status", "mxx"),
+        (
+            "[envelope]",
+            '[faults."mx"]\nservfail = "yes please"\n[envelope]',
+            "faults",
+            "servfail",
+        ),
+        ("[envelope]", '[faults."mx"]\nloud = true\n[envelope]', "faults.mx", "loud"),
+    ],
+)
+def test_a_bad_file_names_the_file_and_the_key(old: str, new: str, key: str, words: str) -> None:
+    assert old in GOOD
+    with pytest.raises(ValueError) as info:
+        _parse(GOOD.replace(old, new, 1))
+    message = str(info.value)
+    assert message.startswith(f"tiny.toml: {key}"), message
+    assert words in message
+    assert "\n" not in message
+
+
+def test_invalid_toml_names_the_file() -> None:
+    with pytest.raises(ValueError, match=r"^tiny\.toml: not valid TOML"):
+        _parse(GOOD + "\nname = ")
+
+
+def test_an_unknown_scenario_lists_the_known_ones() -> None:
+    with pytest.raises(ValueError, match=r"unknown scenario 'nope'; choose one of: .*backup-mx"):
+        load_scenario("nope")
+
+
+def test_a_trainer_s_own_file_loads_under_any_name(tmp_path: Path) -> None:
+    path = tmp_path / "class-3.toml"
+    path.write_text(GOOD)
+    assert load_scenario_file(path).name == "tiny"
+    with pytest.raises(ValueError, match=r"missing\.toml: cannot read"):
+        load_scenario_file(tmp_path / "missing.toml")
+
+
+# --------------------------------------------------------------------------------------------
+# mxtui lab
+# --------------------------------------------------------------------------------------------
+
+
+def test_list_prints_one_scenario_a_line_name_first(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lab", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == NAMES
+    for line, scenario in zip(lines, list_scenarios(), strict=True):
+        assert line.endswith(scenario.title)
+
+
+def test_describe_shows_envelope_expectations_and_narrative(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["lab", "greylist-primary", "--describe"]) == 0
+    out = capsys.readouterr().out
+    assert "postfix delivered, qmail deferred" in out
+    assert "<alice@grey.example.net>" in out
+    assert load_scenario("greylist-primary").narrative in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["lab", "nope"], "unknown scenario 'nope'"),
+        (["lab"], "give a scenario NAME"),
+        (["lab", "null-mx", "--list"], "--list takes no NAME"),
+        (["lab", "/nonexistent/x.toml"], "cannot read"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mxtui lab: ") and words in err
+    assert err.count("\n") == 1
+
+
+def test_lab_name_opens_the_app_on_the_scenario_s_lab(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mxtui.ui.app
+
+    opened: list[Lab] = []
+
+    class FakeApp:
+        return_code = None
+
+        def run(self) -> None:
+            pass
+
+    def fake_make_app(*, lab: Lab) -> FakeApp:
+        opened.append(lab)
+        return FakeApp()
+
+    monkeypatch.setattr(mxtui.ui.app, "make_app", fake_make_app)
+    assert main(["lab", "busy-primary"]) == 0
+    scenario = load_scenario("busy-primary")
+    [lab] = opened
+    assert lab.domain == scenario.domain
+    assert lab.behaviours == dict(scenario.hosts)
+
+
+def test_the_lab_command_does_not_import_textual() -> None:
+    code = "import sys, mxtui.commands.lab; assert 'textual' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def _first_line(proc: subprocess.Popen[str], timeout: float = 30) -> str:
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    assert ready, "mxtui lab --serve printed nothing"
+    return proc.stdout.readline()
+
+
+def _endpoint(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+async def test_serve_prints_where_it_listens_then_stops_cleanly(
+    stop_signal: signal.Signals,
+) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mxtui", "lab", "busy-primary", "--serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "0"},
+    )
+    try:
+        ready = json.loads(_first_line(proc))
+        assert set(ready) == {"domain", "dns", "hosts"}
+        assert ready["domain"] == "busy.example.net"
+        plan = await resolve_mx(ready["domain"], nameservers=[_endpoint(ready["dns"])], timeout=2)
+        assert plan.status == PlanStatus.MX
+        assert [h.name for h in plan.hosts] == ["mx1.busy.example.net", "backup.busy.example.net"]
+        assert set(ready["hosts"]) == {"198.51.100.40", "198.51.100.41"}
+        assert (await _greeting(_endpoint(ready["hosts"]["198.51.100.40"]))).startswith("421")
+        assert (await _greeting(_endpoint(ready["hosts"]["198.51.100.41"]))).startswith("220")
+        proc.send_signal(stop_signal)
+        _, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
