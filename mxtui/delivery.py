@@ -474,7 +474,12 @@ class Walk:
                 return "again-plain"  # the handshake failed: same address again, in plaintext
             return "continue"
         if action is Action.RETRY_HELO:
-            return "helo" if session.connected else "next-address"
+            if not session.connected:
+                return "next-address"
+            # The session marks a 4xx EHLO as the end of the transaction; the profile instead
+            # starts over with HELO (RFC 5321 §3.2), whose own reply then decides.
+            session.transaction_failed = False
+            return "helo"
         detail = "" if reply is not None else result.error
         if action in (Action.NEXT_ADDRESS, Action.NEXT_MX):
             for r in self._open():

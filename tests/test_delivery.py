@@ -33,6 +33,7 @@ from mxtui.model import (
     WalkEnded,
     WalkStarted,
 )
+from mxtui.smtp.dialer import LabDialer
 
 SENDER = "sender@example.org"
 FAST = Timeouts.all(3)
@@ -53,12 +54,27 @@ down         MX   10 a.down.lab.test.
 down         MX   20 b.down.lab.test.
 a.down       A    192.0.2.201
 b.down       A    192.0.2.202
+three        MX   10 g1.three.lab.test.
+three        MX   20 g2.three.lab.test.
+three        MX   30 g3.three.lab.test.
+g1.three     A    192.0.2.131
+g2.three     A    192.0.2.132
+g3.three     A    192.0.2.133
+six          MX   10 r.six.lab.test.
+r.six        A    192.0.2.211
+r.six        A    192.0.2.212
+r.six        A    192.0.2.213
+r.six        A    192.0.2.214
+r.six        A    192.0.2.215
+r.six        A    192.0.2.216
 """
 TEST_HOSTS = {
     "192.0.2.111": HostBehaviour("greylist", greylist_delay_s=60, hostname="primary.lab.test"),
     "192.0.2.120": HostBehaviour("accept", hostname="backup.lab.test"),
     "192.0.2.201": HostBehaviour("refuse", hostname="a.lab.test"),
     "192.0.2.202": HostBehaviour("refuse", hostname="b.lab.test"),
+    **{f"192.0.2.13{i}": HostBehaviour("greylist", hostname=f"g{i}.lab.test") for i in (1, 2, 3)},
+    **{f"192.0.2.21{i}": HostBehaviour("refuse", hostname="r.lab.test") for i in range(1, 7)},
 }
 
 
@@ -247,6 +263,28 @@ async def test_expiry_without_a_last_attempt_still_sends_the_ndr(
     assert result.ndr is not None
 
 
+@pytest.mark.parametrize(("params", "tried"), [({}, 2), ({"smtp_mx_session_limit": 3}, 3)])
+async def test_postfix_session_limit_ends_the_attempt(
+    testlab: tuple[Lab, SimClock], params: dict[str, int], tried: int
+) -> None:
+    walk = await _walk(testlab, "three.lab.test", "u@three.lab.test", params=params)
+    result = await walk.run()
+    assert result.outcome == "deferred"
+    assert len(result.attempts) == tried
+    assert result.attempts[-1].action == "requeue"
+
+
+@pytest.mark.parametrize(("profile", "tried"), [("postfix", 5), ("qmail", 6)])
+async def test_address_limit_postfix_stops_at_five_qmail_tries_all(
+    testlab: tuple[Lab, SimClock], profile: str, tried: int
+) -> None:
+    walk = await _walk(testlab, "six.lab.test", "u@six.lab.test", profile=profile)
+    result = await walk.run()
+    assert result.outcome == "deferred"
+    assert len(result.order) == 6 and len(result.attempts) == tried
+    assert all(a.stage is Stage.CONNECT for a in result.attempts)
+
+
 async def test_quit_after_rcpt_counts_accepted_as_delivered_and_sends_no_message(
     demo: tuple[Lab, SimClock],
 ) -> None:
@@ -279,6 +317,74 @@ async def test_dot_is_not_sent_to_a_host_outside_the_lab(demo: tuple[Lab, SimClo
     assert result.held
     assert result.recipients["alice@example.com"].state is RecipientStatus.HELD
     assert all(not h.messages for h in lab.smtp.hosts.values())
+
+
+async def _scripted_server(replies: dict[str, str]) -> asyncio.Server:
+    """A tiny SMTP server answering each command verb from `replies` (the rest with 250)."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 scripted.lab.test ESMTP\r\n")
+        in_data = False
+        while line := await reader.readline():
+            text = line.decode().rstrip("\r\n")
+            if in_data:
+                if text == ".":
+                    in_data = False
+                    writer.write(b"250 2.0.0 queued\r\n")
+                continue
+            verb = text.split(" ", 1)[0].upper()
+            if verb == "DATA":
+                in_data = True
+                writer.write(b"354 go ahead\r\n")
+                continue
+            writer.write((replies.get(verb, "250 2.0.0 ok") + "\r\n").encode())
+            if verb == "QUIT":
+                break
+        writer.close()
+
+    return await asyncio.start_server(serve, "127.0.0.1", 0)
+
+
+async def test_ehlo_4xx_is_retried_with_helo_and_delivers() -> None:
+    server = await _scripted_server({"EHLO": "451 4.3.0 try HELO"})
+    async with server:
+        port = server.sockets[0].getsockname()[1]
+        plan = MXPlan(
+            "example.com",
+            PlanStatus.MX,
+            groups=(
+                MXGroup(
+                    10,
+                    (
+                        MXHost(
+                            "mx.example.com",
+                            10,
+                            (Address("192.0.2.99", 4),),
+                            state=HostState.RESOLVED,
+                        ),
+                    ),
+                ),
+            ),
+        )
+        dialer = LabDialer({"192.0.2.99": ("127.0.0.1", port)})
+        seen: list[object] = []
+        walk = Walk(
+            plan,
+            Envelope(SENDER, ("u@example.com",)),
+            dialer=dialer,
+            seed=1,
+            timeouts=FAST,
+            on_event=seen.append,
+        )
+        result = await walk.run()
+    stages = [
+        (e.stage, e.decision.action if e.decision else None)
+        for e in seen
+        if isinstance(e, StepDone)
+    ]
+    assert (Stage.EHLO, Action.RETRY_HELO) in stages
+    assert (Stage.HELO, Action.CONTINUE) in stages
+    assert result.outcome == "delivered"
 
 
 # -- events, pause and single step --------------------------------------------------------------
