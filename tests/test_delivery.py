@@ -340,6 +340,9 @@ async def _scripted_server(replies: dict[str, str]) -> asyncio.Server:
             writer.write((replies.get(verb, "250 2.0.0 ok") + "\r\n").encode())
             if verb == "QUIT":
                 break
+            if verb == "STARTTLS":  # then break the handshake
+                writer.write(b"this is not TLS\r\n")
+                break
         writer.close()
 
     return await asyncio.start_server(serve, "127.0.0.1", 0)
@@ -384,6 +387,40 @@ async def test_ehlo_4xx_is_retried_with_helo_and_delivers() -> None:
     ]
     assert (Stage.EHLO, Action.RETRY_HELO) in stages
     assert (Stage.HELO, Action.CONTINUE) in stages
+    assert result.outcome == "delivered"
+
+
+async def test_failed_tls_handshake_reconnects_in_plaintext_under_postfix() -> None:
+    ehlo = "250-scripted.lab.test\r\n250 STARTTLS"
+    server = await _scripted_server({"EHLO": ehlo, "STARTTLS": "220 2.0.0 ready"})
+    async with server:
+        port = server.sockets[0].getsockname()[1]
+        plan = MXPlan(
+            "example.com",
+            PlanStatus.MX,
+            groups=(
+                MXGroup(
+                    10,
+                    (
+                        MXHost(
+                            "mx.example.com",
+                            10,
+                            (Address("192.0.2.99", 4),),
+                            state=HostState.RESOLVED,
+                        ),
+                    ),
+                ),
+            ),
+        )
+        dialer = LabDialer({"192.0.2.99": ("127.0.0.1", port)})
+        walk = Walk(
+            plan, Envelope(SENDER, ("u@example.com",)), dialer=dialer, seed=1, timeouts=FAST
+        )
+        result = await walk.run()
+    assert [(a.target.address, a.stage) for a in result.attempts] == [
+        ("192.0.2.99", Stage.STARTTLS),
+        ("192.0.2.99", Stage.DOT),
+    ]
     assert result.outcome == "delivered"
 
 
