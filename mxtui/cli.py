@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mx": ("mxtui.commands.mx", "resolve a domain's MX hosts and their addresses"),
     "smtp": ("mxtui.commands.smtp", "step an SMTP conversation with one server"),
     "probe": ("mxtui.commands.probe", "probe every MX address: greeting, EHLO, STARTTLS"),
+    "walk": ("mxtui.commands.walk", "deliver to a domain the way a chosen MTA would"),
     "explain": ("mxtui.commands.explain", "what a sending MTA does with a reply or outcome"),
     "lab": ("mxtui.commands.lab", "training scenarios: list, open in the app, or --serve"),
 }
