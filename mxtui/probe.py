@@ -97,11 +97,17 @@ class ProbeReport:
     def reachable(self) -> int:
         return sum(1 for r in self.results if r.reachable)
 
+    @property
+    def without_address(self) -> tuple[str, ...]:
+        """MX hosts the probe could not try: DNS gave them no address (shown, not hidden)."""
+        return tuple(h.name for h in self.plan.hosts if not h.addresses)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "domain": self.plan.domain,
             "status": str(self.plan.status),
             "hosts": [r.to_json() for r in self.results],
+            "without_address": list(self.without_address),
             "elapsed_ms": round(self.elapsed_ms, 1),
         }
 

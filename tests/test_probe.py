@@ -267,6 +267,18 @@ def test_exit_3_and_empty_hosts_when_dns_gives_nothing(capsys: pytest.CaptureFix
     assert "null-mx" in err
 
 
+def test_mx_hosts_without_address_are_named_not_hidden(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, _ = run_cli(capsys, "--lab", "--json", "--timeout", "2", "noaddr.example.com")
+    data = json.loads(out)
+    assert data["without_address"] == ["ghost.noaddr.example.com", "empty.noaddr.example.com"]
+    assert {h["host"] for h in data["hosts"]} == {"mx1.example.com"}
+    assert status == 0  # every address there was answered
+    status, out, _ = run_cli(capsys, "--lab", "--timeout", "2", "noaddr.example.com")
+    assert "no address to probe: ghost.noaddr.example.com, empty.noaddr.example.com" in out
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -150,6 +150,8 @@ def report_text(report: ProbeReport) -> str:
                 lines.append(f"    not verified for {tls.hostname}: {tls.verify_error}")
         if result.error:
             lines.append(f"    error: {result.error}")
+    if report.without_address:
+        lines.append(f"MX hosts with no address to probe: {', '.join(report.without_address)}")
     total = len(report.results)
     lines.append(
         f"{report.reachable} of {total} addresses reachable, "
