@@ -187,7 +187,8 @@ class Walk:
         self.dialer = dialer
         self.profile = get_profile(profile)
         self.params: dict[str, object] = dict(params or {})
-        resolve_params(self.profile, self.params)  # an unknown parameter fails here, not later
+        # An unknown parameter fails here, not in the middle of the walk.
+        self._values = resolve_params(self.profile, self.params)
         self.seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
         self._rng = random.Random(self.seed)
         self.clock = clock or SimClock()
@@ -326,7 +327,6 @@ class Walk:
         index, dialled, sessions = 0, 0, 0
         plaintext_retry: int | None = None
         while index < len(self.order) and self._open():
-            target = self.order[index]
             dialled += 1 if plaintext_retry != index else 0
             tls_off = plaintext_retry == index or _not_used(self.profile, Stage.STARTTLS)
             move, sessions = await self._attempt(index, dialled, sessions, tls_off)
@@ -335,27 +335,40 @@ class Walk:
             if move == "again-plain" and plaintext_retry != index:
                 plaintext_retry = index
                 continue
-            index += 1
-            if move == "next-mx":
-                while index < len(self.order) and self.order[index].host == target.host:
-                    index += 1
+            index = self._advance(index, dialled, move)
         for recipient in self._open():
             why = "no address left to try in this attempt"
             self._set(recipient, RecipientStatus.DEFERRED, self.states[recipient].reply,
                       detail=why)  # fmt: skip
 
-    def _context(self, index: int, dialled: int, sessions: int, stage: Stage) -> DecisionContext:
+    def _advance(self, index: int, dialled: int, move: str) -> int:
+        """The try-list index the walk goes to from `index` (len(order) when none is left).
+
+        "next-mx" skips the rest of this host's addresses. Exim, once hosts_max_try addresses
+        are dialled, skips the rest of this preference but still tries one address of each
+        worse preference (spec, smtp transport, hosts_max_try).
+        """
         here = self.order[index]
-        rest = self.order[index + 1 :]
-        if stage is Stage.CONNECT or self.profile.flat_list:
-            last = not rest
-        else:  # once connected, a host-by-host MTA moves to the next MX host
-            last = all(t.host == here.host for t in rest)
+        upcoming = index + 1
+        if move == "next-mx":
+            while upcoming < len(self.order) and self.order[upcoming].host == here.host:
+                upcoming += 1
+        if self.profile.name == "exim" and dialled >= int(self._values["hosts_max_try"]):
+            while upcoming < len(self.order) and self.order[upcoming].preference == here.preference:
+                upcoming += 1
+        return upcoming
+
+    def _context(self, index: int, dialled: int, sessions: int, stage: Stage) -> DecisionContext:
+        # Once connected, a host-by-host MTA moves to the next MX host, not the next address.
+        by_address = stage is Stage.CONNECT or self.profile.flat_list
+        upcoming = self._advance(index, dialled, "next-address" if by_address else "next-mx")
+        last = upcoming >= len(self.order)
         return DecisionContext(
             last_address=last,
             addresses_tried=dialled,
             sessions_used=sessions,
-            next_is_higher_preference=bool(rest) and rest[0].preference > here.preference,
+            next_is_higher_preference=not last
+            and self.order[upcoming].preference > self.order[index].preference,
         )
 
     async def _attempt(

@@ -67,6 +67,8 @@ r.six        A    192.0.2.213
 r.six        A    192.0.2.214
 r.six        A    192.0.2.215
 r.six        A    192.0.2.216
+spread       MX   10 r.six.lab.test.
+spread       MX   20 b.down.lab.test.
 """
 TEST_HOSTS = {
     "192.0.2.111": HostBehaviour("greylist", greylist_delay_s=60, hostname="primary.lab.test"),
@@ -283,6 +285,17 @@ async def test_address_limit_postfix_stops_at_five_qmail_tries_all(
     assert result.outcome == "deferred"
     assert len(result.order) == 6 and len(result.attempts) == tried
     assert all(a.stage is Stage.CONNECT for a in result.attempts)
+
+
+@pytest.mark.parametrize(("profile", "tried"), [("postfix", 5), ("exim", 6)])
+async def test_exim_past_its_limit_still_tries_a_worse_preference(
+    testlab: tuple[Lab, SimClock], profile: str, tried: int
+) -> None:
+    walk = await _walk(testlab, "spread.lab.test", "u@spread.lab.test", profile=profile)
+    result = await walk.run()
+    assert result.outcome == "deferred" and len(result.order) == 7
+    assert len(result.attempts) == tried
+    assert [a.target.preference for a in result.attempts][-1] == (20 if profile == "exim" else 10)
 
 
 async def test_quit_after_rcpt_counts_accepted_as_delivered_and_sends_no_message(
