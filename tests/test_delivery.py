@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from typing import Any
 
 import pytest
 
 from mxtui.cli import main
 from mxtui.delivery import SimClock, Walk, try_order
 from mxtui.dns import resolve_mx
+from mxtui.lab.dns_server import LabDNSServer
 from mxtui.lab.runtime import Lab
-from mxtui.lab.smtp_hosts import HostBehaviour
+from mxtui.lab.smtp_hosts import HostBehaviour, LabSMTPHost
 from mxtui.model import (
     Action,
     Address,
@@ -527,3 +530,68 @@ def test_walk_bad_input_is_one_line_and_exit_2(
     assert main(["walk", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+# `mxtui walk` without --lab: the real resolver path and RealDialer, kept on loopback by a zone
+# whose MX host is 127.0.0.1 and a host on its own port, both served from a second thread.
+REAL_ZONE = """\
+$ORIGIN real.test.
+$TTL 300
+@   SOA ns.real.test. hostmaster.real.test. 1 3600 600 86400 300
+@   NS  ns.real.test.
+ns  A   127.0.0.1
+@   MX  10 mx.real.test.
+mx  A   127.0.0.1
+"""
+
+
+@pytest.fixture
+def real_like() -> Iterator[tuple[int, int, LabSMTPHost]]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    dns = LabDNSServer(REAL_ZONE, faults={})
+    host = LabSMTPHost("mx", HostBehaviour("accept", hostname="mx.real.test"))
+
+    def call(coro: Coroutine[Any, Any, None]) -> None:
+        asyncio.run_coroutine_threadsafe(coro, loop).result(10)
+
+    call(dns.start())
+    call(host.start())
+    try:
+        yield dns.address[1], host.address[1], host
+    finally:
+        call(host.stop())
+        call(dns.stop())
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+@pytest.mark.parametrize(
+    ("extra", "status", "state", "sent"),
+    [
+        ([], 0, "delivered", 0),  # no --send: stops after RCPT, counted as delivered
+        (["--quit-after", "dot"], 5, "held", 0),  # asked for the dot without --send: held
+        (["--send"], 0, "delivered", 1),
+    ],
+)
+def test_walk_outside_the_lab_sends_the_dot_only_with_send(
+    real_like: tuple[int, int, LabSMTPHost],
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    status: int,
+    state: str,
+    sent: int,
+) -> None:
+    dns_port, smtp_port, host = real_like
+    argv = ["walk", "real.test", "--nameserver", f"127.0.0.1:{dns_port}", "--port",
+            str(smtp_port), "--from", SENDER, "--to", "u@real.test", "--timeout", "3",
+            "--json", *extra]  # fmt: skip
+    assert main(argv) == status
+    out = capsys.readouterr()
+    doc = json.loads(out.out)
+    assert doc["recipients"]["u@real.test"]["state"] == state
+    assert len(host.messages) == sent
+    if not sent:
+        assert "--send" in out.err

@@ -34,6 +34,7 @@ exit status:
   2  bad input (an option, a domain or a profile parameter that cannot be used)
   3  deferred: nothing delivered yet, some recipients would be retried
   4  partial: some recipients delivered, others bounced or deferred
+  5  held: accepted at RCPT by a host outside the lab, the dot not sent (add --send)
 
 To a host outside the lab the end-of-data dot is sent only with --send; without it the walk
 stops after RCPT and counts a recipient accepted there as delivered (as --quit-after rcpt).
@@ -44,7 +45,7 @@ examples:
   mxtui walk example.net --from me@example.org --to you@example.net --quit-after rcpt
 """
 
-EXIT_DELIVERED, EXIT_BOUNCED, EXIT_USAGE, EXIT_DEFERRED, EXIT_PARTIAL = range(5)
+EXIT_DELIVERED, EXIT_BOUNCED, EXIT_USAGE, EXIT_DEFERRED, EXIT_PARTIAL, EXIT_HELD = range(6)
 EXIT_BY_OUTCOME = {
     "delivered": EXIT_DELIVERED,
     "bounced": EXIT_BOUNCED,
@@ -229,4 +230,11 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
         print(to_text(result, args.domain))
+    if result.held:
+        print(
+            "mxtui walk: held before the end-of-data dot; add --send to let the server take "
+            "the message",
+            file=sys.stderr,
+        )
+        return EXIT_HELD
     return EXIT_BY_OUTCOME[result.outcome]
