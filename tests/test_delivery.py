@@ -456,6 +456,17 @@ async def test_events_tell_the_walk_in_order(testlab: tuple[Lab, SimClock]) -> N
                       RecipientStatus.ACCEPTED, RecipientStatus.DELIVERED]  # fmt: skip
 
 
+async def test_events_of_a_fast_forward_end_with_the_retry_result(
+    testlab: tuple[Lab, SimClock],
+) -> None:
+    walk = await _walk(testlab, "grey.lab.test", "user@grey.lab.test", profile="qmail")
+    first = [e async for e in walk.events()]
+    retry = [e async for e in walk.events(next_retry=True)]
+    assert isinstance(first[-1], WalkEnded) and first[-1].result.outcome == "deferred"
+    assert isinstance(retry[0], WalkStarted) and retry[0].attempt == 1 and retry[0].clock_s == 400
+    assert isinstance(retry[-1], WalkEnded) and retry[-1].result.outcome == "delivered"
+
+
 async def test_pause_holds_the_walk_and_step_once_lets_one_step_through(
     testlab: tuple[Lab, SimClock],
 ) -> None:
