@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from mxtui.cli import main
+from mxtui.delivery import Walk, walk
 from mxtui.dns import resolve_mx
 from mxtui.lab.runtime import Lab
 from mxtui.lab.scenarios import (
@@ -309,3 +310,50 @@ async def test_serve_prints_where_it_listens_then_stops_cleanly(
             proc.communicate()
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+# --------------------------------------------------------------------------------------------
+# Each scenario under the profiles it names, through the delivery walk
+# --------------------------------------------------------------------------------------------
+
+EXPECTED = [(s.name, p, outcome) for s in list_scenarios() for p, outcome in s.expect.items()]
+
+
+@pytest.mark.parametrize(("name", "profile", "outcome"), EXPECTED)
+async def test_the_first_attempt_ends_as_the_scenario_expects(
+    name: str, profile: str, outcome: str
+) -> None:
+    scenario = load_scenario(name)
+    async with scenario.lab() as lab:
+        plan = await resolve_mx(scenario.domain, nameservers=lab.nameservers, timeout=2)
+        result = await walk(plan, scenario.envelope, dialer=lab.dialer, profile=profile, seed=1)
+    assert str(result.outcome) == outcome
+
+
+async def _walk(name: str, profile: str) -> tuple[Walk, Lab]:
+    scenario = load_scenario(name)
+    lab = scenario.lab()
+    await lab.start()
+    plan = await resolve_mx(scenario.domain, nameservers=lab.nameservers, timeout=2)
+    w = Walk(plan, scenario.envelope, dialer=lab.dialer, profile=profile, seed=1)
+    w.clock.attach(lab)
+    return w, lab
+
+
+async def test_greylist_primary_narrative_qmail_is_delivered_at_its_retry() -> None:
+    w, lab = await _walk("greylist-primary", "qmail")
+    try:
+        assert str((await w.run()).outcome) == "deferred"
+        assert str((await w.fast_forward_to_next_retry()).outcome) == "delivered"
+    finally:
+        await lab.stop()
+
+
+async def test_mixed_recipients_narrative_each_recipient_has_its_own_fate() -> None:
+    w, lab = await _walk("mixed-recipients", "postfix")
+    try:
+        await w.run()
+    finally:
+        await lab.stop()
+    states = {r.partition("@")[0]: str(s.state) for r, s in w.states.items()}
+    assert states == {"alice": "delivered", "bob": "delivered", "nobody": "bounced"}
