@@ -21,6 +21,7 @@ from mxtui.dns import DomainError, resolve_mx
 from mxtui.lab.runtime import Lab
 from mxtui.model import (
     Address,
+    Envelope,
     MXHost,
     MXPlan,
     Outcome,
@@ -89,8 +90,12 @@ class MXTuiApp(App[int]):
         dns_timeout: float = 5.0,
         port: int = 25,
         timeouts: Timeouts | None = None,
+        envelope: Envelope | None = None,
+        profile: str | None = None,
     ) -> None:
         super().__init__()
+        self.initial_envelope = envelope
+        self.initial_profile = profile
         self.lab = lab
         self.port = port
         self.timeouts = timeouts
@@ -129,8 +134,12 @@ class MXTuiApp(App[int]):
         self.query_one(NodeDetail).show(None, examples=self._examples())
         pane = self.query_one(SessionPane)
         pane.timeouts = self.timeouts
-        if self.initial_domain:
+        if self.initial_envelope is not None:
+            pane.set_envelope(self.initial_envelope)
+        elif self.initial_domain:
             pane.set_envelope(default_envelope(self.initial_domain.strip().rstrip(".")))
+        if self.initial_profile:
+            self.query_one(ExplainPanel).set_profile(self.initial_profile)
         if self.initial_domain:
             self.query_one("#domain", Input).value = self.initial_domain
             self.start_resolve(self.initial_domain)
@@ -365,6 +374,8 @@ def make_app(
     dns_timeout: float = 5.0,
     port: int = 25,
     timeouts: Timeouts | None = None,
+    envelope: Envelope | None = None,
+    profile: str | None = None,
 ) -> MXTuiApp:
     """The one factory used by the CLI and the tests: no domain and no nameserver = lab demo."""
     if lab is None and not domain and not nameservers:
@@ -376,4 +387,6 @@ def make_app(
         dns_timeout=dns_timeout,
         port=port,
         timeouts=timeouts,
+        envelope=envelope,
+        profile=profile,
     )

@@ -245,6 +245,7 @@ def test_lab_name_opens_the_app_on_the_scenario_s_lab(monkeypatch: pytest.Monkey
     import mxtui.ui.app
 
     opened: list[Lab] = []
+    started_with: list[dict[str, object]] = []
 
     class FakeApp:
         return_code = None
@@ -252,8 +253,9 @@ def test_lab_name_opens_the_app_on_the_scenario_s_lab(monkeypatch: pytest.Monkey
         def run(self) -> None:
             pass
 
-    def fake_make_app(*, lab: Lab) -> FakeApp:
+    def fake_make_app(*, lab: Lab, **options: object) -> FakeApp:
         opened.append(lab)
+        started_with.append(options)
         return FakeApp()
 
     monkeypatch.setattr(mxtui.ui.app, "make_app", fake_make_app)
@@ -262,6 +264,7 @@ def test_lab_name_opens_the_app_on_the_scenario_s_lab(monkeypatch: pytest.Monkey
     [lab] = opened
     assert lab.domain == scenario.domain
     assert lab.behaviours == dict(scenario.hosts)
+    assert started_with == [{"envelope": scenario.envelope, "profile": scenario.profile}]
 
 
 def test_the_lab_command_does_not_import_textual() -> None:
