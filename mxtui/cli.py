@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "walk": ("mxtui.commands.walk", "deliver to a domain the way a chosen MTA would"),
     "explain": ("mxtui.commands.explain", "what a sending MTA does with a reply or outcome"),
     "lab": ("mxtui.commands.lab", "training scenarios: list, open in the app, or --serve"),
+    "serve": ("mxtui.commands.serve", "run the app in web browsers (textual-serve)"),
 }
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2

@@ -67,6 +67,9 @@ class MXTuiApp(App[int]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "next_step", "Next step", id="next-step"),
+        Binding("1", "show_pane('mx')", "Tree", id="show-mx"),
+        Binding("2", "show_pane('session')", "Session", id="show-session"),
+        Binding("3", "show_pane('explain')", "Explain", id="show-explain"),
         Binding("e", "edit_envelope", "Envelope", id="edit-envelope"),
         Binding("colon", "focus_raw", "Raw cmd", id="focus-raw"),
         Binding("x", "rset", "RSET", id="rset"),
@@ -80,6 +83,9 @@ class MXTuiApp(App[int]):
         Binding("t", "focus_tree", "Tree", id="focus-tree"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
+
+    NARROW = 110
+    """Below this many columns the three panes take turns (keys 1, 2, 3) instead of sharing."""
 
     def __init__(
         self,
@@ -104,6 +110,7 @@ class MXTuiApp(App[int]):
         self.initial_domain = domain or (lab.domain if lab else None)
         self.current_domain = ""
         self._generation = 0
+        self.shown_pane = "mx"
 
     # ---- layout -------------------------------------------------------------------------
 
@@ -146,6 +153,24 @@ class MXTuiApp(App[int]):
             self.query_one(MXTree).focus()
         else:
             self.query_one("#domain", Input).focus()
+
+    def on_resize(self) -> None:
+        narrow = self.size.width < self.NARROW
+        self.set_class(narrow, "-narrow")
+        for footer in self.query(Footer):
+            footer.compact = narrow
+        self._apply_shown_pane()
+
+    def _apply_shown_pane(self) -> None:
+        for pane in ("mx", "session", "explain"):
+            self.set_class(self.shown_pane == pane, f"-show-{pane}")
+
+    def action_show_pane(self, pane: str) -> None:
+        """In a narrow terminal, bring one pane forward; in a wide one, focus it."""
+        self.shown_pane = pane
+        self._apply_shown_pane()
+        target = {"mx": "#mx-tree", "session": "#transcript", "explain": "#explain"}[pane]
+        self.query_one(target).focus()
 
     async def on_unmount(self) -> None:
         for pane in self.query(SessionPane):  # gone already if the screen was torn down first
@@ -227,6 +252,8 @@ class MXTuiApp(App[int]):
         if target is None:
             return
         self.query_one(SessionPane).connect(target, self.dialer)
+        if self.has_class("-narrow"):
+            self.action_show_pane("session")
 
     def on_session_pane_stepped(self, message: SessionPane.Stepped) -> None:
         self._explain(message.step)

@@ -167,3 +167,28 @@ async def test_switching_profile_by_key_and_palette_reexplains_the_reply():
         await pilot.pause()
         assert explain.profile == "qmail" and explain.decision.profile == "qmail"
         assert "NDR preview" in titles and "Export transcript" in titles
+
+
+async def test_at_80x24_the_panes_take_turns_with_1_2_3():
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.has_class("-narrow")
+        tree, pane, explain = (
+            app.query_one(MXTree),
+            app.query_one(SessionPane),
+            app.query_one(ExplainPanel),
+        )
+        assert tree.region.width > 60 and pane.region.width == 0 and explain.region.width == 0
+        await connect_to(app, pilot, "IPv4  192.0.2.10")  # Enter brings the session forward
+        await pilot.pause()
+        assert pane.region.width > 60 and tree.region.width == 0
+        await pilot.press("n")
+        await settle(app, pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        assert explain.region.width > 60 and pane.region.width == 0
+        assert explain.decision is not None and explain.decision.stage is Stage.GREETING
+        await pilot.press("1")
+        await pilot.pause()
+        assert tree.region.width > 60
