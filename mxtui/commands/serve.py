@@ -120,7 +120,8 @@ def check_listen(host: str, port: int) -> None:
                         f"--host {host!r}: {address[0]} is not an address of this machine", 2
                     ) from None
                 reason = "in use" if exc.errno == errno.EADDRINUSE else exc.strerror
-                raise ServeError(f"cannot listen on {address[0]} port {port}: {reason}", 1) from None
+                message = f"cannot listen on {address[0]} port {port}: {reason}"
+                raise ServeError(message, 1) from None
 
 
 def _args_for_app(args: argparse.Namespace) -> list[str]:
