@@ -36,7 +36,9 @@ def _app_parser() -> argparse.ArgumentParser:
         description="Explore SMTP delivery in the terminal. With no DOMAIN, opens the lab demo: "
         "a DNS server and mail hosts on loopback, no network needed.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=f"commands (mxtui COMMAND --help for each):\n{commands}",
+        epilog=f"commands (mxtui COMMAND --help for each):\n{commands}\n\n"
+        "settings: a TOML file in your config directory (or the path in $MXTUI_CONFIG) sets the "
+        "default profile, envelope, timeouts, nameserver, port and key map; see the README.",
     )
     parser.add_argument(
         "domain",
@@ -47,9 +49,10 @@ def _app_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--port",
         type=int,
-        default=25,
+        default=None,
         metavar="N",
-        help="SMTP port to connect to on real hosts (default 25; the lab ignores it)",
+        help="SMTP port to connect to on real hosts (default 25, or the settings file's; "
+        "the lab ignores it)",
     )
     parser.add_argument("--version", action="version", version=f"mxtui {__version__}")
     return parser
