@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from mxtui.commands import serve
 
 START_WAIT = 30.0  # seconds a loaded 2-core machine may take to start the server
+STOP_WAIT = 10.0  # stopping with a tab open takes well under 1 s; aiohttp alone took about 20
 
 
 def free_port() -> int:
@@ -44,19 +46,31 @@ def wait_for_page(url: str, server: subprocess.Popen[str]) -> str:
     pytest.fail(f"{url} did not answer within {START_WAIT} s")
 
 
-async def first_screen(ws_url: str, wanted: bytes) -> bytes:
+async def read_until(ws: aiohttp.ClientWebSocketResponse, wanted: bytes) -> bytes:
     """What the app in a browser tab sends until `wanted` appears (the tab's own mxtui process)."""
     seen = b""
-    async with (
-        aiohttp.ClientSession() as client,
-        client.ws_connect(f"{ws_url}?width=120&height=35") as ws,
-    ):
-        while wanted not in seen:
-            message = await asyncio.wait_for(ws.receive(), START_WAIT)
-            assert message.type in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT), message
-            if message.type == aiohttp.WSMsgType.BINARY:
-                seen += message.data
+    while wanted not in seen:
+        message = await asyncio.wait_for(ws.receive(), START_WAIT)
+        assert message.type in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT), message
+        if message.type == aiohttp.WSMsgType.BINARY:
+            seen += message.data
     return seen
+
+
+def descendants(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *descendants(int(child))]
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status  # an exited child nobody has reaped yet is not running
 
 
 @pytest.fixture
@@ -83,13 +97,26 @@ async def test_serve_gives_browsers_the_app_page_and_runs_the_demo_per_tab(serve
     assert "<div>mxtui</div>" in page
     assert f'data-session-websocket-url="ws://127.0.0.1:{port}/ws"' in page
 
-    screen = await first_screen(f"ws://127.0.0.1:{port}/ws", "10 · 2 hosts".encode())
-    assert b"\x1b[" in screen  # a terminal screen drawn by the app, not an error page
+    async with (
+        aiohttp.ClientSession() as client,
+        client.ws_connect(f"ws://127.0.0.1:{port}/ws?width=120&height=35") as ws,
+    ):
+        screen = await read_until(ws, "10 · 2 hosts".encode())
+        assert b"\x1b[" in screen  # a terminal screen drawn by the app, not an error page
+        tab_processes = descendants(server.pid)
+        assert tab_processes
 
-    server.terminate()
-    out, err = server.communicate(timeout=30)
+        # Ctrl-C (SIGTERM here) with a tab still open: the tab is closed and its app ends.
+        server.terminate()
+        while (await asyncio.wait_for(ws.receive(), STOP_WAIT)).type not in (
+            aiohttp.WSMsgType.CLOSE,
+            aiohttp.WSMsgType.CLOSED,
+        ):
+            pass
+        out, err = await asyncio.to_thread(server.communicate, timeout=STOP_WAIT)
     assert server.returncode == 0, err
     assert f"open http://127.0.0.1:{port}/ in a browser (loopback only)" in out
+    assert not [pid for pid in tab_processes if running(pid)]
 
 
 @pytest.mark.parametrize(

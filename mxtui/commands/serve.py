@@ -162,7 +162,29 @@ def _make_server(command: str, host: str, port: int, url: str, where: str) -> An
     from textual_serve.server import Server
 
     class MxtuiServer(Server):
+        # Open tabs, so that Ctrl-C ends their apps at once: aiohttp alone waits on each open
+        # websocket (about 20 s with one tab) before the apps are told to quit.
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.tabs: set[asyncio.Task[Any]] = set()
+
         async def on_startup(self, app: Any) -> None:
             print(f"mxtui serve: open {url}/ in a browser ({where}); Ctrl-C stops", flush=True)
+
+        async def handle_websocket(self, request: Any) -> Any:
+            tab = asyncio.current_task()
+            assert tab is not None
+            self.tabs.add(tab)
+            try:
+                return await super().handle_websocket(request)
+            finally:
+                self.tabs.discard(tab)
+
+        async def on_shutdown(self, app: Any) -> None:
+            # A cancelled tab closes its websocket and stops its app (Server.handle_websocket).
+            open_tabs = list(self.tabs)
+            for tab in open_tabs:
+                tab.cancel()
+            await asyncio.gather(*open_tabs, return_exceptions=True)
 
     return MxtuiServer(command, host=host, port=port, title="mxtui", public_url=url)
