@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -100,6 +100,8 @@ class MXTuiApp(App[int]):
         profile: str | None = None,
     ) -> None:
         super().__init__()
+        if lab is None and not domain and not nameservers:
+            lab = Lab()  # no domain and no nameserver: the lab demo
         self.initial_envelope = envelope
         self.initial_profile = profile
         self.lab = lab
@@ -393,27 +395,6 @@ def _target(plan: MXPlan | None, data: object, parent: object) -> Target | None:
     return Target(address.address, host.name, index, len(flat))
 
 
-def make_app(
-    *,
-    domain: str | None = None,
-    nameservers: Sequence[tuple[str, int]] = (),
-    lab: Lab | None = None,
-    dns_timeout: float = 5.0,
-    port: int = 25,
-    timeouts: Timeouts | None = None,
-    envelope: Envelope | None = None,
-    profile: str | None = None,
-) -> MXTuiApp:
-    """The one factory used by the CLI and the tests: no domain and no nameserver = lab demo."""
-    if lab is None and not domain and not nameservers:
-        lab = Lab()
-    return MXTuiApp(
-        domain=domain,
-        nameservers=nameservers,
-        lab=lab,
-        dns_timeout=dns_timeout,
-        port=port,
-        timeouts=timeouts,
-        envelope=envelope,
-        profile=profile,
-    )
+def make_app(**options: Any) -> MXTuiApp:
+    """The one factory used by the CLI and the tests; the options are `MXTuiApp`'s."""
+    return MXTuiApp(**options)
