@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -34,6 +35,7 @@ from mxtui.model import (
 )
 from mxtui.policy import PROFILES
 from mxtui.smtp import Dialer, RealDialer
+from mxtui.smtp.message import default_message
 from mxtui.text import printable
 from mxtui.ui.detail import NodeDetail
 from mxtui.ui.explain import ExplainPanel, NoticeFacts
@@ -135,7 +137,7 @@ class MXTuiApp(App[int]):
         if self.lab is not None:
             await self.lab.start()
             self.nameservers = self.lab.nameservers
-            self.sub_title = "lab demo"
+            self.sub_title = f"lab · {self.lab.domain}"
         elif self.nameservers:
             self.sub_title = "DNS " + ", ".join(f"{h}:{p}" for h, p in self.nameservers)
         else:
@@ -144,7 +146,10 @@ class MXTuiApp(App[int]):
         pane = self.query_one(SessionPane)
         pane.timeouts = self.timeouts
         if self.initial_envelope is not None:
-            pane.set_envelope(self.initial_envelope)
+            envelope = self.initial_envelope
+            if not envelope.message:  # show (and edit) the test message that would be sent
+                envelope = replace(envelope, message=default_message(envelope))
+            pane.set_envelope(envelope)
         elif self.initial_domain:
             pane.set_envelope(default_envelope(self.initial_domain.strip().rstrip(".")))
         if self.initial_profile:
