@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 ParamKind = Literal["bool", "int", "duration"]
@@ -84,20 +84,16 @@ _POSTFIX_PARAMS = (
           "how often the deferred queue is scanned"),
 )  # fmt: skip
 
-_POSTFIX20_PARAMS = (
-    Param("soft_bounce", "bool", False, "postconf(5) soft_bounce",
-          "every bounce becomes a deferral (the mail stays queued)"),
-    Param("maximal_queue_lifetime", "duration", 5 * _D, "postconf(5) maximal_queue_lifetime",
-          "how long a message may stay queued before it is returned"),
-    Param("delay_warning_time", "duration", 0, "postconf(5) delay_warning_time",
-          "when to warn the sender of a delay (0 = never)"),
-    Param("minimal_backoff_time", "duration", 1000, "Postfix 2.0 default (1000s) [M]",
-          "shortest wait between attempts"),
-    Param("maximal_backoff_time", "duration", 4000, "postconf(5) maximal_backoff_time",
-          "longest wait between attempts"),
-    Param("queue_run_delay", "duration", 1000, "Postfix 2.0 default (1000s) [M]",
-          "how often the deferred queue is scanned"),
-)  # fmt: skip
+# Postfix 2.0 had the same queue parameters as today's Postfix, with slower recalled defaults,
+# and none of the MX limits or the 5xx-greeting switch (those came with 2.1+).
+_POSTFIX20_DEFAULTS: dict[str, int] = {"minimal_backoff_time": 1000, "queue_run_delay": 1000}
+_POSTFIX20_PARAMS = tuple(
+    replace(p, default=_POSTFIX20_DEFAULTS[p.name], source="Postfix 2.0 default (1000s) [M]")
+    if p.name in _POSTFIX20_DEFAULTS
+    else p
+    for p in _POSTFIX_PARAMS
+    if p.name not in ("smtp_skip_5xx_greeting", "smtp_mx_address_limit", "smtp_mx_session_limit")
+)
 
 _EXIM_PARAMS = (
     Param("hosts_max_try", "int", 5, "Exim spec, smtp transport hosts_max_try",
