@@ -335,6 +335,13 @@ async def test_dot_is_not_sent_to_a_host_outside_the_lab(demo: tuple[Lab, SimClo
     assert all(not h.messages for h in lab.smtp.hosts.values())
 
 
+def _one_scripted_host(port: int) -> tuple[MXPlan, LabDialer]:
+    """A plan with one MX address (192.0.2.99) that leads to the scripted server on `port`."""
+    host = MXHost("mx.example.com", 10, (Address("192.0.2.99", 4),), state=HostState.RESOLVED)
+    plan = MXPlan("example.com", PlanStatus.MX, groups=(MXGroup(10, (host,)),))
+    return plan, LabDialer({"192.0.2.99": ("127.0.0.1", port)})
+
+
 async def _scripted_server(replies: dict[str, str]) -> asyncio.Server:
     """A tiny SMTP server answering each command verb from `replies` (the rest with 250)."""
 
@@ -368,24 +375,7 @@ async def test_ehlo_4xx_is_retried_with_helo_and_delivers() -> None:
     server = await _scripted_server({"EHLO": "451 4.3.0 try HELO"})
     async with server:
         port = server.sockets[0].getsockname()[1]
-        plan = MXPlan(
-            "example.com",
-            PlanStatus.MX,
-            groups=(
-                MXGroup(
-                    10,
-                    (
-                        MXHost(
-                            "mx.example.com",
-                            10,
-                            (Address("192.0.2.99", 4),),
-                            state=HostState.RESOLVED,
-                        ),
-                    ),
-                ),
-            ),
-        )
-        dialer = LabDialer({"192.0.2.99": ("127.0.0.1", port)})
+        plan, dialer = _one_scripted_host(port)
         seen: list[object] = []
         walk = Walk(
             plan,
@@ -411,24 +401,7 @@ async def test_failed_tls_handshake_reconnects_in_plaintext_under_postfix() -> N
     server = await _scripted_server({"EHLO": ehlo, "STARTTLS": "220 2.0.0 ready"})
     async with server:
         port = server.sockets[0].getsockname()[1]
-        plan = MXPlan(
-            "example.com",
-            PlanStatus.MX,
-            groups=(
-                MXGroup(
-                    10,
-                    (
-                        MXHost(
-                            "mx.example.com",
-                            10,
-                            (Address("192.0.2.99", 4),),
-                            state=HostState.RESOLVED,
-                        ),
-                    ),
-                ),
-            ),
-        )
-        dialer = LabDialer({"192.0.2.99": ("127.0.0.1", port)})
+        plan, dialer = _one_scripted_host(port)
         walk = Walk(
             plan, Envelope(SENDER, ("u@example.com",)), dialer=dialer, seed=1, timeouts=FAST
         )
