@@ -199,6 +199,8 @@ class Walk:
         self.timeline = retry_timeline(self.profile.name, self.params)
         self.on_event = on_event
         self.on_session_event = on_session_event
+        self.on_wait: Callable[[], None] | None = None
+        """Called each time the paused walk stops at its gate, before it waits for a step."""
         self.attempt = -1
         self.order: tuple[TryTarget, ...] = ()
         self.session: Session | None = None
@@ -241,6 +243,10 @@ class Walk:
                 self._budget -= 1
                 return
             self._wake.clear()
+            if self.on_wait is not None:
+                # The app paces a walk by releasing one step at a time: it needs to know when
+                # the walk is ready for the next one (not every step event is one gate).
+                self.on_wait()
             await self._wake.wait()
 
     # -- events --------------------------------------------------------------------------------
@@ -315,7 +321,7 @@ class Walk:
         outcome = _dns_outcome(self.plan)
         decision = decide(Stage.DNS, outcome, self.profile, DecisionContext(last_address=True),
                           self.params)  # fmt: skip
-        self._emit(StepDone(None, Stage.DNS, None, decision))
+        self._emit(StepDone(None, Stage.DNS, None, decision, DecisionContext(last_address=True)))
         state = (
             RecipientStatus.BOUNCED if decision.action is Action.NDR else RecipientStatus.DEFERRED
         )
@@ -428,7 +434,7 @@ class Walk:
                     continue
                 ctx = self._context(index, dialled, sessions, result.stage)
                 decision = decide(result.stage, what, self.profile, ctx, self.params)
-                self._emit(StepDone(target, result.stage, result, decision))
+                self._emit(StepDone(target, result.stage, result, decision, ctx))
                 action = str(decision.action)
                 verdict = self._apply(decision, result, session, envelope, target)
                 if verdict == "helo":

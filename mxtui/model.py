@@ -799,6 +799,8 @@ class StepDone:
     stage: Stage
     step: StepResult | None
     decision: Decision | None
+    context: DecisionContext | None = None
+    """Where in the try list the decision was taken (so the app explains it the same way)."""
 
 
 @dataclass(frozen=True)
