@@ -649,6 +649,12 @@ class LabSMTPHost:
     def _closed(self, proto: _LabSMTP) -> None:
         self._live.discard(proto)
 
+    def forget(self) -> None:
+        """Forget every client seen and message taken, as if the lab had just started (a walk
+        started over must meet a greylisting host that has never seen it)."""
+        self._greylist.clear()
+        self.messages.clear()
+
     def _greylist_passes(self, triplet: tuple[str, str, str]) -> bool:
         now = self.clock()
         first = self._greylist.setdefault(triplet, now)
@@ -702,6 +708,11 @@ class LabSMTP:
     @property
     def endpoints(self) -> dict[str, tuple[str, int]]:
         return {name: h.address for name, h in self.hosts.items()}
+
+    def forget(self) -> None:
+        """Every host forgets what it has seen (see `LabSMTPHost.forget`)."""
+        for h in self.hosts.values():
+            h.forget()
 
     async def start(self) -> None:
         try:
