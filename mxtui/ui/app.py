@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -20,14 +20,13 @@ from textual.worker import Worker, WorkerState
 
 from mxtui.dns import DomainError, resolve_mx
 from mxtui.lab.runtime import Lab
+from mxtui.lab.scenarios import Scenario
 from mxtui.model import (
     Address,
     Envelope,
     MXHost,
     MXPlan,
-    Outcome,
     PlanResolved,
-    PlanStatus,
     ResolveEvent,
     Stage,
     StepResult,
@@ -40,18 +39,15 @@ from mxtui.text import printable
 from mxtui.ui.detail import NodeDetail
 from mxtui.ui.explain import ExplainPanel, NoticeFacts
 from mxtui.ui.mx_tree import MXTree
+from mxtui.ui.replaying import ReplayingMixin
 from mxtui.ui.screens import ConfirmSendScreen, EnvelopeScreen
 from mxtui.ui.session_pane import SessionPane, Target, default_envelope
 from mxtui.ui.transcript import TranscriptView
+from mxtui.ui.walk_panel import Narrative
+from mxtui.ui.walking import DNS_OUTCOMES, WalkingMixin
 
-# What a sending MTA meets before any connection, by plan status (explained at the DNS stage).
-DNS_OUTCOMES = {
-    PlanStatus.NXDOMAIN: Outcome.NXDOMAIN,
-    PlanStatus.NULL_MX: Outcome.NULL_MX,
-    PlanStatus.SERVFAIL: Outcome.DNS_TEMPFAIL,
-    PlanStatus.TIMEOUT: Outcome.DNS_TEMPFAIL,
-    PlanStatus.ERROR: Outcome.DNS_TEMPFAIL,
-}
+if TYPE_CHECKING:
+    from mxtui.record import Recording
 
 
 class Resolved(Message):
@@ -63,22 +59,30 @@ class Resolved(Message):
         self.event = event
 
 
-class MXTuiApp(App[int]):
+class MXTuiApp(ReplayingMixin, WalkingMixin, App[int]):
     TITLE = "mxtui"
     CSS_PATH = Path(__file__).with_name("app.tcss")
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "next_step", "Next step", id="next-step"),
+        Binding("g", "walk_toggle", "Walk/pause", id="walk"),
+        Binding("s", "pick_scenario", "Scenarios", id="pick-scenario"),
         Binding("1", "show_pane('mx')", "Tree", id="show-mx"),
         Binding("2", "show_pane('session')", "Session", id="show-session"),
         Binding("3", "show_pane('explain')", "Explain", id="show-explain"),
+        Binding("p", "cycle_profile", "Profile", id="cycle-profile"),
+        Binding("b", "ndr_preview", "NDR", id="ndr-preview"),
         Binding("e", "edit_envelope", "Envelope", id="edit-envelope"),
+        Binding("f", "walk_next_retry", "Next retry", id="walk-next-retry"),
+        Binding("F", "walk_to_end", "To the end", id="walk-to-end"),
+        Binding("R", "walk_reshuffle", "Reshuffle", id="walk-reshuffle"),
+        Binding("plus", "walk_faster", "Faster", id="walk-faster"),
+        Binding("minus", "walk_slower", "Slower", id="walk-slower"),
+        Binding("v", "fold_narrative", "Narrative", id="fold-narrative"),
         Binding("colon", "focus_raw", "Raw cmd", id="focus-raw"),
         Binding("x", "rset", "RSET", id="rset"),
         Binding("o", "noop", "NOOP", id="noop"),
         Binding("c", "quit_session", "QUIT", id="quit-session"),
-        Binding("p", "cycle_profile", "Profile", id="cycle-profile"),
-        Binding("b", "ndr_preview", "NDR", id="ndr-preview"),
         Binding("w", "export", "Export", id="export"),
         Binding("r", "resolve", "Re-resolve", id="resolve"),
         Binding("slash", "focus_domain", "Domain", id="focus-domain"),
@@ -100,10 +104,20 @@ class MXTuiApp(App[int]):
         timeouts: Timeouts | None = None,
         envelope: Envelope | None = None,
         profile: str | None = None,
+        scenario: Scenario | None = None,
+        replay: Recording | None = None,
+        replay_speed: float = 1.0,
     ) -> None:
         super().__init__()
-        if lab is None and not domain and not nameservers:
+        if scenario is not None and lab is None:
+            lab = scenario.lab()
+        if lab is None and not domain and not nameservers and replay is None:
             lab = Lab()  # no domain and no nameserver: the lab demo
+        self.scenario = scenario
+        self.resolved_plan: MXPlan | None = None
+        """The plan of the last lookup once it is complete (the walk needs every address)."""
+        self._init_walking()
+        self._init_replaying(replay, replay_speed)
         self.initial_envelope = envelope
         self.initial_profile = profile
         self.lab = lab
@@ -130,10 +144,19 @@ class MXTuiApp(App[int]):
                 yield MXTree(id="mx-tree")
                 yield NodeDetail(id="detail")
             yield SessionPane(id="session")
-            yield ExplainPanel(id="explain")
+            with Vertical(id="explain-pane"):
+                yield Narrative(id="narrative")
+                yield ExplainPanel(id="explain")
         yield Footer()
 
     async def on_mount(self) -> None:
+        self.query_one(SessionPane).listener = self.record_session_event
+        if self.recording is not None:
+            self.sub_title = "replay · " + printable(str(self.recording.header.get("domain", "")))
+            self.query_one(NodeDetail).show(None)
+            self.start_replay()
+            self.query_one(MXTree).focus()
+            return
         if self.lab is not None:
             await self.lab.start()
             self.nameservers = self.lab.nameservers
@@ -154,6 +177,9 @@ class MXTuiApp(App[int]):
             pane.set_envelope(default_envelope(self.initial_domain.strip().rstrip(".")))
         if self.initial_profile:
             self.query_one(ExplainPanel).set_profile(self.initial_profile)
+        if self.scenario is not None:
+            self.query_one(Narrative).show(self.scenario)
+            self.sub_title = f"lab · scenario {self.scenario.name} · {self.scenario.domain}"
         if self.initial_domain:
             self.query_one("#domain", Input).value = self.initial_domain
             self.start_resolve(self.initial_domain)
@@ -197,6 +223,8 @@ class MXTuiApp(App[int]):
     def start_resolve(self, domain: str) -> None:
         self._generation += 1
         self.current_domain = domain
+        self.resolved_plan = None
+        self._first_resolve_event = True
         self.query_one(MXTree).begin(printable(domain.strip()) or "(empty)")
         self.resolve(domain, self._generation)
 
@@ -218,7 +246,10 @@ class MXTuiApp(App[int]):
             return  # a newer lookup replaced this one
         tree = self.query_one(MXTree)
         tree.apply(message.event)
+        self.note_resolve_event(message.event, first=self._first_resolve_event)
+        self._first_resolve_event = False
         if isinstance(message.event, PlanResolved):
+            self.resolved_plan = message.event.plan
             outcome = DNS_OUTCOMES.get(message.event.plan.status)
             if outcome is not None:
                 self.query_one(ExplainPanel).show_outcome(Stage.DNS, outcome, None)
@@ -258,6 +289,10 @@ class MXTuiApp(App[int]):
         )
         if target is None:
             return
+        if self.replaying:
+            self.notify("This is a replay: nothing is dialled.")
+            return
+        self.begin_session_recording()
         self.query_one(SessionPane).connect(target, self.dialer)
         if self.has_class("-narrow"):
             self.action_show_pane("session")
@@ -266,7 +301,17 @@ class MXTuiApp(App[int]):
         self._explain(message.step)
 
     def on_transcript_view_step_selected(self, message: TranscriptView.StepSelected) -> None:
-        if message.step is not None:
+        if message.step is None:
+            return
+        walked = self.walk_context_for(message.step)
+        if walked is not None and message.step.stage is Stage.QUIT:
+            if not self.query_one(TranscriptView).has_focus:
+                return  # the cursor following a walk's end: keep the step that decided
+        if walked is not None:
+            target, context = walked
+            facts = NoticeFacts(remote_mta=target.host if target else None)
+            self.query_one(ExplainPanel).show_step(message.step, context, notice=facts)
+        else:
             self._explain(message.step)
 
     def _explain(self, step: StepResult) -> None:
@@ -295,7 +340,24 @@ class MXTuiApp(App[int]):
         self.push_screen(ConfirmSendScreen(message.target.host, message.target.address), answered)
 
     def action_next_step(self) -> None:
-        self.query_one(SessionPane).next_step()
+        """n: the next step of whatever is on screen: a replay, a walk, or the session; with
+        none of them open, a walk of the plan starts, one step per n."""
+        if self.replaying:
+            self.replay_step()
+            return
+        if self.walk_step():
+            return
+        pane = self.query_one(SessionPane)
+        if pane.session is None and self.resolved_plan is not None:
+            if self.start_walk(seed=self.walk.seed if self.walk else None, running=False,
+                               first_step=True):  # fmt: skip
+                self.notify(
+                    "Walking the MX list one step per n (g runs it; Enter on an address talks "
+                    "to that address alone).",
+                    markup=False,
+                )
+            return
+        pane.next_step()
 
     def action_rset(self) -> None:
         self.query_one(SessionPane).rset()
@@ -321,7 +383,12 @@ class MXTuiApp(App[int]):
     def action_cycle_profile(self) -> None:
         self.query_one(ExplainPanel).cycle_profile()
 
+    def on_explain_panel_profile_changed(self, message: ExplainPanel.ProfileChanged) -> None:
+        self.walk_profile_changed()
+
     def action_ndr_preview(self) -> None:
+        if self.walk_ndr():
+            return
         self.query_one(ExplainPanel).open_ndr()
 
     def action_export(self) -> None:
@@ -334,10 +401,14 @@ class MXTuiApp(App[int]):
         try:
             base.with_suffix(".txt").write_text(transcript.export_text(), encoding="utf-8")
             base.with_suffix(".jsonl").write_text(transcript.export_jsonl(), encoding="utf-8")
+            recording = None if self.replaying else self.save_recording(base)
         except OSError as exc:
             self.notify(f"Could not write the export: {exc}", severity="error", markup=False)
             return
-        self.notify(f"Saved {base.name}.txt and .jsonl in {base.parent}", markup=False)
+        saved = f"Saved {base.name}.txt and .jsonl in {base.parent}"
+        if recording is not None:
+            saved += f"; replay the recording with: mxtui replay {recording.name}"
+        self.notify(saved, markup=False)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -358,8 +429,42 @@ class MXTuiApp(App[int]):
             "Envelope", "Edit sender, recipients, EHLO name, message", self.action_edit_envelope
         )
         yield SystemCommand(
-            "Export transcript", "Save it as text and JSON Lines", self.action_export
+            "Export transcript",
+            "Save it as text and JSON Lines, and the recording for mxtui replay",
+            self.action_export,
         )
+        yield SystemCommand(
+            "Scenarios", "Open a lab scenario (or the demo) with its narrative",
+            self.action_pick_scenario,
+        )  # fmt: skip
+        try:
+            from mxtui.lab.scenarios import list_scenarios
+
+            scenarios = list_scenarios()
+        except ValueError:
+            scenarios = []
+        for scenario in scenarios:
+            yield SystemCommand(
+                f"Scenario: {scenario.name}",
+                printable(scenario.title),
+                partial(self.call_later, self.open_scenario, scenario.name),
+            )
+        yield SystemCommand(
+            "Walk: run / pause", "Deliver as the profile would, host after host",
+            self.action_walk_toggle,
+        )  # fmt: skip
+        yield SystemCommand(
+            "Walk: reshuffle", "Start over with a new seed for equal preferences",
+            self.action_walk_reshuffle,
+        )  # fmt: skip
+        yield SystemCommand(
+            "Walk: next retry", "Move simulated time to the next retry and make it",
+            self.action_walk_next_retry,
+        )  # fmt: skip
+        yield SystemCommand(
+            "Walk: to the end", "Every retry at once, to delivery or the give-up NDR",
+            self.action_walk_to_end,
+        )  # fmt: skip
 
     # ---- resolution keys --------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from mxtui.model import (
     ResolveEvent,
 )
 from mxtui.ui.safe import text
+from mxtui.ui.walk_state import Mark
 
 NodeData = MXPlan | MXGroup | MXHost | Address | Problem | str | None
 
@@ -36,6 +37,28 @@ STATUS_STYLE = {
     PlanStatus.TIMEOUT: "bold magenta",
     PlanStatus.ERROR: "bold magenta",
 }
+
+
+MARK_STYLE = {
+    "trying": "bold cyan",
+    "failed": "red",
+    "deferred": "yellow",
+    "bounced": "bold red",
+    "accepted": "bold green",
+    "held": "yellow",
+    "done": "dim",
+}
+
+
+def address_node_label(address: Address, mark: Mark | None) -> Text:
+    """An address, led by its mark from the walk ('✗ 3 IPv4 192.0.2.10 …': failed at step 3);
+    in front, because a narrow tree cuts the end of a label."""
+    label = text(address_label(address))
+    if mark is None:
+        return label
+    head = text(f"{mark.short()} ", MARK_STYLE[mark.kind])
+    head.append_text(label)
+    return head
 
 
 def first_sentence(message: str, limit: int = 90) -> str:
@@ -84,6 +107,9 @@ class MXTree(Tree[NodeData]):
         self.guide_depth = 3
         self.auto_expand = False  # Enter connects to the node; space folds it
         self._host_nodes: dict[tuple[int, str], TreeNode[NodeData]] = {}
+        self._address_nodes: dict[str, list[TreeNode[NodeData]]] = {}
+        self.marks: dict[str, Mark] = {}
+        """The delivery walk's mark per address (kept across re-fills of a host's node)."""
         self.plan: MXPlan | None = None
 
     def process_label(self, label: str | Text) -> Text:  # type: ignore[override]
@@ -92,10 +118,21 @@ class MXTree(Tree[NodeData]):
 
     # ---- what the app calls -------------------------------------------------------------
 
+    def set_marks(self, marks: dict[str, Mark]) -> None:
+        """Show the walk's marks on the address nodes (an empty dict clears them)."""
+        changed = set(self.marks) | set(marks)
+        self.marks = dict(marks)
+        for address in changed:
+            for node in self._address_nodes.get(address, ()):
+                if isinstance(node.data, Address):
+                    node.set_label(address_node_label(node.data, self.marks.get(address)))
+
     def begin(self, domain: str) -> None:
         """A new lookup started: clear the tree and say so."""
         self.plan = None
+        self.marks = {}
         self._host_nodes.clear()
+        self._address_nodes.clear()
         self.clear()
         self.root.data = None
         self.root.set_label(Text.assemble(text(domain, "bold"), ("  resolving…", "dim italic")))
@@ -116,6 +153,7 @@ class MXTree(Tree[NodeData]):
     def show_plan(self, plan: MXPlan) -> None:
         self.plan = plan
         self._host_nodes.clear()
+        self._address_nodes.clear()
         self.clear()
         root = self.root
         root.data = plan
@@ -143,11 +181,19 @@ class MXTree(Tree[NodeData]):
         return Text.assemble(*parts)
 
     def _fill_host(self, node: TreeNode[NodeData], host: MXHost) -> None:
+        for child in node.children:
+            if isinstance(child.data, Address):
+                nodes = self._address_nodes.get(child.data.address, [])
+                if child in nodes:
+                    nodes.remove(child)
         node.remove_children()
         node.set_label(host_label(host))
         node.data = host
         for address in host.addresses:
-            node.add_leaf(text(address_label(address)), data=address)
+            leaf = node.add_leaf(
+                address_node_label(address, self.marks.get(address.address)), data=address
+            )
+            self._address_nodes.setdefault(address.address, []).append(leaf)
         for problem in host.problems:
             node.add_leaf(problem_label(problem), data=problem)
         node.allow_expand = bool(host.addresses or host.problems)

@@ -6,6 +6,7 @@ The pane owns the `Session` (core) and renders its events; it never interprets s
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from textual import on, work
@@ -29,6 +30,7 @@ from mxtui.smtp import Dialer, Session
 from mxtui.smtp.message import default_message
 from mxtui.text import printable
 from mxtui.ui.transcript import TranscriptView
+from mxtui.ui.walk_panel import WalkStatus
 
 FREEZE_EVERY = 20_000
 
@@ -104,10 +106,16 @@ class SessionPane(Vertical):
         self._flush_scheduled = False
         self._unfrozen = 0
         self.busy = False
+        self.listener: Callable[[SessionEvent], None] | None = None
+        """Sees every event of the pane's own sessions (the app records them)."""
+        self.external = ""
+        """Set while the transcript shows a walk or a replay, not a session of the pane's own:
+        the status line says so."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="session-status")
         yield Static(id="envelope-summary")
+        yield WalkStatus(id="walk-status")
         yield TranscriptView(id="transcript")
         yield Input(placeholder="raw command, e.g. VRFY alice or HELP — Enter sends it", id="raw")
 
@@ -118,7 +126,9 @@ class SessionPane(Vertical):
 
     def show_status(self) -> None:
         status = self.query_one("#session-status", Static)
-        if self.session is None or self.target is None:
+        if self.external:
+            status.update(Content.assemble((printable(self.external), "bold")))
+        elif self.session is None or self.target is None:
             status.update(
                 Content.from_markup(
                     "[dim]Choose an address (or a host) in the MX tree and press [b]Enter[/b] "
@@ -147,6 +157,14 @@ class SessionPane(Vertical):
     # ---- session events ---------------------------------------------------------------------
 
     def _on_session_event(self, event: SessionEvent) -> None:
+        if self.listener is not None:
+            self.listener(event)
+        self.feed(event)
+        if isinstance(event, StepResult) and self.target is not None:
+            self.post_message(self.Stepped(event, self.target.context))
+
+    def feed(self, event: SessionEvent) -> None:
+        """Show one session event (a line, a finished step, progress) in the transcript."""
         transcript = self.query_one(TranscriptView)
         if isinstance(event, TranscriptLine):
             self._pending.append(event)
@@ -158,8 +176,25 @@ class SessionPane(Vertical):
         elif isinstance(event, StepResult):
             self._flush()
             transcript.add_step(event)
-            if self.target is not None:
-                self.post_message(self.Stepped(event, self.target.context))
+
+    def begin_external(self, title: str) -> None:
+        """The transcript is about to show a walk or a replay: end the pane's own session,
+        clear the transcript and say what it shows."""
+        if self.session is not None:
+            self.session.close()
+        self.session = None
+        self.target = None
+        self._pending.clear()
+        self.external = title
+        self.query_one(TranscriptView).clear()
+        self.show_status()
+
+    def end_external(self) -> None:
+        self.listener: Callable[[SessionEvent], None] | None = None
+        """Sees every event of the pane's own sessions (the app records them)."""
+        self.external = ""
+        self.query_one(WalkStatus).show(None)
+        self.show_status()
 
     def _flush(self) -> None:
         self._flush_scheduled = False
@@ -184,6 +219,7 @@ class SessionPane(Vertical):
     def connect(self, target: Target, dialer: Dialer) -> None:
         if self.session is not None:
             self.session.close()
+        self.end_external()
         self.target = target
         self.session = Session(
             target.address,

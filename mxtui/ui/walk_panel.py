@@ -1,0 +1,255 @@
+"""The walk's widgets: its status lines, the scenario's narrative, and the scenario picker.
+
+They render a `WalkState` and a `Scenario`; the app runs the walk. Every string that came from a
+server, a zone or a scenario file reaches the screen as `Content`, never as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from mxtui.lab.scenarios import Scenario
+from mxtui.model import RecipientStatus
+from mxtui.policy import PROFILES
+from mxtui.text import printable
+from mxtui.ui.walk_state import MARK_SYMBOL, MARK_WORD, RECIPIENT_SYMBOL, WalkState, duration
+
+_MARK_STYLE = {
+    "trying": "bold $accent",
+    "failed": "$text-error",
+    "deferred": "$text-warning",
+    "bounced": "$text-error",
+    "accepted": "$text-success",
+    "held": "$text-warning",
+    "done": "$text-muted",
+}
+_RECIPIENT_STYLE = {
+    RecipientStatus.PENDING: "$text-muted",
+    RecipientStatus.ACCEPTED: "$text-success",
+    RecipientStatus.DELIVERED: "bold $text-success",
+    RecipientStatus.CARRIED: "$text-warning",
+    RecipientStatus.DEFERRED: "$text-warning",
+    RecipientStatus.BOUNCED: "bold $text-error",
+    RecipientStatus.HELD: "$text-warning",
+}
+_OUTCOME_STYLE = {
+    "delivered": "bold $text-success",
+    "partial": "bold $text-warning",
+    "deferred": "bold $text-warning",
+    "bounced": "bold $text-error",
+}
+
+DEMO = "demo"
+"""The picker's name for the built-in demo lab (example.com and its cases)."""
+
+
+class WalkStatus(Static):
+    """Where the walk is: profile, seed, attempt and simulated time, the try list with each
+    address's mark, every recipient's state, and how the attempt ended."""
+
+    DEFAULT_CSS = """
+    WalkStatus {
+        height: auto; max-height: 45%; padding: 0 1; display: none;
+        border-top: solid $panel; overflow-y: auto;
+    }
+    WalkStatus.-active { display: block; }
+    """
+
+    def show(self, state: WalkState | None, *, mode: str = "", hint: str = "") -> None:
+        """Render `state` (None hides the panel); `mode` is running/paused/ended/replay…"""
+        self.set_class(state is not None, "-active")
+        if state is None:
+            self.update("")
+            return
+        lines: list[Content] = []
+        profile = PROFILES[state.profile].display if state.profile in PROFILES else state.profile
+        head = Content.assemble(
+            ("Walk ", "bold"),
+            (printable(state.domain), "bold"),
+            f" as {profile} · seed {state.seed} · attempt {state.attempt + 1} at "
+            f"{duration(state.clock_s)}",
+        )
+        if mode:
+            head = Content.assemble(head, " · ", (mode, "bold $accent"))
+        lines.append(head)
+        if not state.order and state.attempt >= 0 and state.steps:
+            lines.append(Content("try list: empty, nothing to dial (decided at the DNS stage)"))
+        for i, target in enumerate(state.order):
+            mark = state.marks.get(target.address)
+            where = printable(f"{i + 1}. {target.host} [{target.address}] pref {target.preference}")
+            if mark is None:
+                pointer = "▶ " if state.current == i else "  "
+                lines.append(Content.assemble(pointer, (where, "$text-muted")))
+            else:
+                lines.append(
+                    Content.assemble(
+                        (f"{MARK_SYMBOL[mark.kind]} ", _MARK_STYLE[mark.kind]),
+                        where,
+                        (
+                            f" · {MARK_WORD[mark.kind]} at step {mark.step}: "
+                            f"{printable(mark.note)}",
+                            _MARK_STYLE[mark.kind],
+                        ),
+                    )
+                )
+        for recipient, result in state.recipients.items():
+            why = result.reply_text() or ""
+            lines.append(
+                Content.assemble(
+                    (
+                        f"{RECIPIENT_SYMBOL[result.state]} {printable(recipient)}: {result.state}",
+                        _RECIPIENT_STYLE[result.state],
+                    ),
+                    (f"  {printable(why)}" if why else "", "$text-muted"),
+                )
+            )
+        if state.result is not None:
+            lines.append(
+                Content.assemble(
+                    ("⇒ ", "bold"),
+                    (state.outcome_words(), _OUTCOME_STYLE.get(state.result.outcome, "bold")),
+                )
+            )
+        if hint:
+            lines.append(Content.assemble((hint, "$text-muted")))
+        self.update(Content("\n").join(lines))
+
+
+class Narrative(VerticalScroll):
+    """The scenario's title and the text a trainer reads aloud; hidden when there is none."""
+
+    DEFAULT_CSS = """
+    Narrative {
+        height: auto; max-height: 40%; display: none; padding: 0 1;
+        border: round $panel; border-title-color: $text-muted;
+    }
+    Narrative.-active { display: block; }
+    Narrative.-folded { max-height: 3; }
+    Narrative:focus { border: round $accent; }
+    Narrative > Static { height: auto; }
+    """
+    BORDER_TITLE = "Scenario"
+    can_focus = True
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.scenario: Scenario | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="narrative-title")
+        yield Static(id="narrative-text")
+
+    def show(self, scenario: Scenario | None) -> None:
+        self.scenario = scenario
+        self.set_class(scenario is not None, "-active")
+        if scenario is None:
+            return
+        self.border_title = printable(f"Scenario: {scenario.name}")
+        expect = ", ".join(
+            f"{PROFILES[p].display if p in PROFILES else p} → {o}"
+            for p, o in scenario.expect.items()
+        )
+        self.query_one("#narrative-title", Static).update(
+            Content.assemble(
+                (printable(scenario.title), "bold"),
+                ("\nexpected: " + printable(expect), "$text-muted"),
+            )
+        )
+        paragraphs = [" ".join(p.split()) for p in scenario.narrative.strip().split("\n\n")]
+        self.query_one("#narrative-text", Static).update(
+            Content(printable("\n\n".join(p for p in paragraphs if p)))
+        )
+
+    def toggle_fold(self) -> None:
+        self.toggle_class("-folded")
+
+
+class ScenarioPicker(ModalScreen[str | None]):
+    """Pick a lab scenario (or the demo); its narrative previews as the highlight moves."""
+
+    DEFAULT_CSS = """
+    ScenarioPicker { align: center middle; }
+    ScenarioPicker > Vertical {
+        width: 90%; max-width: 110; height: 90%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    ScenarioPicker OptionList { height: 1fr; min-height: 5; }
+    ScenarioPicker #picker-preview { height: auto; max-height: 45%; overflow-y: auto; }
+    ScenarioPicker #picker-hint { color: $text-muted; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="picker-cancel"),
+    ]
+
+    def __init__(self, scenarios: Sequence[Scenario], current: str | None = None) -> None:
+        super().__init__()
+        self.scenarios = {s.name: s for s in scenarios}
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        width = max([len(DEMO), *(len(n) for n in self.scenarios)])
+        options = [Option(Content(f"{DEMO:<{width}}  the built-in demo: example.com"), id=DEMO)]
+        options += [
+            Option(Content(printable(f"{s.name:<{width}}  {s.title}")), id=s.name)
+            for s in self.scenarios.values()
+        ]
+        with Vertical():
+            yield Static(Content.from_markup("[b]Lab scenarios[/b] — Enter opens, Esc cancels"))
+            yield OptionList(*options, id="picker-list")
+            yield Static(id="picker-preview")
+            yield Static(
+                Content("mxtui lab --list prints these; mxtui lab NAME opens one directly."),
+                id="picker-hint",
+            )
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        if self.current is not None:
+            try:
+                options.highlighted = options.get_option_index(self.current)
+            except Exception:  # an unknown current name: start at the top
+                options.highlighted = 0
+        else:
+            options.highlighted = 0
+        options.focus()
+
+    @on(OptionList.OptionHighlighted)
+    def _preview(self, event: OptionList.OptionHighlighted) -> None:
+        preview = self.query_one("#picker-preview", Static)
+        scenario = self.scenarios.get(event.option.id or "")
+        if scenario is None:
+            preview.update(
+                Content(
+                    "The demo: example.com and one subdomain per MX edge case (null MX, "
+                    "implicit MX, CNAME target, no address, NXDOMAIN, SERVFAIL, timeouts), "
+                    "with a mock mail host behind every address."
+                )
+            )
+            return
+        first = " ".join(scenario.narrative.strip().split("\n\n")[0].split())
+        profiles = ", ".join(scenario.expect)
+        preview.update(
+            Content.assemble(
+                (printable(scenario.title), "bold"),
+                "\n",
+                printable(first),
+                ("\nprofiles: " + printable(profiles), "$text-muted"),
+            )
+        )
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

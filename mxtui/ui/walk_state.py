@@ -1,0 +1,201 @@
+"""What the app shows of a delivery walk, folded from its events (no Textual here).
+
+A live `Walk` and a replayed recording produce the same events; both go through `WalkState`,
+so the tree marks, the status lines and the transcript separators look the same either way.
+The state is the current attempt's: a retry (a new `WalkStarted`) clears the marks, because
+"which address failed" is a question about one attempt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from mxtui.model import (
+    AttemptEnded,
+    AttemptStarted,
+    DecisionContext,
+    RecipientResult,
+    RecipientState,
+    RecipientStatus,
+    Stage,
+    StepDone,
+    StepResult,
+    TryTarget,
+    WalkEnded,
+    WalkResult,
+    WalkStarted,
+)
+from mxtui.text import printable
+
+MarkKind = Literal["trying", "failed", "deferred", "bounced", "accepted", "held", "done"]
+
+MARK_SYMBOL: dict[str, str] = {
+    "trying": "▶",
+    "failed": "✗",
+    "deferred": "⏸",
+    "bounced": "✗",
+    "accepted": "✓",
+    "held": "◼",
+    "done": "•",
+}
+"""A symbol per mark, so the state reads without colour (NO_COLOR, monochrome terminals)."""
+
+MARK_WORD: dict[str, str] = {
+    "trying": "trying",
+    "failed": "failed",
+    "deferred": "deferred",
+    "bounced": "bounced",
+    "accepted": "accepted",
+    "held": "held",
+    "done": "done",
+}
+
+# What the profile did at the end of a conversation → how the address is marked.
+_ACTION_MARK: dict[str, MarkKind] = {
+    "delivered": "accepted",
+    "next-address": "failed",
+    "next-mx": "failed",
+    "retry-helo": "failed",
+    "requeue": "deferred",
+    "ndr": "bounced",
+    "held": "held",
+}
+
+RECIPIENT_SYMBOL: dict[RecipientStatus, str] = {
+    RecipientStatus.PENDING: "…",
+    RecipientStatus.ACCEPTED: "✓",
+    RecipientStatus.DELIVERED: "✓",
+    RecipientStatus.CARRIED: "→",
+    RecipientStatus.DEFERRED: "⏸",
+    RecipientStatus.BOUNCED: "✗",
+    RecipientStatus.HELD: "◼",
+}
+
+
+@dataclass(frozen=True)
+class Mark:
+    """An address's part in the current attempt: what happened, at which walk step, and the
+    reply (or failure) in a few words."""
+
+    kind: MarkKind
+    step: int
+    note: str
+
+    def words(self) -> str:
+        return f"{MARK_SYMBOL[self.kind]} {MARK_WORD[self.kind]} at step {self.step}: {self.note}"
+
+    def short(self) -> str:
+        """'✗ 3' — symbol and step, for a narrow tree."""
+        return f"{MARK_SYMBOL[self.kind]} {self.step}"
+
+
+def step_words(step: StepResult | None, stage: str) -> str:
+    """'RCPT 450' / 'CONNECT refused' / 'GREETING timeout': a step's end in two words."""
+    if step is None:
+        return stage.upper()
+    if step.reply is not None:
+        return f"{stage.upper()} {step.reply.code}"
+    if step.outcome is not None:
+        return f"{stage.upper()} {step.outcome}"
+    if step.failure is not None:
+        return f"{stage.upper()} {step.failure}"
+    return f"{stage.upper()} ok"
+
+
+def duration(seconds: float) -> str:
+    """+0s, +6m40s, +1h, +5d: how far the simulated clock has moved."""
+    s = int(seconds)
+    if s == 0:
+        return "+0s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if s >= size:
+            parts.append(f"{s // size}{unit}")
+            s %= size
+    return "+" + "".join(parts[:2])
+
+
+@dataclass
+class WalkState:
+    """The walk as the screen shows it."""
+
+    domain: str = ""
+    profile: str = ""
+    seed: int | None = None
+    attempt: int = -1
+    clock_s: float = 0.0
+    order: tuple[TryTarget, ...] = ()
+    current: int | None = None
+    steps: int = 0
+    marks: dict[str, Mark] = field(default_factory=dict)
+    recipients: dict[str, RecipientResult] = field(default_factory=dict)
+    result: WalkResult | None = None
+    contexts: dict[int, tuple[TryTarget | None, DecisionContext | None]] = field(
+        default_factory=dict
+    )
+    """Per step (by `id`): where it happened and the walk's decision context, for re-explaining
+    a step the user picks in the transcript."""
+    _last_words: str = ""
+    _last_step: int = 0
+
+    @property
+    def ended(self) -> bool:
+        return self.result is not None and self.result.attempt == self.attempt
+
+    def apply(self, event: object) -> None:
+        """Fold one event in; events of kinds this state does not know are ignored."""
+        if isinstance(event, WalkStarted):
+            self.domain, self.profile, self.seed = event.domain, event.profile, event.seed
+            self.attempt, self.clock_s, self.order = event.attempt, event.clock_s, event.order
+            self.current = None
+            self.marks = {}
+            self.result = None
+        elif isinstance(event, AttemptStarted):
+            self.current = event.index
+            self.marks[event.target.address] = Mark("trying", self.steps + 1, "connecting")
+        elif isinstance(event, StepDone):
+            self.steps += 1
+            if event.step is not None:
+                self.contexts[id(event.step)] = (event.target, event.context)
+            words = printable(step_words(event.step, str(event.stage)))
+            if event.stage is not Stage.QUIT:  # QUIT changes nothing: the mark keeps the last
+                self._last_words, self._last_step = words, self.steps  # step that mattered
+            note = words
+            if event.decision is not None:
+                note += f" → {event.decision.action}"
+            if event.target is not None and event.target.address in self.marks:
+                self.marks[event.target.address] = Mark("trying", self.steps, note)
+        elif isinstance(event, AttemptEnded):
+            record = event.record
+            kind = _ACTION_MARK.get(record.action, "done")
+            if kind == "done" and any(
+                r.state is RecipientStatus.DELIVERED for r in self.recipients.values()
+            ):
+                kind = "accepted"
+            self.marks[record.target.address] = Mark(
+                kind, self._last_step, f"{self._last_words} → {record.action}"
+            )
+            self.current = None
+        elif isinstance(event, RecipientState):
+            self.recipients[event.recipient] = event.result
+        elif isinstance(event, WalkEnded):
+            self.result = event.result
+            self.clock_s = event.result.clock_s
+            self.current = None
+
+    def outcome_words(self) -> str:
+        """One line: how the attempt ended and what comes next."""
+        result = self.result
+        if result is None:
+            return ""
+        words = f"{result.outcome.upper()}"
+        if result.held:
+            words += " (held before the dot)"
+        if result.next_retry_s is not None:
+            words += f" · next retry at {duration(result.next_retry_s)} (f)"
+        elif result.retry is not None:
+            words += " · past the queue lifetime"
+        if result.ndrs:
+            words += " · NDR ready (b)"
+        return words
