@@ -140,6 +140,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from mxtui.ui.app import make_app  # textual is imported here, and only here
 
-    app = make_app(lab=scenario.lab(), envelope=scenario.envelope, profile=scenario.profile)
+    app = make_app(
+        lab=scenario.lab(),
+        envelope=scenario.envelope,
+        profile=scenario.profile,
+        scenario=scenario,
+    )
     app.run()
     return app.return_code or 0

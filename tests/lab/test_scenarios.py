@@ -264,7 +264,9 @@ def test_lab_name_opens_the_app_on_the_scenario_s_lab(monkeypatch: pytest.Monkey
     [lab] = opened
     assert lab.domain == scenario.domain
     assert lab.behaviours == dict(scenario.hosts)
-    assert started_with == [{"envelope": scenario.envelope, "profile": scenario.profile}]
+    assert started_with == [
+        {"envelope": scenario.envelope, "profile": scenario.profile, "scenario": scenario}
+    ]
 
 
 def test_the_lab_command_does_not_import_textual() -> None:
