@@ -1,0 +1,203 @@
+"""The delivery walk in the app: scenarios run, pause, single-step, reshuffle, fast-forward,
+rerun on a profile change, and the tree marks each address with the step where it happened."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from textual.widgets import OptionList
+
+from mxtui.lab.scenarios import load_scenario
+from mxtui.model import RecipientStatus
+from mxtui.ui.app import MXTuiApp, make_app
+from mxtui.ui.explain import ExplainPanel, NDRScreen
+from mxtui.ui.mx_tree import MXTree
+from mxtui.ui.transcript import TranscriptView
+from mxtui.ui.walk_panel import Narrative, ScenarioPicker, WalkStatus
+
+SIZE = (130, 40)
+
+
+def scenario_app(name: str, profile: str | None = None) -> MXTuiApp:
+    scenario = load_scenario(name)
+    app = make_app(
+        scenario=scenario, envelope=scenario.envelope, profile=profile or scenario.profile
+    )
+    app.walk_delay = 0.0  # no pause between steps: the test waits for events, not for time
+    return app
+
+
+async def until(pilot: Any, condition: Any, what: str, limit: float = 15.0) -> None:
+    """Let the app run until `condition()` holds (a deadline only against hanging for ever)."""
+    for _ in range(int(limit / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def ended(app: MXTuiApp) -> bool:
+    return app.walk_state is not None and app.walk_state.ended and not app._walk_active
+
+
+async def resolved(pilot: Any, app: MXTuiApp) -> None:
+    await until(pilot, lambda: app.resolved_plan is not None, "the MX plan")
+
+
+def tree_label(app: MXTuiApp, address: str) -> str:
+    tree = app.query_one(MXTree)
+    labels = [
+        str(node.label)
+        for node in tree._address_nodes.get(address, [])  # the nodes the marks go on
+    ]
+    assert labels, f"no tree node for {address}"
+    return labels[0]
+
+
+async def test_greylisting_primary_under_qmail_waits_then_the_retry_delivers() -> None:
+    app = scenario_app("greylist-primary", profile="qmail")
+    async with app.run_test(size=SIZE) as pilot:
+        await resolved(pilot, app)
+        await pilot.press("g")
+        await until(pilot, lambda: ended(app), "the first attempt")
+        state = app.walk_state
+        assert state is not None and state.result is not None
+        assert state.result.outcome == "deferred"
+        primary = state.order[0].address
+        assert state.marks[primary].kind == "deferred"
+        assert tree_label(app, primary).startswith("⏸ ")
+        status = str(app.query_one(WalkStatus).render())
+        assert "DEFERRED" in status and "next retry" in status
+
+        await pilot.press("f")  # to the next retry: the greylist has cleared by then
+        await until(pilot, lambda: ended(app) and app.walk_state.attempt == 1, "the retry")
+        state = app.walk_state
+        assert state.result is not None and state.result.outcome == "delivered"
+        assert state.marks[primary].kind == "accepted"
+        assert tree_label(app, primary).startswith("✓ ")
+        [recipient] = state.recipients.values()
+        assert recipient.state is RecipientStatus.DELIVERED
+        transcript = app.query_one(TranscriptView).export_text()
+        assert "retry: attempt 2" in transcript
+
+
+async def test_changing_the_profile_walks_again_and_takes_another_path() -> None:
+    app = scenario_app("greylist-primary", profile="qmail")
+    async with app.run_test(size=SIZE) as pilot:
+        await resolved(pilot, app)
+        await pilot.press("g")
+        await until(pilot, lambda: ended(app), "the qmail walk")
+        assert app.walk_state.result.outcome == "deferred"
+        seed = app.walk.seed
+
+        app.query_one(ExplainPanel).set_profile("postfix")
+        await until(
+            pilot,
+            lambda: ended(app) and app.walk_state.profile == "postfix",
+            "the postfix walk",
+        )
+        state = app.walk_state
+        assert state.seed == seed  # same shuffle, other MTA
+        assert state.result.outcome == "delivered"
+        primary, backup = (t.address for t in state.order)
+        assert state.marks[primary].kind == "failed"  # 450 at RCPT: Postfix tries the next MX
+        assert state.marks[backup].kind == "accepted"
+
+
+async def test_n_takes_one_walk_step_at_a_time() -> None:
+    app = scenario_app("unknown-user")
+    async with app.run_test(size=SIZE) as pilot:
+        await resolved(pilot, app)
+        await pilot.press("n")  # no session open: n starts a walk, one step
+        await until(pilot, lambda: app.walk_state is not None and app.walk_state.steps == 1,
+                    "the first step")  # fmt: skip
+        await pilot.pause(0.3)
+        assert app.walk_state.steps == 1, "a paused walk must not go on by itself"
+        assert not app.walk_running
+        await pilot.press("n")
+        await until(pilot, lambda: app.walk_state.steps == 2, "the second step")
+        await pilot.pause(0.3)
+        assert app.walk_state.steps == 2
+        status = str(app.query_one(WalkStatus).render())
+        assert "paused" in status
+
+        await pilot.press("g")  # run the rest
+        await until(pilot, lambda: ended(app), "the end of the walk")
+        assert app.walk_state.result.outcome == "bounced"
+
+
+async def test_a_bounced_walk_shows_its_ndr_and_reshuffle_changes_the_seed() -> None:
+    app = scenario_app("unknown-user")
+    async with app.run_test(size=SIZE) as pilot:
+        await resolved(pilot, app)
+        await pilot.press("g")
+        await until(pilot, lambda: ended(app), "the walk")
+        assert app.walk_state.result.outcome == "bounced"
+        await pilot.press("b")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, NDRScreen)
+        assert "5.1.1" in screen.body
+        await pilot.press("escape")
+        await pilot.pause()
+
+        seed = app.walk.seed
+        await pilot.press("R")
+        await until(pilot, lambda: ended(app) and app.walk.seed != seed, "the reshuffled walk")
+
+
+async def test_the_scenario_picker_opens_another_scenario_with_its_narrative() -> None:
+    app = make_app()  # the demo lab
+    async with app.run_test(size=SIZE) as pilot:
+        await resolved(pilot, app)
+        assert not app.query_one(Narrative).has_class("-active")
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, ScenarioPicker)
+        options = app.screen.query_one(OptionList)
+        options.highlighted = options.get_option_index("null-mx")
+        await pilot.press("enter")
+        scenario = load_scenario("null-mx")
+        await until(
+            pilot,
+            lambda: app.resolved_plan is not None
+            and app.resolved_plan.domain == scenario.domain,
+            "the scenario's plan",
+        )
+        narrative = app.query_one(Narrative)
+        assert narrative.has_class("-active")
+        assert narrative.scenario == scenario
+        assert scenario.name in app.sub_title
+        assert app.query_one(ExplainPanel).profile == scenario.profile
+
+        app.walk_delay = 0.0
+        await pilot.press("g")
+        await until(pilot, lambda: ended(app), "the walk")
+        state = app.walk_state
+        assert state.order == ()  # a null MX: nothing to dial
+        assert state.result.outcome == "bounced"  # RFC 7505: fail at once, 5.1.10
+
+
+async def test_the_narrow_terminal_shows_the_walk_on_the_session_pane() -> None:
+    app = scenario_app("backup-mx")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await resolved(pilot, app)
+        await pilot.press("g")
+        await until(pilot, lambda: ended(app), "the walk")
+        await pilot.press("2")
+        await pilot.pause()
+        status = app.query_one(WalkStatus)
+        assert status.display and status.region.width > 0
+        assert "DELIVERED" in str(status.render())
+
+
+async def test_quitting_in_the_middle_of_a_walk_leaves_no_task_behind() -> None:
+    app = scenario_app("all-down")
+    app.walk_delay = 0.4
+    async with app.run_test(size=SIZE) as pilot:
+        await resolved(pilot, app)
+        await pilot.press("g")
+        await pilot.pause(0.2)
+    await asyncio.sleep(0)
+    assert app.return_code in (None, 0)
