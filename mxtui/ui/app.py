@@ -304,9 +304,9 @@ class MXTuiApp(ReplayingMixin, WalkingMixin, App[int]):
         if message.step is None:
             return
         walked = self.walk_context_for(message.step)
-        if walked is not None and message.step.stage is Stage.QUIT:
-            if not self.query_one(TranscriptView).has_focus:
-                return  # the cursor following a walk's end: keep the step that decided
+        following = not self.query_one(TranscriptView).has_focus
+        if walked is not None and message.step.stage is Stage.QUIT and following:
+            return  # the cursor following a walk's end: keep the step that decided on screen
         if walked is not None:
             target, context = walked
             facts = NoticeFacts(remote_mta=target.host if target else None)

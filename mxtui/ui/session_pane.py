@@ -105,6 +105,8 @@ class SessionPane(Vertical):
         self._pending: list[TranscriptLine] = []
         self._flush_scheduled = False
         self._unfrozen = 0
+        self._connecting = False
+        self._early: list[TranscriptLine] = []
         self.busy = False
         self.listener: Callable[[SessionEvent], None] | None = None
         """Sees every event of the pane's own sessions (the app records them)."""
@@ -167,6 +169,13 @@ class SessionPane(Vertical):
         """Show one session event (a line, a finished step, progress) in the transcript."""
         transcript = self.query_one(TranscriptView)
         if isinstance(event, TranscriptLine):
+            if event.stage is Stage.CONNECT and event.dir == "info":
+                self._connecting = True
+            elif self._connecting and event.dir == "recv":
+                # The greeting often arrives before the connect step is reported; it belongs
+                # under the connect separator, with the greeting step.
+                self._early.append(event)
+                return
             self._pending.append(event)
             if not self._flush_scheduled:
                 self._flush_scheduled = True
@@ -176,6 +185,11 @@ class SessionPane(Vertical):
         elif isinstance(event, StepResult):
             self._flush()
             transcript.add_step(event)
+            if event.stage is Stage.CONNECT:
+                self._connecting = False
+                if self._early:
+                    self._pending, self._early = self._early, []
+                    self._flush()
 
     def begin_external(self, title: str) -> None:
         """The transcript is about to show a walk or a replay: end the pane's own session,
@@ -185,6 +199,8 @@ class SessionPane(Vertical):
         self.session = None
         self.target = None
         self._pending.clear()
+        self._early.clear()
+        self._connecting = False
         self.external = title
         self.query_one(TranscriptView).clear()
         self.show_status()
@@ -220,6 +236,8 @@ class SessionPane(Vertical):
         if self.session is not None:
             self.session.close()
         self.end_external()
+        self._early.clear()
+        self._connecting = False
         self.target = target
         self.session = Session(
             target.address,

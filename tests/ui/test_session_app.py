@@ -192,3 +192,17 @@ async def test_at_80x24_the_panes_take_turns_with_1_2_3():
         await pilot.press("1")
         await pilot.pause()
         assert tree.region.width > 60
+
+
+async def test_the_greeting_sits_under_the_connect_separator_not_above_it():
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(app, pilot)
+        await connect_to(app, pilot, "IPv4  192.0.2.10")
+        await step_until(app, pilot, Stage.GREETING)
+        view = app.query_one(TranscriptView)
+        rows = view._rows
+        greeting = next(i for i, r in enumerate(rows) if getattr(r, "text", "").startswith("220"))
+        connect_separator = view._step_rows[0]
+        assert view.steps[0].stage is Stage.CONNECT
+        assert connect_separator < greeting, "the 220 was drawn inside the connect step"
