@@ -161,8 +161,7 @@ async def test_the_scenario_picker_opens_another_scenario_with_its_narrative() -
         scenario = load_scenario("null-mx")
         await until(
             pilot,
-            lambda: app.resolved_plan is not None
-            and app.resolved_plan.domain == scenario.domain,
+            lambda: app.resolved_plan is not None and app.resolved_plan.domain == scenario.domain,
             "the scenario's plan",
         )
         narrative = app.query_one(Narrative)
