@@ -1,6 +1,6 @@
 """User settings: one TOML file in the user's config directory, overridable by ``MXTUI_CONFIG``.
 
-The file only changes defaults (profile, envelope, timeouts, nameservers, port, key map); the
+The file only changes defaults (profile, envelope, timeouts, nameservers, port, theme, key map); the
 command line still wins over it. Every value is checked here, once, so the CLI and the app can
 trust a `Settings` object; a bad file raises `SettingsError` with one line that names the file and
 the key, because a traceback tells a user nothing about which line of their file to fix.
@@ -35,7 +35,7 @@ DEFAULT_PORT = 25
 
 # The keys each table may hold: anything else is a mistake worth reporting (a misspelt key
 # silently ignored is a setting the user believes is in force).
-_TOP_KEYS = ("profile", "envelope", "timeouts", "nameserver", "port", "keys")
+_TOP_KEYS = ("profile", "envelope", "timeouts", "nameserver", "port", "theme", "keys")
 _ENVELOPE_KEYS = ("from", "to", "ehlo")
 _TIMEOUT_KEYS = ("connect", "reply", "dns")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -74,6 +74,9 @@ class Settings:
     """DNS servers as (IP, port); empty means the system resolver."""
     port: int = DEFAULT_PORT
     """SMTP port on real hosts."""
+    theme: str = ""
+    """A Textual theme name (e.g. "textual-light"); empty keeps the default. The app checks the
+    name, since only it knows the themes (this module does not import Textual)."""
     keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     """Binding id → key(s) as Textual spells them (``"f5"``, ``"f5,ctrl+n"``)."""
     path: Path | None = field(default=None, compare=False)
@@ -91,6 +94,9 @@ class Settings:
             f"port = {self.port}",
             '# DNS servers to ask instead of the system resolver: "HOST[:PORT]" (port 53 default).',
             f"nameserver = {_toml_value([_endpoint_text(ep) for ep in self.nameservers])}",
+            '# Colour theme, e.g. "textual-light" for a light terminal (empty: the default).',
+            "# NO_COLOR=1 in the environment turns colour off whatever the theme.",
+            f"theme = {_toml_value(self.theme)}",
             "",
             "[envelope]",
             '# Sender (empty: the null sender "<>"), recipients, and the EHLO name',
@@ -163,6 +169,7 @@ class _Reader:
             dns_timeout=self.positive(timeouts, "dns", DEFAULT_DNS_TIMEOUT),
             nameservers=self.nameservers(data),
             port=self.port(data),
+            theme=self.string(data, "theme", "theme", "").strip(),
             keys=self.keys(data),
             path=self.file,
         )

@@ -65,6 +65,16 @@ def launch(args: argparse.Namespace) -> int:
         envelope=_envelope(settings, (args.domain or DEMO_DOMAIN).strip().rstrip(".")),
         profile=settings.profile,
     )
+    if settings.theme:
+        if settings.theme not in app.available_themes:
+            known = ", ".join(sorted(app.available_themes))
+            print(
+                f"mxtui: {settings.path or config_path()}: theme: unknown theme "
+                f"{settings.theme!r}; known: {known}",
+                file=sys.stderr,
+            )
+            return 2
+        app.theme = settings.theme
     if settings.keys:
         app.set_keymap(dict(settings.keys))
     app.run()

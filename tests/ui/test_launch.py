@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from textual.theme import BUILTIN_THEMES
 
 from mxtui.cli import main
 from mxtui.ui import launch
@@ -10,6 +11,8 @@ from mxtui.ui import launch
 
 class FakeApp:
     return_code = None
+    available_themes = BUILTIN_THEMES
+    theme = "textual-dark"
 
     def __init__(self, **options):
         self.options = options
@@ -78,3 +81,22 @@ def test_no_settings_file_means_defaults(tmp_path, monkeypatch, opened):
     assert main(["--port", "2525", "example.org"]) == 0
     (app,) = opened
     assert app.options["port"] == 2525 and app.options["envelope"] is None
+
+
+def test_the_theme_setting_reaches_the_app(tmp_path, monkeypatch, opened):
+    config = tmp_path / "config.toml"
+    config.write_text('theme = "textual-light"\n')
+    monkeypatch.setenv("MXTUI_CONFIG", str(config))
+    assert main([]) == 0
+    (app,) = opened
+    assert app.theme == "textual-light"
+
+
+def test_an_unknown_theme_is_named_and_exits_2(tmp_path, monkeypatch, capsys, opened):
+    config = tmp_path / "config.toml"
+    config.write_text('theme = "solarised-ish"\n')
+    monkeypatch.setenv("MXTUI_CONFIG", str(config))
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "theme: unknown theme 'solarised-ish'" in err and "textual-light" in err
+    assert len(err.splitlines()) == 1
