@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "smtp": ("mxtui.commands.smtp", "step an SMTP conversation with one server"),
     "probe": ("mxtui.commands.probe", "probe every MX address: greeting, EHLO, STARTTLS"),
     "walk": ("mxtui.commands.walk", "deliver to a domain the way a chosen MTA would"),
+    "replay": ("mxtui.commands.replay", "play back a recorded walk or session (demos offline)"),
     "explain": ("mxtui.commands.explain", "what a sending MTA does with a reply or outcome"),
     "lab": ("mxtui.commands.lab", "training scenarios: list, open in the app, or --serve"),
     "serve": ("mxtui.commands.serve", "run the app in web browsers (textual-serve)"),

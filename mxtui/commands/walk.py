@@ -10,15 +10,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import socket
 import sys
 from typing import Any
 
 from mxtui.delivery import SimClock, Walk
-from mxtui.dns import DomainError, resolve_mx
+from mxtui.dns import DomainError, normalise_domain, resolve_mx
 from mxtui.model import Envelope, MXPlan, Timeouts, WalkResult
 from mxtui.netargs import add_nameserver_argument
 from mxtui.policy import PROFILES, ProfileError, resolve_params
+from mxtui.record import Recorder, RecordingError
 from mxtui.smtp.dialer import Dialer, RealDialer
 
 DESCRIPTION = (
@@ -43,6 +45,8 @@ examples:
   mxtui walk example.com --lab --from a@example.org --to alice@example.com --profile qmail
   mxtui walk example.com --lab --from a@example.org --to alice@example.com --to bob@x --json
   mxtui walk example.net --from me@example.org --to you@example.net --quit-after rcpt
+  mxtui walk example.com --lab --from a@example.org --to alice@example.com --record demo.jsonl
+  mxtui replay demo.jsonl --print --speed 0
 """
 
 EXIT_DELIVERED, EXIT_BOUNCED, EXIT_USAGE, EXIT_DEFERRED, EXIT_PARTIAL, EXIT_HELD = range(6)
@@ -99,6 +103,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument(
+        "--record", metavar="FILE",
+        help="also save every event (DNS, steps, decisions) as JSON Lines for `mxtui replay`",
+    )  # fmt: skip
+    parser.add_argument(
         "--lab", action="store_true",
         help="walk the built-in lab (demo zone and hosts on loopback; no network)",
     )  # fmt: skip
@@ -139,15 +147,22 @@ def _check(args: argparse.Namespace) -> tuple[tuple[str, ...], dict[str, str]]:
     return recipients, _params(args)
 
 
-async def _walk(args: argparse.Namespace, envelope: Envelope, params: dict[str, str]) -> Any:
+async def _walk(
+    args: argparse.Namespace,
+    envelope: Envelope,
+    params: dict[str, str],
+    recorder: Recorder | None = None,
+) -> Any:
     quit_after = args.quit_after
     timeouts = Timeouts.all(args.timeout)
+    # With --record every event (resolve, walk, session) goes to the file as it happens.
+    record = recorder.write if recorder is not None else None
 
     async def go(plan: MXPlan, dialer: Dialer, clock: SimClock) -> WalkResult:
         walk = Walk(
             plan, envelope, dialer=dialer, profile=args.profile, params=params,
             seed=args.seed, clock=clock, confirm_send=args.send, quit_after=quit_after,
-            timeouts=timeouts,
+            timeouts=timeouts, on_event=record, on_session_event=record,
         )  # fmt: skip
         return await walk.run()
 
@@ -158,7 +173,10 @@ async def _walk(args: argparse.Namespace, envelope: Envelope, params: dict[str, 
             clock = SimClock()
             clock.attach(lab)
             plan = await resolve_mx(
-                args.domain, nameservers=lab.nameservers, timeout=min(args.timeout, 2.0)
+                args.domain,
+                nameservers=lab.nameservers,
+                timeout=min(args.timeout, 2.0),
+                on_event=record,
             )
             return await go(plan, lab.dialer, clock)
     if not args.send and quit_after is None:
@@ -168,11 +186,13 @@ async def _walk(args: argparse.Namespace, envelope: Envelope, params: dict[str, 
             "a recipient accepted there counts as delivered",
             file=sys.stderr,
         )
-    plan = await resolve_mx(args.domain, nameservers=args.nameserver or (), timeout=args.timeout)
+    plan = await resolve_mx(
+        args.domain, nameservers=args.nameserver or (), timeout=args.timeout, on_event=record
+    )
     return await go(plan, RealDialer(args.port), SimClock())
 
 
-def _duration(seconds: int) -> str:
+def duration(seconds: int) -> str:
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size and seconds % size == 0:
             return f"{seconds // size}{unit}"
@@ -202,12 +222,29 @@ def to_text(result: WalkResult, domain: str) -> str:
     lines.append(f"outcome: {result.outcome}")
     if result.retry is not None and result.next_retry_s is not None:
         lines.append(
-            f"retry: next attempt at +{_duration(result.next_retry_s)}, give up at "
-            f"+{_duration(result.retry.give_up_s)} ({result.retry.formula})"
+            f"retry: next attempt at +{duration(result.next_retry_s)}, give up at "
+            f"+{duration(result.retry.give_up_s)} ({result.retry.formula})"
         )
     if result.ndr:
         lines += ["", "NDR the sender would get:", result.ndr.rstrip("\n")]
     return "\n".join(lines)
+
+
+def _recorder(args: argparse.Namespace, envelope: Envelope) -> Recorder:
+    return Recorder(
+        args.record,
+        kind="walk",
+        domain=args.domain,
+        profile=args.profile,
+        seed=args.seed,
+        scenario=None,
+        lab=bool(args.lab),
+        envelope={
+            "from": envelope.mail_from,
+            "to": list(envelope.recipients),
+            "ehlo": envelope.ehlo_name,
+        },
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -221,11 +258,32 @@ def run(args: argparse.Namespace) -> int:
         recipients=recipients,
         ehlo_name=socket.gethostname() or "localhost",
     )
+    recorder = None
+    if args.record:
+        try:
+            normalise_domain(args.domain)  # a bad domain must not leave an empty recording
+        except DomainError as exc:
+            print(f"mxtui walk: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        # The seed goes in the header, so it is chosen here (as Walk would) when not given.
+        if args.seed is None:
+            args.seed = random.SystemRandom().randrange(2**31)
+        try:
+            recorder = _recorder(args, envelope)
+        except RecordingError as exc:
+            print(f"mxtui walk: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     try:
-        result = asyncio.run(_walk(args, envelope, params))
+        result = asyncio.run(_walk(args, envelope, params, recorder))
     except DomainError as exc:
         print(f"mxtui walk: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except RecordingError as exc:  # the disk filled up, or the file went away
+        print(f"mxtui walk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        if recorder is not None:
+            recorder.close()
     if args.json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
