@@ -206,6 +206,7 @@ class MXTuiApp(ReplayingMixin, WalkingMixin, App[int]):
         self.query_one(target).focus()
 
     async def on_unmount(self) -> None:
+        self._stop_walk()
         for pane in self.query(SessionPane):  # gone already if the screen was torn down first
             await pane.close()
         if self.lab is not None:

@@ -32,7 +32,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from mxtui.model import DataProgress, StepResult, TranscriptLine
+from mxtui.model import DataProgress, Stage, StepResult, TranscriptLine
 from mxtui.smtp.transcript import marker, to_jsonl, to_text
 from mxtui.text import printable
 
@@ -85,6 +85,8 @@ def separator_label(step: StepResult) -> tuple[str, str, str]:
         result = str(step.outcome)
     elif step.failure is not None:
         result = step.failure
+    elif step.stage is Stage.CONNECT:
+        result = "connected"
     else:
         result = "no reply"
     return str(step.stage), result, f"{step.ms:.1f} ms"
@@ -524,6 +526,8 @@ class TranscriptView(ScrollView, can_focus=True):
         dim = self._style("transcript--separator")
         if step.reply is not None:
             result_style = self._style(_reply_style(result))
+        elif step.ok:
+            result_style = self._style("transcript--recv-ok")
         else:
             result_style = self._style("transcript--recv-perm")
         head = " " * (TIME_WIDTH + 1) + f"── {stage} · "

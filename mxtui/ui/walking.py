@@ -344,11 +344,13 @@ class WalkingMixin(_Base):
 
     def _walk_session_event(self, event: SessionEvent) -> None:
         self._record(event)
-        self.query_one(SessionPane).feed(event)
+        for pane in self.query(SessionPane):  # none while the app shuts down mid-walk
+            pane.feed(event)
 
     def _walk_event(self, event: object) -> None:
         self._record(event)
-        self.show_walk_event(event)
+        if self.query(SessionPane):  # not while the app shuts down mid-walk
+            self.show_walk_event(event)
 
     def show_walk_event(self, event: object) -> None:
         """One walk event onto the screen (live or replayed)."""
