@@ -81,7 +81,11 @@ def registry() -> dict[str, type]:
 def _field_hints(cls: type) -> dict[str, Any]:
     hints = _hints.get(cls)
     if hints is None:
-        hints = _hints[cls] = typing.get_type_hints(cls)
+        try:
+            hints = typing.get_type_hints(cls)
+        except Exception as exc:  # a model type whose annotations name something not imported
+            raise RecordingError(f"cannot read the fields of {cls.__name__}: {exc}") from None
+        _hints[cls] = hints
     return hints
 
 

@@ -129,6 +129,11 @@ def event_lines(event: object) -> list[str]:
     return []
 
 
+async def _sleep(seconds: float) -> None:
+    """The player's wait (a module attribute, so tests replace it and need no real time)."""
+    await asyncio.sleep(seconds)
+
+
 async def _print(recording: Recording, speed: float, write: Callable[[str], None]) -> None:
     header = recording.header
     write(
@@ -136,7 +141,7 @@ async def _print(recording: Recording, speed: float, write: Callable[[str], None
         + (f", scenario {header['scenario']}" if header.get("scenario") else "")
         + (f", recorded {header['created']}" if header.get("created") else "")
     )
-    async for entry in Player(recording, speed=speed):
+    async for entry in Player(recording, speed=speed, sleep=_sleep):
         for line in event_lines(entry.event):
             write(line)
 
