@@ -10,6 +10,7 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
+from mxtui.lab.scenarios import load_scenario
 from mxtui.model import Stage
 from mxtui.ui.app import MXTuiApp, make_app
 from mxtui.ui.explain import ExplainPanel
@@ -105,8 +106,29 @@ async def ndr_preview() -> None:
         app.save_screenshot("ndr-preview.svg", path=str(HERE))
 
 
+async def _walk_to_end(app: MXTuiApp, pilot) -> None:
+    for _ in range(400):
+        state = app.walk_state
+        if state is not None and state.ended and not app._walk_active:
+            return
+        await pilot.pause(0.05)
+    raise RuntimeError("the walk did not end")
+
+
+async def delivery_walk() -> None:
+    scenario = load_scenario("greylist-primary")
+    app = make_app(scenario=scenario, envelope=scenario.envelope, profile="postfix")
+    app.walk_delay = 0.0
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("g")
+        await _walk_to_end(app, pilot)
+        await pilot.pause()
+        app.save_screenshot("walk.svg", path=str(HERE))
+
+
 async def main() -> None:
-    for make in (mx_tree, stepping, greylist_profiles, ndr_preview):
+    for make in (mx_tree, stepping, greylist_profiles, ndr_preview, delivery_walk):
         await make()
         print(f"made {make.__name__}")
 

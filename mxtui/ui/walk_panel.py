@@ -165,9 +165,11 @@ class Narrative(VerticalScroll):
                 ("\nexpected: " + printable(expect), "$text-muted"),
             )
         )
-        paragraphs = [" ".join(p.split()) for p in scenario.narrative.strip().split("\n\n")]
+        # One line per paragraph (the file wraps them at 100 columns; the panel wraps again),
+        # each made printable on its own so the blank lines between them stay blank lines.
+        paragraphs = [printable(" ".join(p.split())) for p in scenario.narrative.split("\n\n")]
         self.query_one("#narrative-text", Static).update(
-            Content(printable("\n\n".join(p for p in paragraphs if p)))
+            Content("\n\n".join(p for p in paragraphs if p))
         )
 
     def toggle_fold(self) -> None:

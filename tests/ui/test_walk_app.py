@@ -200,3 +200,12 @@ async def test_quitting_in_the_middle_of_a_walk_leaves_no_task_behind() -> None:
         await pilot.pause(0.2)
     await asyncio.sleep(0)
     assert app.return_code in (None, 0)
+
+
+async def test_the_narrative_keeps_its_paragraphs_and_shows_no_escapes() -> None:
+    app = scenario_app("greylist-primary")
+    async with app.run_test(size=SIZE) as pilot:
+        await resolved(pilot, app)
+        text = str(app.query_one("#narrative-text").render())
+        assert "\\x0a" not in text
+        assert text.count("\n\n") >= 1
