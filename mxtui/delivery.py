@@ -10,6 +10,14 @@ Everything that happens is an event (`mxtui.model.WalkEvent`), so the app can an
 gate lets it pause and single-step. Time is a `SimClock` shared with the lab hosts, so
 "the next retry in 400 s" can happen now and a greylist clears as it would have.
 
+Relays: given `relays` (the lab's store-and-forward hosts, see
+`mxtui.lab.smtp_hosts.relay_profiles`), a message a relay accepts goes on as a second hop: the
+relay's own walk, under its profile, to the MX records of lower preference number than its own
+(RFC 5321 §5.1), on the same clock and dialer. Its events come bracketed by `HopStarted` and
+`HopEnded` and carry `hop=2`; its retries are the relay's queue, which
+`fast_forward_to_next_retry` carries on. The sender's outcome stays what it was: once the relay
+said 250 at the dot, the message is the relay's responsibility.
+
 Safety: the end-of-data dot goes to a host outside the lab only with ``confirm_send=True``
 (the session enforces it; the walk marks such recipients `held`).
 """
@@ -19,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -31,6 +39,9 @@ from mxtui.model import (
     Decision,
     DecisionContext,
     Envelope,
+    HopEnded,
+    HopResult,
+    HopStarted,
     MXPlan,
     Outcome,
     PlanStatus,
@@ -73,23 +84,32 @@ class SimClock:
 
     It is a plain callable returning a float, which is what `LabSMTPHost(clock=...)` takes, so a
     greylisting host sees the retry happen at the profile's retry time, not the wall clock's.
-    It never runs backwards.
+    It never runs backwards. Listeners hear every move, so a lab host with a schedule
+    (`up_after_s`) is up or down before the next connection is made.
     """
 
     def __init__(self, start: float = 0.0) -> None:
         self.now = float(start)
+        self.listeners: list[Callable[[], None]] = []
 
     def __call__(self) -> float:
         return self.now
 
     def advance_to(self, t: float) -> None:
+        moved = float(t) > self.now
         self.now = max(self.now, float(t))
+        if moved:
+            for listener in list(self.listeners):
+                listener()
 
     def attach(self, lab: Any) -> None:
-        """Make every host of a `Lab` (or `LabSMTP`) read this clock."""
+        """Make every host of a `Lab` (or `LabSMTP`) read this clock (and follow its moves)."""
         smtp = getattr(lab, "smtp", lab)
         for host in smtp.hosts.values():
             host.clock = self
+            sync = getattr(host, "sync_schedule", None)
+            if sync is not None:
+                self.listeners.append(sync)
 
 
 def try_order(plan: MXPlan, profile: str | Profile, rng: random.Random) -> tuple[TryTarget, ...]:
@@ -181,6 +201,7 @@ class Walk:
         port: int | None = None,
         on_event: EventSink | None = None,
         on_session_event: Callable[[SessionEvent], None] | None = None,
+        relays: Mapping[str, str] | None = None,
     ) -> None:
         self.plan = plan
         self.envelope = envelope
@@ -216,6 +237,19 @@ class Walk:
         self._running = True
         self._budget = 0
         self._wake = asyncio.Event()
+        self.relays: dict[str, str] = dict(relays or {})
+        """Relay hosts by address → the profile of their onward delivery (a hop)."""
+        self.hop = 1
+        """Which hop this walk is: 1 for the sender; a relay's walk is 2 (its relay's, 3)."""
+        self.relayed_by: TryTarget | None = None
+        """For a hop: the relay that makes it."""
+        self.queued_at = 0
+        """Simulated time the message entered this walk's queue (a hop's: when the relay took
+        it); the profile's retry times count from here."""
+        self.hops: list[Walk] = []
+        """The onward deliveries started so far, one per relay that took recipients."""
+        self._at_relay: dict[str, TryTarget] = {}
+        """Recipients delivered to a relay and not yet handed to its hop."""
 
     # -- pause / single step -------------------------------------------------------------------
 
@@ -252,8 +286,25 @@ class Walk:
     # -- events --------------------------------------------------------------------------------
 
     def _emit(self, event: WalkEvent) -> None:
-        if self.on_event is not None:
-            self.on_event(event)
+        if self.on_event is None:
+            return
+        if self.hop > 1:
+            event = self._as_hop(event)
+        self.on_event(event)
+
+    def _as_hop(self, event: WalkEvent) -> WalkEvent:
+        """A hop's own events, as its parent walk tells them: marked with the hop number, the
+        start and end of its attempt as `HopStarted` / `HopEnded`."""
+        if isinstance(event, WalkStarted):
+            relay = self.relayed_by
+            assert relay is not None
+            return HopStarted(self.hop, relay.host, relay.address, event.profile, event.order,
+                              event.attempt, event.clock_s, tuple(self.states))  # fmt: skip
+        if isinstance(event, WalkEnded):
+            return HopEnded(self.hop, event.result)
+        if any(f.name == "hop" for f in fields(event)) and getattr(event, "hop", 1) == 1:
+            return replace(event, hop=self.hop)  # type: ignore[arg-type]
+        return event
 
     def _set(
         self,
@@ -265,6 +316,9 @@ class Walk:
     ) -> None:
         result = RecipientResult(state, reply, detail)
         self.states[recipient] = result
+        delivered = state is RecipientStatus.DELIVERED
+        if delivered and target is not None and target.address in self.relays:
+            self._at_relay[recipient] = target
         self._emit(RecipientState(recipient, result, target))
 
     def _open(self) -> list[str]:
@@ -272,7 +326,7 @@ class Walk:
 
     async def events(self, *, next_retry: bool = False) -> AsyncIterator[WalkEvent]:
         """Run one attempt (or, with `next_retry`, fast-forward to the next) and yield its
-        events as they happen; the last is `WalkEnded`."""
+        events as they happen; the last is `WalkEnded` (hops, if any, come before it)."""
         queue: asyncio.Queue[WalkEvent | None] = asyncio.Queue()
         previous = self.on_event
 
@@ -314,6 +368,7 @@ class Walk:
             self._dns_decision()
         else:
             await self._deliver()
+        await self._run_hops()
         return self._finish()
 
     def _dns_decision(self) -> None:
@@ -528,16 +583,63 @@ class Walk:
     # -- the end of an attempt -----------------------------------------------------------------
 
     def _finish(self) -> WalkResult:
-        now = self.clock.now
+        age = self.clock.now - self.queued_at
         deferred = [r for r, s in self.states.items() if s.state is RecipientStatus.DEFERRED]
         next_retry: int | None = None
         if deferred:
-            if now >= self.timeline.give_up_s:
+            if age >= self.timeline.give_up_s:
                 self._give_up(deferred)
             else:
-                later = [t for t in self.timeline.attempts_s if t > now]
-                next_retry = later[0] if later else self.timeline.give_up_s
+                later = [t for t in self.timeline.attempts_s if t > age]
+                next_retry = self.queued_at + (later[0] if later else self.timeline.give_up_s)
         return self._result(next_retry)
+
+    # -- hops: a relay's onward delivery -------------------------------------------------------
+
+    async def _run_hops(self) -> None:
+        """Retry the hops that are due, then start one for each relay that took recipients.
+
+        A relay keeps the message and tries at once, as a real MTA does on receipt; per RFC
+        5321 §5.1 it uses only the MX records of lower preference number than its own.
+        """
+        for hop in self.hops:
+            due = hop.result.next_retry_any_s if hop.result is not None else None
+            if due is not None and due <= self.clock.now:
+                self.session = None
+                await hop.fast_forward_to_next_retry()
+        by_relay: dict[TryTarget, list[str]] = {}
+        for recipient, target in self._at_relay.items():
+            by_relay.setdefault(target, []).append(recipient)
+        self._at_relay = {}
+        for relay, recipients in by_relay.items():
+            hop = self._hop_walk(relay, tuple(recipients))
+            self.hops.append(hop)
+            await hop.run()
+
+    def _hop_walk(self, relay: TryTarget, recipients: tuple[str, ...]) -> Walk:
+        plan = replace(self.plan, groups=tuple(
+            g for g in self.plan.groups if g.preference < relay.preference
+        ))  # fmt: skip
+        envelope = replace(self.envelope, recipients=recipients, ehlo_name=relay.host)
+        hop = Walk(
+            plan, envelope, dialer=self.dialer, profile=self.relays[relay.address],
+            seed=self.seed, clock=self.clock, confirm_send=self.confirm_send,
+            quit_after=self.quit_after, timeouts=self.timeouts, port=self.port,
+            on_session_event=self.on_session_event, relays=self.relays,
+        )  # fmt: skip
+        hop.hop, hop.relayed_by, hop.queued_at = self.hop + 1, relay, int(self.clock.now)
+        hop.on_event = self._hop_event(hop)
+        # One gate for the whole walk: pausing or single-stepping the sender's walk holds
+        # the relay's delivery too (the app paces only the walk it made).
+        hop._gate = self._gate  # type: ignore[method-assign]
+        return hop
+
+    def _hop_event(self, hop: Walk) -> EventSink:
+        def forward(event: WalkEvent) -> None:
+            self.session = hop.session  # so closing "the walk's session" reaches the hop's
+            self._emit(event)
+
+        return forward
 
     def _give_up(self, recipients: list[str]) -> None:
         """The queue lifetime is over: what is still deferred is returned to the sender."""
@@ -576,6 +678,11 @@ class Walk:
             clock_s=self.clock.now,
             next_retry_s=next_retry if queued else None,
             held=self._held,
+            hops=tuple(
+                HopResult(h.hop, h.relayed_by, h.result)
+                for h in self.hops
+                if h.result is not None and h.relayed_by is not None
+            ),
         )
         self.result = result
         self.results.append(result)
@@ -594,26 +701,34 @@ class Walk:
             remote_mta=target.host if target else None,
             reply=reply,
             now=ARRIVAL + timedelta(seconds=self.clock.now),
-            arrival=ARRIVAL,
+            arrival=ARRIVAL + timedelta(seconds=self.queued_at),
             kind="failed",
             params=self.params,
         )
         return ndr_text(message)
 
     async def fast_forward_to_next_retry(self) -> WalkResult:
-        """Jump the simulated clock to the profile's next attempt and make it.
+        """Jump the simulated clock to the next attempt anywhere and make it.
 
-        If the message's lifetime ends before another attempt (OpenSMTPD, Exchange, the RFC
-        baseline expire at a fixed age), it expires there without one and the NDR goes out.
-        With nothing queued, the last result is returned unchanged.
+        That is the profile's next attempt for the sender's queue, or a relay's for a hop
+        (then the sender's walk does not start again: only the hop's events come, and a
+        `WalkEnded` with the updated hops). If the message's lifetime ends before another
+        attempt (OpenSMTPD, Exchange, the RFC baseline expire at a fixed age), it expires there
+        without one and the NDR goes out. With nothing queued, the last result is returned
+        unchanged.
         """
         if self.result is None:
             return await self.run()
-        when = self.result.next_retry_s
+        when = self.result.next_retry_any_s
         if when is None:
             return self.result
         self.clock.advance_to(when)
-        if when >= self.timeline.give_up_s and when not in self.timeline.attempts_s:
+        mine = self.result.next_retry_s
+        if mine is None or mine > when:  # only a relay's queue is due
+            await self._run_hops()
+            return self._result(mine)
+        age = when - self.queued_at
+        if age >= self.timeline.give_up_s and age not in self.timeline.attempts_s:
             self.attempt += 1
             self._records = []
             self._emit(WalkStarted(self.plan.domain, self.profile.name, self.seed, (),
@@ -621,6 +736,7 @@ class Walk:
             self._give_up(
                 [r for r, s in self.states.items() if s.state is RecipientStatus.DEFERRED]
             )
+            await self._run_hops()
             return self._result(None)
         return await self.run()
 

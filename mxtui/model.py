@@ -744,10 +744,21 @@ class WalkResult:
     clock_s: float = 0.0
     next_retry_s: int | None = None
     held: bool = False
+    hops: tuple[HopResult, ...] = ()
+    """Onward deliveries by relays that took the message (a backup MX's second hop), latest
+    attempt of each; empty unless the walk was given `relays`."""
 
     @property
     def ndr(self) -> str | None:
         return next(iter(self.ndrs.values()), None)
+
+    @property
+    def next_retry_any_s(self) -> int | None:
+        """The next simulated time anything is retried: this sender's queue or a relay's (what
+        `Walk.fast_forward_to_next_retry` goes to); None when nothing is queued anywhere."""
+        times = [self.next_retry_s] + [h.result.next_retry_any_s for h in self.hops]
+        pending = [t for t in times if t is not None]
+        return min(pending) if pending else None
 
     def to_json(self) -> dict[str, Any]:
         retry = None
@@ -764,6 +775,7 @@ class WalkResult:
             "seed": self.seed,
             "profile": self.profile,
             "held": self.held,
+            "hops": [h.to_json() for h in self.hops],
         }
 
 
@@ -788,6 +800,8 @@ class AttemptStarted:
 
     index: int
     target: TryTarget
+    hop: int = 1
+    """1: the sender's own delivery; 2: a relay's onward delivery (see `HopStarted`)."""
 
 
 @dataclass(frozen=True)
@@ -801,6 +815,7 @@ class StepDone:
     decision: Decision | None
     context: DecisionContext | None = None
     """Where in the try list the decision was taken (so the app explains it the same way)."""
+    hop: int = 1
 
 
 @dataclass(frozen=True)
@@ -808,6 +823,7 @@ class AttemptEnded:
     """The conversation with `target` is over; `action` is what the profile did next."""
 
     record: AttemptRecord
+    hop: int = 1
 
 
 @dataclass(frozen=True)
@@ -817,6 +833,8 @@ class RecipientState:
     recipient: str
     result: RecipientResult
     target: TryTarget | None
+    hop: int = 1
+    """Above 1: the recipient's state in a relay's queue, not the sender's."""
 
 
 @dataclass(frozen=True)
@@ -824,4 +842,48 @@ class WalkEnded:
     result: WalkResult
 
 
-WalkEvent = WalkStarted | AttemptStarted | StepDone | AttemptEnded | RecipientState | WalkEnded
+@dataclass(frozen=True)
+class HopResult:
+    """How a relay's onward delivery stands: which relay, and its latest attempt's result
+    (under the relay's profile, its own retries and NDRs)."""
+
+    hop: int
+    relay: TryTarget
+    result: WalkResult
+
+    def to_json(self) -> dict[str, Any]:
+        return {"hop": self.hop, "from": self.relay.host, "from_address": self.relay.address,
+                **self.result.to_json()}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class HopStarted:
+    """A relay that accepted the message (a backup MX) makes a delivery attempt of its own.
+
+    The events up to the matching `HopEnded` carry `hop`; `order` is the relay's try list (only
+    MX records of lower preference number than its own, RFC 5321 §5.1), `attempt` counts the
+    relay's attempts from 0, at simulated `clock_s`.
+    """
+
+    hop: int
+    from_host: str
+    from_address: str
+    profile: str
+    order: tuple[TryTarget, ...]
+    attempt: int
+    clock_s: float
+    recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HopEnded:
+    """The relay's attempt is over: its result (the sender's outcome does not change)."""
+
+    hop: int
+    result: WalkResult
+
+
+WalkEvent = (
+    WalkStarted | AttemptStarted | StepDone | AttemptEnded | RecipientState | WalkEnded
+    | HopStarted | HopEnded
+)  # fmt: skip

@@ -7,7 +7,21 @@ a greylist, an unknown user or a dropped connection without touching the network
 simulated clock must be able to clear a greylist without real waiting.
 
 Every 2xx/4xx/5xx reply after the greeting and EHLO carries an RFC 3463 enhanced status code,
-like a modern MTA's, because the session and the decision engine read them.
+like a modern MTA's, because the session and the decision engine read them; a host that plays an
+MTA without them (Exim: no ENHANCEDSTATUSCODES) sets ``enhanced_codes = false``.
+
+Options that work with any kind (they are what issue 5's scenarios needed beyond one behaviour
+per host):
+
+- ``rcpt_replies``: RCPT answered per recipient from a map (local part or full address →
+  ``"accept"`` or a reply such as ``"450 4.2.1 ..."`` / ``"550 5.1.1 ..."``); a recipient not in
+  the map gets the kind's own answer (accept, for most kinds).
+- ``up_after_s``: the host is down (connection refused, like `refuse`) until its clock reaches
+  this many seconds, then plays its kind. Its clock is simulated time when a walk's `SimClock`
+  is attached, else seconds since the host was made.
+- ``relay`` / ``relay_profile``: a store-and-forward host (a backup MX). The host itself only
+  accepts; the delivery walk, told about relays (`relay_profiles`), makes the host's own onward
+  delivery as a second hop, under `relay_profile`.
 """
 
 from __future__ import annotations
@@ -28,6 +42,7 @@ from typing import Any, Literal, get_args
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session, syntax
 
 from mxtui.lab.certs import lab_certificate
+from mxtui.policy import PROFILES
 
 Kind = Literal[
     "accept",
@@ -104,6 +119,18 @@ class HostBehaviour:
     """(user, password): advertise AUTH PLAIN LOGIN and accept only this account."""
     hostname: str = "mx.lab.test"
     """The name in the greeting, the EHLO reply and the certificate."""
+    rcpt_replies: tuple[tuple[str, str], ...] = ()
+    """Any kind: (local part or full address, reply) pairs answering RCPT for those recipients;
+    the reply is "accept" or one line "CODE text" (2xx, 4xx or 5xx), sent as written apart from
+    the enhanced code added when it lacks one. Others get the kind's own answer."""
+    enhanced_codes: bool = True
+    """False: advertise no ENHANCEDSTATUSCODES and send none (as Exim does)."""
+    up_after_s: float = 0
+    """Any kind but refuse: refuse connections until the host's clock reaches this time."""
+    relay: bool = False
+    """A store-and-forward host (backup MX): the walk makes its onward delivery as a next hop."""
+    relay_profile: str = "postfix"
+    """relay: the MTA profile of that onward delivery."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -127,6 +154,49 @@ class HostBehaviour:
             raise ValueError("auth must be a (user, password) pair of non-empty strings")
         if not self.hostname or any(c.isspace() for c in self.hostname):
             raise ValueError(f"hostname {self.hostname!r} must be one word")
+        for who, reply in self.rcpt_replies:
+            if not who or any(c.isspace() for c in who):
+                raise ValueError(f"rcpt_replies: {who!r} must be a local part or an address")
+            if reply != "accept" and not _RCPT_REPLY.match(reply):
+                raise ValueError(
+                    f'rcpt_replies: {who!r} must map to "accept" or one reply line like '
+                    f'"550 5.1.1 text" (2xx, 4xx or 5xx), not {reply!r}'
+                )
+        if self.up_after_s < 0:
+            raise ValueError("up_after_s must not be negative")
+        if self.up_after_s and self.kind == "refuse":
+            raise ValueError("up_after_s makes no sense for kind 'refuse' (it never comes up)")
+        if self.relay_profile not in PROFILES:
+            raise ValueError(
+                f"relay_profile {self.relay_profile!r} is not one of: {', '.join(PROFILES)}"
+            )
+        if self.relay and self.kind == "refuse":
+            raise ValueError("a refuse host cannot be a relay (it never takes a message)")
+
+    def rcpt_reply(self, address: str) -> str | None:
+        """The scripted RCPT reply for `address` ("accept" or a reply line), None if unlisted.
+
+        A full address wins over a local part, as in `known-users`.
+        """
+        addr = address.lower()
+        local = addr.rpartition("@")[0] if "@" in addr else addr
+        by_local = None
+        for who, reply in self.rcpt_replies:
+            who = who.lower()
+            if who == addr:
+                return reply
+            if "@" not in who and who == local and by_local is None:
+                by_local = reply
+        return by_local
+
+
+_RCPT_REPLY = re.compile(r"^[245]\d\d(?: [^\r\n]*)?$")
+
+
+def relay_profiles(hosts: Mapping[str, HostBehaviour]) -> dict[str, str]:
+    """The relay hosts among `hosts` (address → the profile of their onward delivery): what
+    `Walk(relays=...)` takes to show a backup MX's second hop."""
+    return {address: b.relay_profile for address, b in hosts.items() if b.relay}
 
 
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
@@ -140,13 +210,19 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "starttls": (bool,),
     "auth": (list, tuple, dict),
     "hostname": (str,),
+    "rcpt_replies": (dict,),
+    "enhanced_codes": (bool,),
+    "up_after_s": (int, float),
+    "relay": (bool,),
+    "relay_profile": (str,),
 }
 
 
 def behaviour_from_dict(d: Mapping[str, Any]) -> HostBehaviour:
     """Build a HostBehaviour from a scenario table, with a one-line ValueError for bad input.
 
-    `auth` may be ``["user", "password"]`` or ``{user = "...", password = "..."}``.
+    `auth` may be ``["user", "password"]`` or ``{user = "...", password = "..."}``;
+    `rcpt_replies` is a table ``{ bob = "450 4.2.1 ...", "carol@x.example" = "accept" }``.
     """
     known = {f.name for f in fields(HostBehaviour)}
     unknown = sorted(set(d) - known)
@@ -177,6 +253,11 @@ def behaviour_from_dict(d: Mapping[str, Any]) -> HostBehaviour:
                 raise ValueError("host setting 'auth' needs exactly 'user' and 'password'")
             auth = (auth["user"], auth["password"])
         values["auth"] = tuple(auth)
+    if "rcpt_replies" in values:
+        table = values["rcpt_replies"]
+        if not all(isinstance(v, str) for v in table.values()):
+            raise ValueError("host setting 'rcpt_replies' must map recipients to reply strings")
+        values["rcpt_replies"] = tuple((str(k).lower(), v) for k, v in table.items())
     return HostBehaviour(**values)
 
 
@@ -236,6 +317,16 @@ _ENHANCED_BY_CODE: dict[int, str] = {
     554: "5.7.0",
     555: "5.5.4",
 }
+
+
+_ENHANCED_PART = re.compile(r"^(\d{3}[ -])[245]\.\d{1,3}\.\d{1,3}(?: |$)")
+
+
+def without_enhanced_code(line: str) -> str:
+    """Drop the enhanced status code after the basic code (a host playing an MTA without them)."""
+    return (
+        _ENHANCED_PART.sub(r"\1", line, count=1).rstrip(" ") if _ENHANCED_PART.match(line) else line
+    )
 
 
 def with_enhanced_code(line: str, verb: str | None) -> str:
@@ -327,7 +418,9 @@ class _LabSMTP(SMTP):
         super().connection_lost(error)
 
     async def push(self, status: str | bytes) -> None:
-        if isinstance(status, str) and self._verb not in (None, "EHLO", "HELO"):
+        if isinstance(status, str) and not self._behaviour.enhanced_codes:
+            status = without_enhanced_code(status)
+        elif isinstance(status, str) and self._verb not in (None, "EHLO", "HELO"):
             status = with_enhanced_code(status, self._verb)
         line = status if isinstance(status, bytes) else status.encode("utf-8", "surrogateescape")
         if self._behaviour.delay_s and not self._mid_reply:
@@ -482,8 +575,10 @@ class _LabHandler:
         dropped = {"HELP"} if self.behaviour.auth else {"HELP", "AUTH"}
         out = [r for r in responses if r[4:].split(" ", 1)[0].upper() not in dropped]
         last = out.pop()
-        out += [last[:3] + "-" + last[4:], "250-ENHANCEDSTATUSCODES", "250 HELP"]
-        return out
+        out.append(last[:3] + "-" + last[4:])
+        if self.behaviour.enhanced_codes:
+            out.append("250-ENHANCEDSTATUSCODES")
+        return [*out, "250 HELP"]
 
     async def handle_RCPT(
         self,
@@ -494,6 +589,13 @@ class _LabHandler:
         rcpt_options: list[str],
     ) -> str:
         b = self.behaviour
+        scripted = b.rcpt_reply(address)
+        if scripted is not None and scripted != "accept" and not scripted.startswith("2"):
+            return scripted
+        if scripted is not None:  # accepted whatever the kind would have said
+            envelope.rcpt_tos.append(address)
+            envelope.rcpt_options.extend(rcpt_options)
+            return "250 2.1.5 Recipient OK" if scripted == "accept" else scripted
         if b.kind == "known-users" and not _known(address, b.users):
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         if b.kind == "rcpt-limit" and len(envelope.rcpt_tos) >= b.max_recipients:
@@ -571,6 +673,11 @@ def reset_connection(transport: asyncio.BaseTransport) -> None:
     transport.abort()
 
 
+def _since(start: float) -> Callable[[], float]:
+    """A clock of seconds since `start` on the monotonic clock (a host's default)."""
+    return lambda: time.monotonic() - start
+
+
 def check_loopback(host: str) -> None:
     """Lab servers never listen beyond the machine: refuse any address that is not loopback."""
     try:
@@ -586,7 +693,9 @@ class LabSMTPHost:
 
     `address` is known after `start()`; `messages` and `connections` show what it received.
     A `refuse` host holds its port bound but not listening, so a connect gets ECONNREFUSED and
-    no other process can take the port meanwhile.
+    no other process can take the port meanwhile. A host with `up_after_s` does the same while
+    its clock is short of that time, and listens on that same port once it is reached
+    (`sync_schedule`, called by a `SimClock` as it moves, and by a timer for real time).
     """
 
     def __init__(
@@ -596,14 +705,14 @@ class LabSMTPHost:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         check_loopback(host)
         self.name = name
         self.behaviour = behaviour
         self.host = host
         self.port = port
-        self.clock = clock
+        self._clock: Callable[[], float] = clock or _since(time.monotonic())
         self.messages: list[ReceivedMessage] = []
         self.connections = 0
         """Connections accepted (a `refuse` host cannot count the attempts it turns away)."""
@@ -612,24 +721,122 @@ class LabSMTPHost:
         self._reserved: socket.socket | None = None
         self._live: set[_LabSMTP] = set()
         self._greylist: dict[tuple[str, str, str], float] = {}
+        self._starting: asyncio.Task[asyncio.Server] | None = None
+        self._starting_sock: socket.socket | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """Seconds as this host sees them (greylist and `up_after_s`); setting it re-checks the
+        schedule at once, so a fresh walk's clock at 0 puts a scheduled host down again."""
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self.sync_schedule()
 
     @property
     def running(self) -> bool:
-        return self._server is not None or self._reserved is not None
+        return self._server is not None or self._reserved is not None or self._starting is not None
+
+    @property
+    def up(self) -> bool:
+        """Whether the host takes connections at its clock's time now."""
+        kind = self.behaviour.kind
+        return kind != "refuse" and self.clock() >= self.behaviour.up_after_s
+
+    def sync_schedule(self) -> None:
+        """Listen or refuse, whichever the clock's time now says (a host with `up_after_s`).
+
+        Synchronous on purpose: a `SimClock` calls it as it jumps, and the very next connect
+        must already meet the new state. Going up, the reserved socket starts listening at once
+        (the kernel completes connections into the backlog) and the server is attached to it in
+        a task; going down, the server closes and the port is held unlistened again.
+        """
+        if not self.behaviour.up_after_s or not self.running:
+            return
+        listening = self._reserved is None
+        if self.up and not listening:
+            sock, self._reserved = self._reserved, None
+            assert sock is not None
+            sock.listen(100)
+            loop = asyncio.get_running_loop()
+            task = loop.create_task(loop.create_server(self._protocol, sock=sock))
+            self._starting, self._starting_sock = task, sock
+            task.add_done_callback(self._served)
+        elif not self.up and listening:
+            self._cancel_start()
+            if self._server is not None:
+                self._server.close()
+                self._server = None
+            self._reserved = self._bind(again=True)
+            self._arm_timer()
+
+    def _served(self, task: asyncio.Task[asyncio.Server]) -> None:
+        if self._starting is task:
+            self._starting = None
+            if not task.cancelled() and task.exception() is None:
+                self._server = task.result()
+
+    def _cancel_start(self) -> None:
+        task, self._starting = self._starting, None
+        if task is None:
+            return
+        if not task.done():
+            task.cancel()
+            if self._starting_sock is not None:  # never handed to a server: ours to close
+                self._starting_sock.close()
+        elif not task.cancelled() and task.exception() is None:
+            task.result().close()
+
+    def _bind(self, *, again: bool = False) -> socket.socket:
+        """A socket bound to the host's port but not listening: connections to it are refused.
+
+        Without SO_REUSEADDR, so no other program can take the port while it is not listening;
+        with it only when the host goes down `again` and the kernel still holds the port for
+        connections just closed (TIME_WAIT).
+        """
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        where = self.address if self.address[1] else (self.host, self.port)
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            try:
+                sock.bind(where)
+            except OSError:
+                if not again:
+                    raise
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(where)
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
+    def _arm_timer(self) -> None:
+        """In real time nothing moves the clock: wake when the host is due to come up."""
+        if self._timer is not None:
+            self._timer.cancel()
+        wait = self.behaviour.up_after_s - self.clock()
+        self._timer = asyncio.get_running_loop().call_later(max(wait, 0) + 0.01, self._wake)
+
+    def _wake(self) -> None:
+        self._timer = None
+        self.sync_schedule()
+        if self._reserved is not None and self.behaviour.up_after_s:
+            self._arm_timer()  # still down (a simulated clock behind real time): look again
 
     async def start(self) -> None:
         if self.running:
             raise RuntimeError(f"lab host {self.name!r} is already running")
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        if self.behaviour.kind == "refuse":
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            try:
-                sock.bind((self.host, self.port))
-            except OSError:
-                sock.close()
-                raise
-            self._reserved = sock
+        if not self.up:
+            self._reserved = sock = self._bind()
             self.address = sock.getsockname()[:2]
+            if self.behaviour.up_after_s:
+                if self.behaviour.starttls:
+                    lab_certificate(self.behaviour.hostname).server_context()
+                self._arm_timer()
             return
         if self.behaviour.starttls:
             lab_certificate(self.behaviour.hostname).server_context()  # made now, not per client
@@ -662,9 +869,16 @@ class LabSMTPHost:
 
     async def stop(self) -> None:
         """Stop listening and cut the connections still open, so no task outlives the host."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._reserved is not None:
             self._reserved.close()
             self._reserved = None
+        starting, self._starting = self._starting, None
+        if starting is not None:
+            with contextlib.suppress(BaseException):
+                self._server = self._server or await starting
         server, self._server = self._server, None
         if server is None:
             return
@@ -698,7 +912,7 @@ class LabSMTP:
         hosts: Mapping[str, HostBehaviour],
         *,
         host: str = "127.0.0.1",
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.hosts: dict[str, LabSMTPHost] = {
             name: LabSMTPHost(name, behaviour, host=host, clock=clock)

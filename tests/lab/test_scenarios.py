@@ -27,7 +27,8 @@ from mxtui.lab.scenarios import (
     parse_scenario,
     scenario_names,
 )
-from mxtui.model import PlanStatus
+from mxtui.lab.smtp_hosts import relay_profiles
+from mxtui.model import HopEnded, HopStarted, PlanStatus, StepDone, TranscriptLine
 from mxtui.policy import PROFILES
 
 NAMES = scenario_names()
@@ -86,7 +87,7 @@ async def test_scenario_serves_its_domain_and_starts_its_hosts(name: str) -> Non
             assert dialled and dialled <= set(scenario.hosts)
         for address, behaviour in scenario.hosts.items():
             endpoint = lab.smtp.hosts[address].address
-            if behaviour.kind == "refuse":
+            if behaviour.kind == "refuse" or behaviour.up_after_s:  # down (for now)
                 with pytest.raises(ConnectionRefusedError):
                     await _greeting(endpoint)
             else:
@@ -354,11 +355,105 @@ async def test_greylist_primary_narrative_qmail_is_delivered_at_its_retry() -> N
         await lab.stop()
 
 
-async def test_mixed_recipients_narrative_each_recipient_has_its_own_fate() -> None:
-    w, lab = await _walk("mixed-recipients", "postfix")
+@pytest.mark.parametrize("profile", ["postfix", "qmail"])
+async def test_mixed_recipients_narrative_one_250_one_450_one_550_on_one_host(
+    profile: str,
+) -> None:
+    w, lab = await _walk("mixed-recipients", profile)
     try:
-        await w.run()
+        result = await w.run()
+        retried = await w.fast_forward_to_next_retry()
+        [host] = lab.smtp.hosts.values()
     finally:
         await lab.stop()
-    states = {r.partition("@")[0]: str(s.state) for r, s in w.states.items()}
-    assert states == {"alice": "delivered", "bob": "delivered", "nobody": "bounced"}
+    assert len(result.attempts) == 1  # one host said all three things
+    codes = {r.partition("@")[0]: s.reply.code for r, s in result.recipients.items() if s.reply}
+    assert codes == {"alice": 250, "bob": 450, "nobody": 550}
+    states = {r.partition("@")[0]: str(s.state) for r, s in result.recipients.items()}
+    assert states == {"alice": "delivered", "bob": "deferred", "nobody": "bounced"}
+    assert list(result.ndrs) == ["nobody@mixed.example.net"]
+    # The retry meets the same 450: bob stays queued, alice is not sent again.
+    assert str(retried.recipients["bob@mixed.example.net"].state) == "deferred"
+    assert [m.recipients for m in host.messages] == [("alice@mixed.example.net",)]
+
+
+async def test_forward_failure_host_answers_rcpt_as_exim_does() -> None:
+    w, lab = await _walk("forward-failure", "exim")
+    try:
+        result = await w.run()
+    finally:
+        await lab.stop()
+    reply = result.recipients["bob@exim.example.net"].reply
+    assert reply is not None and (reply.code, reply.text) == (550, "Unrouteable address")
+    assert result.outcome == "bounced" and "550 Unrouteable address" in (result.ndr or "")
+
+
+async def _backup_walk(profile: str = "postfix") -> tuple[Walk, Lab, list[object], list[object]]:
+    scenario = load_scenario("backup-mx")
+    lab = scenario.lab()
+    await lab.start()
+    plan = await resolve_mx(scenario.domain, nameservers=lab.nameservers, timeout=2)
+    events: list[object] = []
+    lines: list[object] = []
+    w = Walk(
+        plan, scenario.envelope, dialer=lab.dialer, profile=profile, seed=1,
+        relays=relay_profiles(scenario.hosts), on_event=events.append,
+        on_session_event=lines.append,
+    )  # fmt: skip
+    w.clock.attach(lab)
+    return w, lab, events, lines
+
+
+@pytest.mark.parametrize("profile", ["postfix", "qmail", "sendmail"])
+async def test_backup_mx_narrative_the_second_hop_is_shown_until_mx1_is_back(
+    profile: str,
+) -> None:
+    w, lab, events, lines = await _backup_walk(profile)
+    try:
+        first = await w.run()
+        results = [first]
+        while results[-1].next_retry_any_s is not None and len(results) < 10:
+            results.append(await w.fast_forward_to_next_retry())
+        mx1 = [lab.smtp.hosts[a] for a in ("198.51.100.10", "2001:db8:51::10")]
+        backup = lab.smtp.hosts["198.51.100.20"]
+    finally:
+        await lab.stop()
+    # The sender's walk: delivered to the backup, at once, and that never changes.
+    assert [str(r.outcome) for r in results] == ["delivered"] * len(results)
+    assert first.attempts[-1].target.address == "198.51.100.20"
+    assert len(backup.messages) == 1
+    # The backup, as Postfix, tries mx1 only (preference 10 < its own 20) at 0, 300 and 600 s,
+    # while mx1 is down, and delivers at 1200 s, once mx1 is back (from 1000 s).
+    starts = [e for e in events if isinstance(e, HopStarted)]
+    assert [(e.hop, e.from_host, e.profile, e.clock_s) for e in starts] == [
+        (2, "backup.backup.example.net", "postfix", t) for t in (0, 300, 600, 1200)
+    ]
+    assert all({t.host for t in e.order} == {"mx1.backup.example.net"} for e in starts)
+    ends = [e for e in events if isinstance(e, HopEnded)]
+    assert [str(e.result.outcome) for e in ends] == ["deferred"] * 3 + ["delivered"]
+    hop = results[-1].hops[0]
+    assert (hop.hop, hop.relay.address, str(hop.result.outcome)) == (2, "198.51.100.20",
+                                                                     "delivered")  # fmt: skip
+    assert sum(len(h.messages) for h in mx1) == 1
+    [received] = [m for h in mx1 for m in h.messages]
+    assert received.helo == "backup.backup.example.net"
+    assert received.mail_from == "trainer@example.org"
+    assert results[-1].to_json()["hops"][0]["outcome"] == "delivered"
+    # The hop's own events are marked as hop 2 and its transcript reached the session sink.
+    hop_steps = [e for e in events if isinstance(e, StepDone) and e.hop == 2]
+    assert hop_steps and {e.target.host for e in hop_steps if e.target} == {
+        "mx1.backup.example.net"
+    }
+    said = [ln.text for ln in lines if isinstance(ln, TranscriptLine) and ln.dir == "sent"]
+    assert any("EHLO backup.backup.example.net" in t for t in said)
+
+
+async def test_backup_mx_without_relays_keeps_the_message_at_the_backup() -> None:
+    scenario = load_scenario("backup-mx")
+    async with scenario.lab() as lab:
+        plan = await resolve_mx(scenario.domain, nameservers=lab.nameservers, timeout=2)
+        w = Walk(plan, scenario.envelope, dialer=lab.dialer, seed=1)
+        w.clock.attach(lab)
+        result = await w.run()
+    assert result.outcome == "delivered" and result.hops == ()
+    assert result.next_retry_any_s is None and result.to_json()["hops"] == []
