@@ -291,6 +291,7 @@ def _decode_dataclass(data: Any, cls: type, where: str) -> Any:
     if unknown:
         raise RecordingError(f"{where}: {name} has no field {clean(str(unknown[0]))!r}")
     hints = _field_hints(cls)
+    base = name if where in ("event", "") else where  # StepDone.step.reply.code
     one_line = _ONE_LINE.get(name, frozenset())
     values: dict[str, Any] = {}
     for field_name, f in known.items():
@@ -298,7 +299,7 @@ def _decode_dataclass(data: Any, cls: type, where: str) -> Any:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 raise RecordingError(f"{where}: {name} is missing the field {field_name!r}")
             continue
-        value = _decode(fields[field_name], hints[field_name], f"{name}.{field_name}")
+        value = _decode(fields[field_name], hints[field_name], f"{base}.{field_name}")
         if field_name in one_line:
             value = _one_line(value)
         values[field_name] = value

@@ -45,6 +45,8 @@ from mxtui.record import (
     load_recording,
 )
 
+STEP = StepResult(Stage.EHLO, ("EHLO me",), Reply(250, "hi", None, ("250 hi",)), 3.0)
+
 
 def through_json(event: Any) -> Any:
     return decode(json.loads(json.dumps(encode(event))))
@@ -175,6 +177,16 @@ def test_a_type_added_to_the_model_later_round_trips_by_its_hints(later_in_model
             "expected a MXPlan, got 'Reply'",
         ),
         ({"type": "Reply", "code": 250, "lines": "250 ok"}, "Reply.lines: expected a list"),
+        (
+            {
+                "type": "StepDone",
+                "target": None,
+                "stage": "ehlo",
+                "decision": None,
+                "step": {**encode(STEP), "reply": {"type": "Reply", "code": "250"}},
+            },
+            "StepDone.step.reply.code: expected int, got str",
+        ),
     ],
 )
 def test_a_bad_event_is_a_recording_error_naming_the_bad_part(data: Any, words: str) -> None:
@@ -195,7 +207,6 @@ def test_deep_nesting_is_an_error_not_a_crash(tmp_path: Path) -> None:
 # File format
 # --------------------------------------------------------------------------------------------
 
-STEP = StepResult(Stage.EHLO, ("EHLO me",), Reply(250, "hi", None, ("250 hi",)), 3.0)
 EVENTS = (
     TranscriptLine("sent", "EHLO me", 1.0, stage=Stage.EHLO),
     TranscriptLine("recv", "250 hi", 2.0, stage=Stage.EHLO),
