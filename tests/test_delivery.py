@@ -16,13 +16,15 @@ from mxtui.delivery import SimClock, Walk, try_order
 from mxtui.dns import resolve_mx
 from mxtui.lab.dns_server import LabDNSServer
 from mxtui.lab.runtime import Lab
-from mxtui.lab.smtp_hosts import HostBehaviour, LabSMTPHost
+from mxtui.lab.smtp_hosts import HostBehaviour, LabSMTPHost, relay_profiles
 from mxtui.model import (
     Action,
     Address,
     AttemptEnded,
     AttemptStarted,
     Envelope,
+    HopEnded,
+    HopStarted,
     HostState,
     MXGroup,
     MXHost,
@@ -461,6 +463,159 @@ async def test_pause_holds_the_walk_and_step_once_lets_one_step_through(
     walk.resume()
     result = await asyncio.wait_for(task, 10)
     assert result.outcome == "delivered"
+
+
+# -- relays: the second hop -------------------------------------------------------------------
+
+HOP_ZONE = """\
+$ORIGIN hop.test.
+$TTL 300
+@            SOA  ns.hop.test. hostmaster.hop.test. 1 3600 600 86400 300
+@            NS   ns.hop.test.
+ns           A    192.0.2.53
+late         MX   10 primary.late.hop.test.
+late         MX   20 backup.late.hop.test.
+primary.late A    192.0.2.10
+backup.late  A    192.0.2.20
+grey         MX   10 primary.grey.hop.test.
+grey         MX   20 backup.grey.hop.test.
+primary.grey A    192.0.2.30
+backup.grey  A    192.0.2.40
+solo         MX   10 relay.solo.hop.test.
+relay.solo   A    192.0.2.50
+"""
+HOP_HOSTS = {
+    # late: the primary is back at 1000 s; the backup relays, but defers bob at RCPT itself.
+    "192.0.2.10": HostBehaviour("accept", up_after_s=1000, hostname="primary.late.hop.test"),
+    "192.0.2.20": HostBehaviour("accept", relay=True, hostname="backup.late.hop.test",
+                                rcpt_replies=(("bob", "450 4.2.1 try later"),)),
+    # grey: the backup greylists, so it takes the message only at the sender's retry.
+    "192.0.2.30": HostBehaviour("accept", up_after_s=2000, hostname="primary.grey.hop.test"),
+    "192.0.2.40": HostBehaviour("greylist", greylist_delay_s=60, relay=True,
+                                relay_profile="qmail", hostname="backup.grey.hop.test"),
+    # solo: a relay that is itself the best MX has nowhere to send (RFC 5321 §5.1).
+    "192.0.2.50": HostBehaviour("accept", relay=True, hostname="relay.solo.hop.test"),
+}  # fmt: skip
+
+
+@pytest.fixture
+async def hoplab() -> AsyncIterator[tuple[Lab, SimClock]]:
+    async with Lab(HOP_ZONE, domain="hop.test", faults={}, hosts=HOP_HOSTS) as lab:
+        clock = SimClock()
+        clock.attach(lab)
+        yield lab, clock
+
+
+async def test_a_relay_s_hop_comes_between_the_sender_s_attempt_and_walk_ended(
+    hoplab: tuple[Lab, SimClock],
+) -> None:
+    walk = await _walk(hoplab, "late.hop.test", "alice@late.hop.test", profile="qmail",
+                       relays=relay_profiles(HOP_HOSTS))  # fmt: skip
+    events = [e async for e in walk.events()]
+    kinds = [type(e) for e in events]
+    assert kinds[0] is WalkStarted and kinds[-1] is WalkEnded
+    start, end = kinds.index(HopStarted), kinds.index(HopEnded)
+    assert start < end == len(events) - 2
+    assert all(getattr(e, "hop", 1) == 1 for e in events[:start])
+    inside = events[start + 1 : end]
+    assert inside and all(e.hop == 2 for e in inside)  # type: ignore[union-attr]
+    hop_start = events[start]
+    assert isinstance(hop_start, HopStarted)
+    assert (hop_start.from_address, hop_start.profile, hop_start.attempt) == (
+        "192.0.2.20",
+        "postfix",
+        0,
+    )
+    assert [t.address for t in hop_start.order] == ["192.0.2.10"]  # only preference < 20
+    assert hop_start.recipients == ("alice@late.hop.test",)
+    hop_attempts = [e for e in inside if isinstance(e, AttemptStarted)]
+    assert [hop_start.order[e.index] for e in hop_attempts] == [e.target for e in hop_attempts]
+    result = events[-1].result  # type: ignore[union-attr]
+    assert result.outcome == "delivered" and result.next_retry_s is None
+    assert result.next_retry_any_s == 300  # the backup (postfix) retries mx1 at 300 s
+    assert result.to_json()["hops"][0]["outcome"] == "deferred"
+
+
+async def test_fast_forward_runs_the_sender_s_and_the_relay_s_retries_on_one_clock(
+    hoplab: tuple[Lab, SimClock],
+) -> None:
+    lab, clock = hoplab
+    walk = await _walk(hoplab, "late.hop.test", "alice@late.hop.test", "bob@late.hop.test",
+                       profile="postfix", relays=relay_profiles(HOP_HOSTS))  # fmt: skip
+    first = await walk.run()
+    assert first.outcome == "partial" and first.next_retry_s == 300  # bob: 450 at the backup
+    seen: list[object] = []
+    walk.on_event = seen.append
+    results = [first]
+    while results[-1].next_retry_any_s is not None and clock.now < 1200:
+        results.append(await walk.fast_forward_to_next_retry())
+    # Both queues ran at 300, 600 and 1200 s; the primary is up from 1000 s.
+    sender = [(e.attempt, e.clock_s) for e in seen if isinstance(e, WalkStarted)]
+    relay = [(e.attempt, e.clock_s) for e in seen if isinstance(e, HopStarted)]
+    assert sender == [(1, 300), (2, 600), (3, 1200)]
+    assert relay == [(1, 300), (2, 600), (3, 1200)]
+    hop = results[-1].hops[0].result
+    assert hop.outcome == "delivered" and hop.recipients.keys() == {"alice@late.hop.test"}
+    # At 1200 s the sender's own retry finds the primary up too and gives it bob directly.
+    assert results[-1].recipients["bob@late.hop.test"].state is RecipientStatus.DELIVERED
+    received = {m.recipients: m.helo for m in lab.smtp.hosts["192.0.2.10"].messages}
+    assert received == {
+        ("bob@late.hop.test",): "localhost",
+        ("alice@late.hop.test",): "backup.late.hop.test",
+    }
+
+
+async def test_a_hop_s_retries_count_from_when_the_relay_took_the_message(
+    hoplab: tuple[Lab, SimClock],
+) -> None:
+    walk = await _walk(hoplab, "grey.hop.test", "alice@grey.hop.test", profile="postfix",
+                       relays=relay_profiles(HOP_HOSTS))  # fmt: skip
+    first = await walk.run()
+    assert first.outcome == "deferred" and first.hops == ()  # greylisted at the backup
+    second = await walk.fast_forward_to_next_retry()
+    assert second.outcome == "delivered"  # at 300 s
+    [hop] = second.hops
+    # qmail's first retry is 400 s after it queued the message, at 300 s: so at 700 s.
+    assert (hop.relay.address, hop.result.profile, hop.result.outcome) == (
+        "192.0.2.40",
+        "qmail",
+        "deferred",
+    )
+    assert hop.result.clock_s == 300 and hop.result.next_retry_s == 700
+    assert second.next_retry_any_s == 700
+    third = await walk.fast_forward_to_next_retry()
+    assert third.hops[0].result.attempt == 1 and third.hops[0].result.clock_s == 700
+    assert walk.attempt == 1  # the sender did not start again for the relay's retry
+
+
+async def test_a_relay_that_is_the_best_mx_has_nowhere_to_forward_and_bounces(
+    hoplab: tuple[Lab, SimClock],
+) -> None:
+    walk = await _walk(hoplab, "solo.hop.test", "alice@solo.hop.test", profile="postfix",
+                       relays=relay_profiles(HOP_HOSTS))  # fmt: skip
+    result = await walk.run()
+    assert result.outcome == "delivered"  # the sender's part is done
+    [hop] = result.hops
+    assert hop.result.order == () and hop.result.outcome == "bounced"
+    assert "alice@solo.hop.test" in (hop.result.ndr or "")
+    assert result.next_retry_any_s is None
+
+
+async def test_pausing_the_walk_holds_the_relay_s_hop_too(hoplab: tuple[Lab, SimClock]) -> None:
+    seen: list[object] = []
+    waits_in_hop: list[bool] = []
+    walk = await _walk(hoplab, "late.hop.test", "alice@late.hop.test", profile="postfix",
+                       relays=relay_profiles(HOP_HOSTS), on_event=seen.append)  # fmt: skip
+    loop = asyncio.get_running_loop()
+
+    def ready() -> None:
+        waits_in_hop.append(any(isinstance(e, HopStarted) for e in seen))
+        loop.call_soon(walk.step_once)
+
+    walk.on_wait = ready
+    walk.pause()
+    result = await asyncio.wait_for(walk.run(), 20)
+    assert result.hops and True in waits_in_hop  # the hop's steps waited at the walk's gate
 
 
 # -- mxtui walk ---------------------------------------------------------------------------------

@@ -760,6 +760,9 @@ class LabSMTPHost:
         if self.up and not listening:
             sock, self._reserved = self._reserved, None
             assert sock is not None
+            # Connections it accepts inherit this, so the port can be held again when the host
+            # goes down while they are still open.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.listen(100)
             loop = asyncio.get_running_loop()
             task = loop.create_task(loop.create_server(self._protocol, sock=sock))

@@ -13,13 +13,16 @@ import ssl
 import aiosmtplib
 import pytest
 
+from mxtui.delivery import SimClock
 from mxtui.lab.certs import lab_certificate
 from mxtui.lab.smtp_hosts import (
     HostBehaviour,
     LabSMTP,
     LabSMTPHost,
     behaviour_from_dict,
+    relay_profiles,
     with_enhanced_code,
+    without_enhanced_code,
 )
 
 ENHANCED = r"[245]\.\d{1,3}\.\d{1,3}"
@@ -520,6 +523,16 @@ def test_behaviour_from_dict_builds_each_setting():
         ({"kind": "accept", "auth": ["only-user"]}, "pair"),
         ({"kind": "accept", "auth": {"user": "u"}}, "'user' and 'password'"),
         ({"kind": "slow", "delay_s": -1}, "must not be negative"),
+        ({"kind": "accept", "rcpt_replies": {"bob": "defer"}}, "rcpt_replies: 'bob' must map"),
+        ({"kind": "accept", "rcpt_replies": {"bob": "350 go on"}}, "2xx, 4xx or 5xx"),
+        ({"kind": "accept", "rcpt_replies": {"bob": "450 a\r\n250 b"}}, "one reply line"),
+        ({"kind": "accept", "rcpt_replies": {"bob": 450}}, "to reply strings"),
+        ({"kind": "accept", "rcpt_replies": ["bob"]}, "'rcpt_replies' must be dict"),
+        ({"kind": "accept", "up_after_s": -5}, "up_after_s must not be negative"),
+        ({"kind": "refuse", "up_after_s": 60}, "never comes up"),
+        ({"kind": "accept", "relay": True, "relay_profile": "postfux"}, "not one of: rfc"),
+        ({"kind": "refuse", "relay": True}, "cannot be a relay"),
+        ({"kind": "accept", "enhanced_codes": 0}, "'enhanced_codes' must be bool"),
     ],
 )
 def test_behaviour_from_dict_rejects_bad_tables_with_a_clear_message(table, message):
@@ -673,3 +686,145 @@ async def test_broken_tls_clients_leave_stderr_quiet_and_the_host_serving(capfd)
         await asyncio.sleep(0.1)
         await _rcpt(host, "a@example.org", ["b@example.net"])  # and the host still works
     assert capfd.readouterr().err == ""
+
+
+# --------------------------------------------------------------------------------------------
+# Options for any kind: rcpt_replies, enhanced_codes, up_after_s, relay
+# --------------------------------------------------------------------------------------------
+
+
+def test_behaviour_from_dict_reads_the_issue_5_options():
+    b = behaviour_from_dict(
+        {
+            "kind": "accept",
+            "rcpt_replies": {"Bob": "450 4.2.1 later", "nobody@x.test": "550 5.1.1 no"},
+            "enhanced_codes": False,
+            "up_after_s": 1000,
+            "relay": True,
+            "relay_profile": "qmail",
+        }
+    )
+    assert b.rcpt_replies == (("bob", "450 4.2.1 later"), ("nobody@x.test", "550 5.1.1 no"))
+    assert (b.enhanced_codes, b.up_after_s, b.relay, b.relay_profile) == (False, 1000, True,
+                                                                          "qmail")  # fmt: skip
+
+
+def test_rcpt_reply_prefers_the_full_address_over_the_local_part():
+    b = HostBehaviour("accept", rcpt_replies=(("bob", "450 4.2.1 x"), ("BOB@b.test", "accept")))
+    assert b.rcpt_reply("Bob@a.test") == "450 4.2.1 x"
+    assert b.rcpt_reply("bob@B.TEST") == "accept"
+    assert b.rcpt_reply("carol@a.test") is None
+
+
+async def test_rcpt_replies_answer_each_recipient_and_accept_the_rest():
+    behaviour = HostBehaviour(
+        "accept",
+        rcpt_replies=(
+            ("bob", "450 4.2.1 <bob@x.test>: Mailbox temporarily disabled"),
+            ("nobody", "550 User unknown"),
+        ),
+    )
+    async with LabSMTPHost("mx", behaviour) as host:
+        replies = await _rcpt(
+            host, "s@example.org", ["alice@x.test", "bob@x.test", "nobody@x.test"]
+        )
+    assert replies == [
+        "250 2.1.5 Recipient OK",
+        "450 4.2.1 <bob@x.test>: Mailbox temporarily disabled",
+        "550 5.1.1 User unknown",  # the enhanced code a modern MTA would add
+    ]
+
+
+async def test_rcpt_replies_override_the_kind_for_the_recipients_they_name():
+    behaviour = HostBehaviour("known-users", users=("alice",), rcpt_replies=(("carol", "accept"),
+                              ("alice", "452 4.2.2 Mailbox full")))  # fmt: skip
+    async with LabSMTPHost("mx", behaviour) as host:
+        replies = await _rcpt(host, "s@example.org", ["alice@x.test", "carol@x.test", "eve@x.test"])
+    assert replies[0] == "452 4.2.2 Mailbox full"
+    assert replies[1] == "250 2.1.5 Recipient OK"
+    assert replies[2].startswith("550 5.1.1 <eve@x.test>")
+
+
+def test_without_enhanced_code_keeps_the_basic_code_and_text():
+    assert without_enhanced_code("550 5.1.1 User unknown") == "550 User unknown"
+    assert without_enhanced_code("250-2.0.0 first") == "250-first"
+    assert without_enhanced_code("221 2.0.0") == "221"
+    assert without_enhanced_code("550 Unrouteable address") == "550 Unrouteable address"
+
+
+async def test_a_host_without_enhanced_codes_neither_offers_nor_sends_them():
+    behaviour = HostBehaviour("accept", enhanced_codes=False,
+                              rcpt_replies=(("bob", "550 Unrouteable address"),))  # fmt: skip
+    async with LabSMTPHost("exim", behaviour) as host:
+        w = await Wire.open(host.address)
+        await w.reply()
+        ehlo = await w.cmd("EHLO c.test")
+        mail = await w.cmd("MAIL FROM:<s@example.org>")
+        alice = await w.cmd("RCPT TO:<alice@x.test>")
+        bob = await w.cmd("RCPT TO:<bob@x.test>")
+        await w.cmd("QUIT")
+        await w.close()
+    assert not any("ENHANCEDSTATUSCODES" in line for line in ehlo)
+    assert ehlo[-1] == "250 HELP"
+    assert mail == ["250 Sender OK"] and alice == ["250 Recipient OK"]
+    assert bob == ["550 Unrouteable address"]
+
+
+async def _refused(address: tuple[str, int]) -> bool:
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(*address), 5)
+    except ConnectionRefusedError:
+        return True
+    writer.close()
+    return False
+
+
+async def test_up_after_s_refuses_until_the_simulated_clock_gets_there_then_serves():
+    clock = SimClock()
+    behaviour = HostBehaviour("accept", up_after_s=1000)
+    async with LabSMTP({"mx1": behaviour}) as group:
+        clock.attach(group)
+        host = group.hosts["mx1"]
+        address = host.address
+        assert not host.up and await _refused(address)
+        clock.advance_to(999)
+        assert await _refused(address)
+        clock.advance_to(1000)  # the very next connect meets the host up, on the same port
+        assert host.up and host.address == address
+        w = await Wire.open(address)
+        assert (await w.reply())[0].startswith("220 ")
+        await w.close()
+        # A new walk's clock starts again at 0: the host is down again.
+        SimClock().attach(group)
+        assert await _refused(address)
+    assert not host.running
+
+
+async def test_up_after_s_in_real_time_comes_up_by_itself():
+    async with LabSMTPHost("mx1", HostBehaviour("accept", up_after_s=0.3)) as host:
+        assert await _refused(host.address)
+        for _ in range(100):
+            if not await _refused(host.address):
+                break
+            await asyncio.sleep(0.05)
+        w = await Wire.open(host.address)
+        assert (await w.reply())[0].startswith("220 ")
+        await w.close()
+
+
+async def test_a_down_host_keeps_its_port_from_other_programs():
+    async with LabSMTPHost("mx1", HostBehaviour("accept", up_after_s=60)) as host:
+        other = socket.socket()
+        with pytest.raises(OSError) as taken:
+            other.bind(host.address)
+        other.close()
+        assert taken.value.errno == errno.EADDRINUSE
+
+
+def test_relay_profiles_names_the_relay_hosts_and_their_profiles():
+    hosts = {
+        "192.0.2.1": HostBehaviour("accept"),
+        "192.0.2.2": HostBehaviour("accept", relay=True),
+        "192.0.2.3": HostBehaviour("greylist", relay=True, relay_profile="exim"),
+    }
+    assert relay_profiles(hosts) == {"192.0.2.2": "postfix", "192.0.2.3": "exim"}
