@@ -9,6 +9,14 @@ The loader checks everything it can before any socket opens, and every error is 
 ``ValueError`` that names the file and the key, because a trainer editing a file in front of a
 class needs to know where the mistake is, not read a traceback.
 
+A host table takes the settings of `mxtui.lab.smtp_hosts.HostBehaviour`: a `kind` and its
+tuning, plus options for any kind: ``rcpt_replies`` (a sub-table answering RCPT per recipient,
+local part or full address → ``"accept"`` or a reply such as ``"450 4.2.1 ..."``),
+``enhanced_codes = false`` (an MTA without RFC 2034 codes, like Exim), ``up_after_s`` (down,
+refusing connections, until that simulated time) and ``relay = true`` with ``relay_profile`` (a
+store-and-forward backup MX whose onward delivery the walk shows as a second hop when given
+``relays=relay_profiles(scenario.hosts)``).
+
 Only documentation addresses (RFC 5737, RFC 3849) may appear in a zone or as a host: the lab
 dialer sends them to loopback, and a scenario must never name a real machine.
 """
