@@ -154,6 +154,18 @@ def test_a_well_formed_file_parses() -> None:
         ('name = "tiny"', 'name = "other"', "name", "does not match"),
         ('kind = "accept"', 'kind = "teapot"', "hosts.192.0.2.10", "unknown host kind"),
         ('kind = "accept"', 'kind = "accept"\ncolour = 1', "hosts.192.0.2.10", "colour"),
+        (
+            'kind = "accept"',
+            'kind = "accept"\nrcpt_replies = { bob = "later" }',
+            "hosts.192.0.2.10",
+            "rcpt_replies: 'bob' must map",
+        ),
+        (
+            'kind = "accept"',
+            'kind = "accept"\nup_after_s = "soon"',
+            "hosts.192.0.2.10",
+            "up_after_s",
+        ),
         ('[hosts."192.0.2.10"]', '[hosts."8.8.8.8"]', "hosts.8.8.8.8", "documentation"),
         ("mx  3600 A   192.0.2.10", "mx 3600 A 10.1.2.3", "zone", "10.1.2.3"),
         ("mx  3600 A   192.0.2.10", "mx 3600 A", "zone", "line"),
