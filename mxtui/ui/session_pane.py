@@ -206,8 +206,6 @@ class SessionPane(Vertical):
         self.show_status()
 
     def end_external(self) -> None:
-        self.listener: Callable[[SessionEvent], None] | None = None
-        """Sees every event of the pane's own sessions (the app records them)."""
         self.external = ""
         self.query_one(WalkStatus).show(None)
         self.show_status()

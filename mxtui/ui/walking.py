@@ -423,6 +423,11 @@ class WalkingMixin(_Base):
         state = self.walk_state
         if state is None:
             status.show(None)
+            if getattr(self, "replaying", False):  # a session's replay: say so on its status
+                mode, hint = self.replay_mode_words()
+                pane = self.query_one(SessionPane)
+                pane.external = f"Replay of a recorded session · {mode} · {hint}"
+                pane.show_status()
             return
         if getattr(self, "replaying", False):
             mode, hint = self.replay_mode_words()
