@@ -1,0 +1,298 @@
+"""The probe matrix screen over the lab demo: rows per address, results as they arrive, details on
+Enter, r probes again, hostile greetings stay literal, and it still reads at 80×24."""
+
+from __future__ import annotations
+
+import contextlib
+
+from textual.widgets import DataTable, Static
+from textual.worker import WorkerCancelled, WorkerFailed
+
+from mxtui.dns import resolve_mx
+from mxtui.lab.hostile import MARKUP_PAYLOADS, HostileHost
+from mxtui.lab.runtime import Lab
+from mxtui.lab.smtp_hosts import HostBehaviour
+from mxtui.model import Address, HostState, MXGroup, MXHost, MXPlan, PlanStatus
+from mxtui.probe import ProbeResult, ProbeTarget
+from mxtui.smtp import LabDialer
+from mxtui.ui.app import make_app
+from mxtui.ui.probe_view import (
+    CELL_PADDING,
+    COLUMNS,
+    REACH_NO,
+    REACH_WAIT,
+    REACH_YES,
+    SCROLLBAR,
+    ProbeScreen,
+    column_widths,
+    cut,
+    extensions_cell,
+    reach_cell,
+)
+
+
+async def settle(app, pilot) -> None:
+    with contextlib.suppress(WorkerCancelled, WorkerFailed):
+        await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def plan_of(*addresses: str, host: str = "mx.probe.test", preference: int = 10) -> MXPlan:
+    mx = MXHost(
+        host,
+        preference,
+        tuple(Address(a, 6 if ":" in a else 4) for a in addresses),
+        state=HostState.RESOLVED,
+    )
+    return MXPlan("probe.test", PlanStatus.MX, (MXGroup(preference, (mx,)),))
+
+
+def row_of(screen: ProbeScreen, address: str) -> dict[str, str]:
+    """The row's cells as plain strings, by column key."""
+    table = screen.query_one(DataTable)
+    index = next(i for i, t in enumerate(screen.targets) if t.address == address)
+    cells = table.get_row(str(index))
+    return {c.key: cell.plain for c, cell in zip(COLUMNS, cells, strict=True)}
+
+
+def full_row(screen: ProbeScreen, address: str) -> dict[str, str]:
+    """The row's words before they were cut to the column widths."""
+    index = next(i for i, t in enumerate(screen.targets) if t.address == address)
+    return screen.cells()[index]
+
+
+def static_text(screen: ProbeScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+async def open_probe(app, pilot, plan: MXPlan | None, dialer=None, **options) -> ProbeScreen:
+    screen = ProbeScreen(plan, dialer or app.dialer, **options)
+    await app.push_screen(screen)
+    await settle(app, pilot)
+    return screen
+
+
+async def test_demo_plan_shows_every_address_with_reachable_and_refusing_rows() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        screen = await open_probe(app, pilot, app.resolved_plan, timeout=2)
+        addresses = [t.address for t in screen.targets]
+        assert addresses == [
+            "192.0.2.10", "2001:db8::10", "192.0.2.11", "2001:db8::11", "192.0.2.20"
+        ]  # fmt: skip
+        assert screen.query_one(DataTable).row_count == 5
+
+        mx1 = row_of(screen, "192.0.2.10")
+        assert mx1["host"] == "mx1.example.com" and mx1["pref"] == "10"
+        assert mx1["reach"] == REACH_YES
+        assert mx1["greeting"].startswith("220 mx1.example.com")
+        full = full_row(screen, "192.0.2.10")["extensions"]
+        assert full.startswith("STARTTLS SIZE 67.1M 8BITMIME")
+        assert mx1["extensions"].startswith("STARTTLS SIZE")
+        assert mx1["tls"].startswith("TLSv1") and "unverified" in mx1["tls"]
+        # The second address of the same host leaves host and preference blank: a group.
+        assert row_of(screen, "2001:db8::10")["host"] == ""
+
+        refused = row_of(screen, "2001:db8::11")
+        assert refused["reach"] == REACH_NO
+        assert refused["greeting"] == "-" and "refused" in refused["error"]
+
+        backup = row_of(screen, "192.0.2.20")
+        assert backup["pref"] == "20" and backup["host"] == "backup.example.com"
+        assert "SIZE 10M" in backup["extensions"]
+
+        summary = static_text(screen, "#probe-summary")
+        assert "5 addresses · reachable 4 · TLS 4 · slowest" in summary and "elapsed" in summary
+        assert "probing" not in summary
+
+
+async def test_busy_and_silent_hosts_are_unreachable_with_their_reason() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        plan = await resolve_mx("implicit.example.com", nameservers=app.lab.nameservers, timeout=1)
+        screen = await open_probe(app, pilot, plan, timeout=0.5)
+        busy = row_of(screen, "192.0.2.30")
+        assert busy["reach"] == REACH_NO and busy["greeting"].startswith("421")
+        assert "turns connections away" in full_row(screen, "192.0.2.30")["error"]
+        assert busy["error"].startswith("greeting 421")
+        silent = row_of(screen, "2001:db8::30")
+        assert silent["reach"] == REACH_NO and silent["greeting"] == "-"
+        assert "no reply within 0.5 s" in silent["error"]
+        assert "2 addresses · reachable 0 · TLS 0" in static_text(screen, "#probe-summary")
+
+
+async def test_rows_fill_in_as_results_arrive_while_a_silent_host_still_waits() -> None:
+    hosts = {
+        "192.0.2.1": HostBehaviour("accept", hostname="mx.probe.test"),
+        "192.0.2.2": HostBehaviour("silent", hostname="mx.probe.test"),
+    }
+    lab = Lab(hosts=hosts)
+    app = make_app(lab=lab, dns_timeout=1)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        screen = ProbeScreen(plan_of("192.0.2.1", "192.0.2.2"), lab.dialer, timeout=3)
+        await app.push_screen(screen)
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if screen.results[0] is not None:
+                break
+        assert screen.running, "the silent host should still be waiting"
+        assert row_of(screen, "192.0.2.1")["reach"] == REACH_YES
+        assert row_of(screen, "192.0.2.2")["reach"] == REACH_WAIT
+        assert "probing: 1 done" in static_text(screen, "#probe-summary")
+        await pilot.press("escape")  # closing cancels the waiting probe
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ProbeScreen)
+
+
+async def test_enter_shows_the_full_details_of_the_row() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(app, pilot)
+        screen = await open_probe(app, pilot, app.resolved_plan, timeout=2)
+        assert not screen.query_one("#probe-detail").display
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.query_one("#probe-detail").display
+        detail = static_text(screen, "#probe-detail-text")
+        assert "220 mx1.example.com ESMTP mxtui lab" in detail
+        assert "AUTH LOGIN PLAIN" in detail and "ENHANCEDSTATUSCODES" in detail
+        assert "subject: O=mxtui lab,CN=mx1.example.com" in detail
+        assert "does NOT verify for mx1.example.com" in detail
+        assert "MAIL" not in detail.split("Sent:")[1]
+        await pilot.press("down", "down", "down")  # the details follow the cursor
+        await pilot.pause()
+        assert "connection refused" in static_text(screen, "#probe-detail-text")
+        await pilot.press("d")
+        await pilot.pause()
+        assert not screen.query_one("#probe-detail").display
+
+
+async def test_r_probes_every_address_again() -> None:
+    seen: list[object] = []
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(120, 35), message_hook=seen.append) as pilot:
+        await settle(app, pilot)
+        screen = await open_probe(app, pilot, app.resolved_plan, timeout=2)
+        first = [m for m in seen if isinstance(m, ProbeScreen.ResultArrived)]
+        assert len(first) == 5 and {m.run for m in first} == {1}
+        await pilot.press("r")
+        await settle(app, pilot)
+        again = [m for m in seen if isinstance(m, ProbeScreen.ResultArrived) and m.run == 2]
+        assert len(again) == 5
+        assert all(r is not None for r in screen.results) and not screen.running
+        assert app.is_running and isinstance(app.screen, ProbeScreen)
+
+
+async def test_hostile_greeting_is_shown_literally_in_row_and_details() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        async with HostileHost("markup") as hostile:
+            dialer = LabDialer({"203.0.113.9": hostile.address})
+            screen = await open_probe(app, pilot, plan_of("203.0.113.9"), dialer, timeout=2)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.is_running and isinstance(app.screen, ProbeScreen)
+            row = row_of(screen, "203.0.113.9")
+            assert "[bold red] [/" in row["greeting"]
+            assert "[@click=app.quit]x[/]" in full_row(screen, "203.0.113.9")["greeting"]
+            detail = static_text(screen, "#probe-detail-text")
+            for payload in MARKUP_PAYLOADS:
+                if payload.startswith("["):
+                    assert payload in detail
+            assert "\\x1b]0;PWNED\\x07" in detail and "\\u202e" in detail
+            svg = app.export_screenshot()
+            assert "\x1b" not in svg and "\x07" not in svg and "\u202e" not in svg
+            assert "[@click=app.quit]x[/]" in svg.replace("&#160;", " ") or "@click" in svg
+
+
+async def test_no_plan_or_no_address_says_there_is_nothing_to_probe() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        screen = await open_probe(app, pilot, None)
+        assert "resolve a domain first" in static_text(screen, "#probe-empty")
+        assert not screen.query_one(DataTable).display
+        await pilot.press("q")
+        await pilot.pause()
+        null = await resolve_mx("null.example.com", nameservers=app.lab.nameservers, timeout=1)
+        screen = await open_probe(app, pilot, null)
+        message = static_text(screen, "#probe-empty")
+        assert "Nothing to probe for null.example.com" in message and "null" in message
+        await pilot.press("r")  # nothing to probe again: no crash, no worker
+        await pilot.pause()
+        assert not screen.running
+
+
+async def test_mx_hosts_without_address_are_named() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        plan = await resolve_mx("noaddr.example.com", nameservers=app.lab.nameservers, timeout=1)
+        screen = await open_probe(app, pilot, plan, timeout=2)
+        assert [t.host for t in screen.targets] == ["mx1.example.com", "mx1.example.com"]
+        summary = static_text(screen, "#probe-summary")
+        assert "no address: ghost.noaddr.example.com, empty.noaddr.example.com" in summary
+
+
+async def test_at_80x24_columns_shrink_to_fit_and_details_stay_readable() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = await open_probe(app, pilot, app.resolved_plan, timeout=2)
+        table = screen.query_one(DataTable)
+        used = sum(c.width + 2 * CELL_PADDING for c in table.columns.values())
+        assert used <= 80 - SCROLLBAR
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = screen.query_one("#probe-detail")
+        assert detail.display and detail.size.height >= 6
+        assert "220 mx1.example.com ESMTP mxtui lab" in static_text(screen, "#probe-detail-text")
+        svg = app.export_screenshot()
+        assert "mx1.example.com" in svg
+
+
+def result(**overrides) -> ProbeResult:
+    values = dict(
+        target=ProbeTarget("mx.test", "192.0.2.1", 10),
+        reachable=True,
+        greeting=None,
+        extensions=(),
+        tls=None,
+        ms=1.0,
+        total_ms=2.0,
+        error="",
+    )
+    values.update(overrides)
+    return ProbeResult(**values)
+
+
+def test_reach_cell_says_it_in_words_not_only_colour() -> None:
+    assert reach_cell(None) == "… wait"
+    assert reach_cell(result()) == "✓ yes"
+    assert reach_cell(result(reachable=False)) == "✗ no"
+
+
+def test_extensions_cell_keeps_keywords_and_the_size_limit() -> None:
+    cell = extensions_cell(result(extensions=("SIZE 52428800", "8BITMIME", "AUTH PLAIN LOGIN")))
+    assert cell == "SIZE 52.4M 8BITMIME AUTH"
+    cell = extensions_cell(result(extensions=("HELP", "PIPELINING", "STARTTLS", "X-ODD")))
+    assert cell == "STARTTLS PIPELINING HELP X-ODD"
+
+
+def test_column_widths_fit_80_columns_and_grow_when_there_is_room() -> None:
+    long = {c.key: "x" * 100 for c in COLUMNS}
+    narrow = column_widths(80, [long])
+    assert sum(narrow.values()) + 2 * CELL_PADDING * len(COLUMNS) <= 80 - SCROLLBAR
+    wide = column_widths(200, [long])
+    assert wide["greeting"] > narrow["greeting"] and wide["host"] == 28
+    short = column_widths(200, [{"host": "a.test"}])
+    assert short["host"] == 8  # no wider than needed beyond the least width
+
+
+def test_cut_marks_what_it_cut() -> None:
+    assert cut("220 mx.example.com", 6) == "220 m…"
+    assert cut("220", 6) == "220"
