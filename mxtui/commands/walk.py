@@ -43,6 +43,7 @@ stops after RCPT and counts a recipient accepted there as delivered (as --quit-a
 
 examples:
   mxtui walk example.com --lab --from a@example.org --to alice@example.com --profile qmail
+  mxtui walk --scenario backup-mx                 # its envelope and profile; the second hop too
   mxtui walk example.com --lab --from a@example.org --to alice@example.com --to bob@x --json
   mxtui walk example.net --from me@example.org --to you@example.net --quit-after rcpt
   mxtui walk example.com --lab --from a@example.org --to alice@example.com --record demo.jsonl
@@ -63,9 +64,12 @@ class UsageError(ValueError):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("domain", help="the mail domain to deliver to")
     parser.add_argument(
-        "-f", "--from", dest="mail_from", default="", metavar="ADDRESS",
+        "domain", nargs="?",
+        help="the mail domain to deliver to (with --scenario, the scenario's domain by default)",
+    )  # fmt: skip
+    parser.add_argument(
+        "-f", "--from", dest="mail_from", metavar="ADDRESS",
         help="envelope sender (MAIL FROM); empty for the null sender <>",
     )  # fmt: skip
     parser.add_argument(
@@ -73,8 +77,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="recipient (repeatable, or comma-separated)",
     )  # fmt: skip
     parser.add_argument(
-        "--profile", default="postfix", metavar="NAME",
-        help=f"the sending MTA to imitate: {', '.join(PROFILES)} (default postfix)",
+        "--profile", metavar="NAME",
+        help=f"the sending MTA to imitate: {', '.join(PROFILES)} (default postfix, or the "
+        "scenario's)",
     )  # fmt: skip
     parser.add_argument(
         "--param", action="append", default=[], metavar="NAME=VALUE",
@@ -110,6 +115,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--lab", action="store_true",
         help="walk the built-in lab (demo zone and hosts on loopback; no network)",
     )  # fmt: skip
+    parser.add_argument(
+        "--scenario", metavar="NAME",
+        help="walk a lab scenario (mxtui lab --list): its zone, hosts, envelope and profile; "
+        "--from, --to and --profile override them; a backup MX's second hop is included",
+    )  # fmt: skip
 
 
 def _recipients(values: list[str]) -> tuple[str, ...]:
@@ -131,7 +141,33 @@ def _params(args: argparse.Namespace) -> dict[str, str]:
     return params
 
 
+def _scenario(args: argparse.Namespace) -> Any:
+    """The scenario named by --scenario (its envelope and profile fill what is not given)."""
+    if not args.scenario:
+        return None
+    from mxtui.lab.scenarios import load_scenario
+
+    if args.lab or args.nameserver:
+        raise UsageError("--scenario runs the scenario's own lab; leave out --lab and --nameserver")
+    try:
+        scenario = load_scenario(args.scenario)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    args.domain = args.domain or scenario.domain
+    args.profile = args.profile or scenario.profile
+    if not args.to:
+        args.to = list(scenario.envelope.recipients)
+    if args.mail_from is None:
+        args.mail_from = scenario.envelope.mail_from
+    return scenario
+
+
 def _check(args: argparse.Namespace) -> tuple[tuple[str, ...], dict[str, str]]:
+    args.scenario_obj = _scenario(args)
+    if not args.domain:
+        raise UsageError("give the DOMAIN to deliver to (or --scenario NAME)")
+    args.profile = args.profile or "postfix"
+    args.mail_from = args.mail_from or ""
     if args.profile.lower() not in PROFILES:
         raise UsageError(f"unknown profile {args.profile!r}; choose one of: {', '.join(PROFILES)}")
     args.profile = args.profile.lower()
@@ -158,18 +194,22 @@ async def _walk(
     # With --record every event (resolve, walk, session) goes to the file as it happens.
     record = recorder.write if recorder is not None else None
 
-    async def go(plan: MXPlan, dialer: Dialer, clock: SimClock) -> WalkResult:
+    async def go(
+        plan: MXPlan, dialer: Dialer, clock: SimClock, relays: dict[str, str] | None = None
+    ) -> WalkResult:
         walk = Walk(
             plan, envelope, dialer=dialer, profile=args.profile, params=params,
             seed=args.seed, clock=clock, confirm_send=args.send, quit_after=quit_after,
-            timeouts=timeouts, on_event=record, on_session_event=record,
+            timeouts=timeouts, on_event=record, on_session_event=record, relays=relays,
         )  # fmt: skip
         return await walk.run()
 
-    if args.lab:
+    if args.lab or args.scenario_obj is not None:
         from mxtui.lab.runtime import Lab
+        from mxtui.lab.smtp_hosts import relay_profiles
 
-        async with Lab() as lab:
+        scenario = args.scenario_obj
+        async with scenario.lab() if scenario is not None else Lab() as lab:
             clock = SimClock()
             clock.attach(lab)
             plan = await resolve_mx(
@@ -178,7 +218,7 @@ async def _walk(
                 timeout=min(args.timeout, 2.0),
                 on_event=record,
             )
-            return await go(plan, lab.dialer, clock)
+            return await go(plan, lab.dialer, clock, relay_profiles(lab.behaviours))
     if not args.send and quit_after is None:
         quit_after = "rcpt"
         print(
@@ -219,6 +259,17 @@ def to_text(result: WalkResult, domain: str) -> str:
     for recipient, state in result.recipients.items():
         why = state.reply_text()
         lines.append(f"  {recipient}: {state.state}" + (f" ({why})" if why else ""))
+    for hop in result.hops:
+        r = hop.result
+        lines.append(
+            f"hop {hop.hop}: {hop.relay.host} {hop.relay.address} forwards as {r.profile} "
+            f"(attempt {r.attempt + 1} at +{duration(int(r.clock_s))}): {r.outcome}"
+        )
+        for a in r.attempts:
+            said = a.to_json()["reply"] or a.error or "no reply"
+            lines.append(f"  {a.target.host} {a.target.address}: {a.stage} {said} -> {a.action}")
+        if r.next_retry_s is not None:
+            lines.append(f"  retry: next attempt at +{duration(r.next_retry_s)}")
     lines.append(f"outcome: {result.outcome}")
     if result.retry is not None and result.next_retry_s is not None:
         lines.append(
@@ -237,8 +288,8 @@ def _recorder(args: argparse.Namespace, envelope: Envelope) -> Recorder:
         domain=args.domain,
         profile=args.profile,
         seed=args.seed,
-        scenario=None,
-        lab=bool(args.lab),
+        scenario=args.scenario or None,
+        lab=bool(args.lab or args.scenario),
         envelope={
             "from": envelope.mail_from,
             "to": list(envelope.recipients),

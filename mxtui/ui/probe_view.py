@@ -101,9 +101,10 @@ def tls_cell(result: ProbeResult | None) -> str:
         return ""
     tls = result.tls
     if tls is not None:
-        verdict = "✓ verifies" if tls.verified else "✗ unverified"
+        version = tls.version.removeprefix("TLSv")
+        verdict = "✓ verifies" if tls.verified else "✗ fails"
         expiry = tls.not_after.split(" ")[0] if tls.not_after else ""
-        return printable(f"{tls.version} {verdict} {expiry}".rstrip())
+        return printable(f"{version} {verdict} {expiry}".rstrip())
     if any(e.split(" ")[0].upper() == "STARTTLS" for e in result.extensions):
         return "✗ STARTTLS failed"
     if result.reachable and result.extensions:
@@ -116,9 +117,13 @@ def ms_cell(result: ProbeResult | None) -> str:
 
 
 def error_cell(result: ProbeResult | None) -> str:
+    """The error's first line without a trailing "(…)" of OS detail (the details keep it)."""
     if result is None or not result.error:
         return ""
-    return printable(result.error.splitlines()[0])
+    line = result.error.splitlines()[0]
+    if line.endswith(")") and " (" in line:
+        line = line[: line.index(" (")]
+    return printable(line)
 
 
 @dataclass(frozen=True)
@@ -132,8 +137,7 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("pref", "Pref", 4, 4),
-    Column("host", "Host", 8, 28),
+    Column("host", "Pref Host", 9, 32),
     Column("address", "Address", 11, 26),
     Column("reach", "Up", 6, 6),
     Column("ms", "ms", 4, 6),
@@ -145,15 +149,16 @@ COLUMNS: tuple[Column, ...] = (
 # Who gets spare room first, and up to how much: names and the error before the long texts,
 # then every text column to its most.
 SPARE_ORDER: tuple[tuple[str, int], ...] = (
-    ("host", 28),
+    ("host", 24),
     ("address", 26),
-    ("tls", 24),
-    ("error", 20),
+    ("tls", 22),
     ("greeting", 20),
+    ("error", 16),
     ("extensions", 20),
-    ("error", 30),
     ("greeting", 30),
+    ("error", 30),
     ("extensions", 30),
+    ("host", 32),
     ("tls", 30),
     ("greeting", 44),
     ("extensions", 48),
@@ -173,7 +178,7 @@ def column_widths(total: int, cells: Sequence[dict[str, str]]) -> dict[str, int]
     widths = {c.key: c.least for c in COLUMNS}
     spare = total - SCROLLBAR - 2 * CELL_PADDING * len(COLUMNS) - sum(widths.values())
     limits = {c.key: c.most for c in COLUMNS}
-    steps = [("pref", limits["pref"]), ("reach", limits["reach"]), ("ms", limits["ms"])]
+    steps = [("reach", limits["reach"]), ("ms", limits["ms"])]
     for key, cap in (*steps, *SPARE_ORDER):
         if spare <= 0:
             break
@@ -191,11 +196,12 @@ def cut(value: str, width: int) -> str:
 
 
 def row_cells(target: ProbeTarget, result: ProbeResult | None, first_of: set[str]) -> dict:
-    """The words of one row; `first_of` says which of pref/host this row is the first to show
-    (the rest leave them blank, so the table reads as groups)."""
+    """The words of one row; `first_of` says whether this row is the first of its preference
+    and of its host (the rest leave them blank, so the table reads as groups)."""
+    pref = str(target.preference) if "pref" in first_of else ""
+    host = printable(target.host) if "host" in first_of else ""
     return {
-        "pref": str(target.preference) if "pref" in first_of else "",
-        "host": printable(target.host) if "host" in first_of else "",
+        "host": f"{pref:>4} {host}".rstrip() if host or pref else "",
         "address": printable(target.address),
         "reach": reach_cell(result),
         "ms": ms_cell(result),
@@ -280,10 +286,11 @@ class ProbeScreen(ModalScreen[None]):
     ProbeScreen #probe-title { height: auto; padding: 0 1; background: $panel; }
     ProbeScreen #probe-table { height: 1fr; min-height: 4; }
     ProbeScreen #probe-detail {
-        height: 45%; min-height: 6; display: none;
+        height: 1fr; min-height: 6; display: none;
         border-top: solid $accent; padding: 0 1;
     }
-    ProbeScreen #probe-detail.-shown { display: block; }
+    ProbeScreen.-detail #probe-detail { display: block; }
+    ProbeScreen.-detail #probe-table { height: auto; max-height: 50%; }
     ProbeScreen #probe-summary { height: auto; padding: 0 1; background: $boost; }
     ProbeScreen #probe-empty { height: 1fr; padding: 1 2; display: none; }
     ProbeScreen.-empty #probe-empty { display: block; }
@@ -560,7 +567,7 @@ class ProbeScreen(ModalScreen[None]):
         if not 0 <= index < len(self.targets):
             return
         self.detail_row = index
-        self.query_one("#probe-detail").add_class("-shown")
+        self.add_class("-detail")
         self._show_detail_again()
 
     def _show_detail_again(self) -> None:
@@ -574,7 +581,7 @@ class ProbeScreen(ModalScreen[None]):
         """d: show or hide the details of the row under the cursor."""
         if self.detail_row is not None:
             self.detail_row = None
-            self.query_one("#probe-detail").remove_class("-shown")
+            self.remove_class("-detail")
         elif self.targets:
             self.show_detail(self.query_one(DataTable).cursor_row)
 

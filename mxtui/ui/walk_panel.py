@@ -102,6 +102,22 @@ class WalkStatus(Static):
                         ),
                     )
                 )
+        if state.hop is not None:
+            lines.append(Content.assemble(("↳ " + state.hop_words(), "bold")))
+            for i, target in enumerate(state.hop.order):
+                mark = state.hop_marks.get(target.address)
+                where = printable(f"  {i + 1}. {target.host} [{target.address}]")
+                if mark is None:
+                    lines.append(Content.assemble(("  " + where, "$text-muted")))
+                    continue
+                style = _MARK_STYLE[mark.kind]
+                lines.append(
+                    Content.assemble(
+                        (f"  {MARK_SYMBOL[mark.kind]}", style),
+                        where,
+                        (f" · step {mark.step}: {printable(mark.note)}", style),
+                    )
+                )
         for recipient, result in state.recipients.items():
             why = result.reply_text() or ""
             lines.append(

@@ -15,6 +15,8 @@ from mxtui.model import (
     AttemptEnded,
     AttemptStarted,
     DecisionContext,
+    HopEnded,
+    HopStarted,
     RecipientResult,
     RecipientState,
     RecipientStatus,
@@ -33,7 +35,7 @@ MarkKind = Literal["trying", "failed", "deferred", "bounced", "accepted", "held"
 MARK_SYMBOL: dict[str, str] = {
     "trying": "▶",
     "failed": "✗",
-    "deferred": "⏸",
+    "deferred": "↻",
     "bounced": "✗",
     "accepted": "✓",
     "held": "◼",
@@ -67,7 +69,7 @@ RECIPIENT_SYMBOL: dict[RecipientStatus, str] = {
     RecipientStatus.ACCEPTED: "✓",
     RecipientStatus.DELIVERED: "✓",
     RecipientStatus.CARRIED: "→",
-    RecipientStatus.DEFERRED: "⏸",
+    RecipientStatus.DEFERRED: "↻",
     RecipientStatus.BOUNCED: "✗",
     RecipientStatus.HELD: "◼",
 }
@@ -81,9 +83,14 @@ class Mark:
     kind: MarkKind
     step: int
     note: str
+    hop: int = 1
+    """2 and up: the mark was made by a relay's own delivery (a backup MX forwarding)."""
 
     def words(self) -> str:
-        return f"{MARK_SYMBOL[self.kind]} {MARK_WORD[self.kind]} at step {self.step}: {self.note}"
+        by = f" (hop {self.hop})" if self.hop > 1 else ""
+        return (
+            f"{MARK_SYMBOL[self.kind]} {MARK_WORD[self.kind]}{by} at step {self.step}: {self.note}"
+        )
 
     def short(self) -> str:
         """'✗ 3' — symbol and step, for a narrow tree."""
@@ -131,6 +138,13 @@ class WalkState:
     marks: dict[str, Mark] = field(default_factory=dict)
     recipients: dict[str, RecipientResult] = field(default_factory=dict)
     result: WalkResult | None = None
+    hop: HopStarted | None = None
+    """The relay's delivery (the second hop) last seen, if any."""
+    hop_current: int | None = None
+    hop_recipients: dict[str, RecipientResult] = field(default_factory=dict)
+    hop_result: WalkResult | None = None
+    hop_marks: dict[str, Mark] = field(default_factory=dict)
+    """The relay's marks, apart from the sender's: the same address may be both."""
     contexts: dict[int, tuple[TryTarget | None, DecisionContext | None]] = field(
         default_factory=dict
     )
@@ -143,6 +157,28 @@ class WalkState:
     def ended(self) -> bool:
         return self.result is not None and self.result.attempt == self.attempt
 
+    def _marks(self, hop: int) -> dict[str, Mark]:
+        return self.hop_marks if hop > 1 else self.marks
+
+    def tree_marks(self) -> dict[str, Mark]:
+        """One mark per address for the tree: the relay's where it has one (it came later)."""
+        return {**self.marks, **self.hop_marks}
+
+    def hop_words(self) -> str:
+        """'hop 2: backup.example.net forwards as postfix · attempt 2 at +5m: deferred'."""
+        hop = self.hop
+        if hop is None:
+            return ""
+        words = (
+            f"hop {hop.hop}: {hop.from_host} [{hop.from_address}] forwards as {hop.profile} · "
+            f"attempt {hop.attempt + 1} at {duration(hop.clock_s)}"
+        )
+        if self.hop_result is not None:
+            words += f": {self.hop_result.outcome.upper()}"
+            if self.hop_result.next_retry_s is not None:
+                words += f" · its next retry at {duration(self.hop_result.next_retry_s)} (f)"
+        return printable(words)
+
     def apply(self, event: object) -> None:
         """Fold one event in; events of kinds this state does not know are ignored."""
         if isinstance(event, WalkStarted):
@@ -151,9 +187,23 @@ class WalkState:
             self.current = None
             self.marks = {}
             self.result = None
+            self.hop, self.hop_current, self.hop_result = None, None, None
+            self.hop_recipients, self.hop_marks = {}, {}
+        elif isinstance(event, HopStarted):
+            self.hop_marks = {}  # the relay's new attempt: its earlier marks are stale
+            self.hop, self.hop_result, self.hop_current = event, None, None
+            self.clock_s = event.clock_s
+        elif isinstance(event, HopEnded):
+            self.hop_result = event.result
+            self.hop_current = None
         elif isinstance(event, AttemptStarted):
-            self.current = event.index
-            self.marks[event.target.address] = Mark("trying", self.steps + 1, "connecting")
+            if event.hop > 1:
+                self.hop_current = event.index
+            else:
+                self.current = event.index
+            self._marks(event.hop)[event.target.address] = Mark(
+                "trying", self.steps + 1, "connecting", event.hop
+            )
         elif isinstance(event, StepDone):
             self.steps += 1
             if event.step is not None:
@@ -164,8 +214,9 @@ class WalkState:
             note = words
             if event.decision is not None:
                 note += f" → {event.decision.action}"
-            if event.target is not None and event.target.address in self.marks:
-                self.marks[event.target.address] = Mark("trying", self.steps, note)
+            marks = self._marks(event.hop)
+            if event.target is not None and event.target.address in marks:
+                marks[event.target.address] = Mark("trying", self.steps, note, event.hop)
         elif isinstance(event, AttemptEnded):
             record = event.record
             kind = _ACTION_MARK.get(record.action, "done")
@@ -173,12 +224,18 @@ class WalkState:
                 r.state is RecipientStatus.DELIVERED for r in self.recipients.values()
             ):
                 kind = "accepted"
-            self.marks[record.target.address] = Mark(
-                kind, self._last_step, f"{self._last_words} → {record.action}"
+            self._marks(event.hop)[record.target.address] = Mark(
+                kind, self._last_step, f"{self._last_words} → {record.action}", event.hop
             )
-            self.current = None
+            if event.hop > 1:
+                self.hop_current = None
+            else:
+                self.current = None
         elif isinstance(event, RecipientState):
-            self.recipients[event.recipient] = event.result
+            if event.hop > 1:  # the relay's queue, not the sender's
+                self.hop_recipients[event.recipient] = event.result
+            else:
+                self.recipients[event.recipient] = event.result
         elif isinstance(event, WalkEnded):
             self.result = event.result
             self.clock_s = event.result.clock_s
@@ -196,6 +253,8 @@ class WalkState:
             words += f" · next retry at {duration(result.next_retry_s)} (f)"
         elif result.retry is not None:
             words += " · past the queue lifetime"
+        elif result.next_retry_any_s is not None:
+            words += f" · the relay retries at {duration(result.next_retry_any_s)} (f)"
         if result.ndrs:
             words += " · NDR ready (b)"
         return words

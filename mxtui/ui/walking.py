@@ -25,9 +25,11 @@ from textual.widgets import Input
 from mxtui.delivery import SimClock, Walk
 from mxtui.lab.runtime import Lab
 from mxtui.lab.scenarios import Scenario, list_scenarios, load_scenario
+from mxtui.lab.smtp_hosts import relay_profiles
 from mxtui.model import (
     AttemptStarted,
     Envelope,
+    HopStarted,
     Outcome,
     PlanStatus,
     SessionEvent,
@@ -180,6 +182,8 @@ class WalkingMixin(_Base):
             clock=clock,
             timeouts=self.timeouts,
             on_session_event=self._walk_session_event,
+            # A lab backup MX that stores and forwards makes its own delivery (the second hop).
+            relays=relay_profiles(self.lab.behaviours) if self.lab is not None else None,
         )
         walk.pause()
         walk.on_wait = self._walk_ready
@@ -215,7 +219,7 @@ class WalkingMixin(_Base):
                 async for event in walk.events(next_retry=next_retry):
                     self._walk_event(event)
                 result = walk.result
-                if not to_end or result is None or result.next_retry_s is None:
+                if not to_end or result is None or result.next_retry_any_s is None:
                     break
                 next_retry = True
         finally:
@@ -313,7 +317,7 @@ class WalkingMixin(_Base):
             self.notify("This attempt is still going: let it end first (g runs it).")
             return False
         result = self.walk.result
-        if result is None or result.next_retry_s is None:
+        if result is None or result.next_retry_any_s is None:
             self.notify("Nothing is queued for a retry: the walk is over (g starts it again).")
             return False
         return True
@@ -371,29 +375,33 @@ class WalkingMixin(_Base):
                         0.0,
                     )
                 )
+        elif isinstance(event, HopStarted):
+            pane.feed(TranscriptLine("info", f"══ {state.hop_words()} (simulated time) ══", 0.0))
+            tree.set_marks(state.tree_marks())
         elif isinstance(event, AttemptStarted):
             t = event.target
+            by = f"hop {event.hop} · " if event.hop > 1 else ""
             pane.feed(
                 TranscriptLine(
                     "info",
                     printable(
-                        f"── try {event.index + 1}: {t.host} [{t.address}] "
+                        f"── {by}try {event.index + 1}: {t.host} [{t.address}] "
                         f"preference {t.preference} ──"
                     ),
                     0.0,
                 )
             )
-            tree.set_marks(state.marks)
+            tree.set_marks(state.tree_marks())
         elif isinstance(event, StepDone):
-            tree.set_marks(state.marks)
+            tree.set_marks(state.tree_marks())
             if event.stage is not Stage.QUIT:  # the answer to QUIT changes nothing: keep the
                 self._explain_walk_step(event)  # step that decided on screen
         elif isinstance(event, WalkEnded):
-            tree.set_marks(state.marks)
+            tree.set_marks(state.tree_marks())
             if event.result.ndrs:
                 self.notify("The walk bounced a recipient: b shows the NDR.", markup=False)
         else:
-            tree.set_marks(state.marks)
+            tree.set_marks(state.tree_marks())
         self._show_walk_status()
 
     def _explain_walk_step(self, event: StepDone) -> None:
@@ -441,7 +449,7 @@ class WalkingMixin(_Base):
         else:
             mode = "ended"
             result = state.result
-            if result is not None and result.next_retry_s is not None:
+            if result is not None and result.next_retry_any_s is not None:
                 hint = "f next retry · F to the end · g again · R reshuffle · b NDR"
             else:
                 hint = "g walk again · R reshuffle · p other profile · b NDR · w save"

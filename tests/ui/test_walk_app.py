@@ -66,7 +66,7 @@ async def test_greylisting_primary_under_qmail_waits_then_the_retry_delivers() -
         assert state.result.outcome == "deferred"
         primary = state.order[0].address
         assert state.marks[primary].kind == "deferred"
-        assert tree_label(app, primary).startswith("⏸ ")
+        assert tree_label(app, primary).startswith("↻ ")
         status = str(app.query_one(WalkStatus).render())
         assert "DEFERRED" in status and "next retry" in status
 
@@ -209,3 +209,28 @@ async def test_the_narrative_keeps_its_paragraphs_and_shows_no_escapes() -> None
         text = str(app.query_one("#narrative-text").render())
         assert "\\x0a" not in text
         assert text.count("\n\n") >= 1
+
+
+async def test_the_backup_mx_forwards_later_and_the_second_hop_is_shown() -> None:
+    app = scenario_app("backup-mx")
+    async with app.run_test(size=SIZE) as pilot:
+        await resolved(pilot, app)
+        await pilot.press("g")
+        await until(pilot, lambda: ended(app), "the sender's walk")
+        state = app.walk_state
+        assert state.result.outcome == "delivered"  # the backup took it
+        assert state.hop is not None and state.hop_result.outcome == "deferred"
+        await pilot.press("F")  # the backup's retries, until the primary is back
+        await until(
+            pilot,
+            lambda: ended(app) and app.walk_state.hop_result is not None
+            and app.walk_state.hop_result.outcome == "delivered",
+            "the second hop's delivery",
+        )  # fmt: skip
+        state = app.walk_state
+        delivered = [a for a, m in state.hop_marks.items() if m.kind == "accepted"]
+        assert delivered and state.hop_marks[delivered[0]].hop == 2
+        assert tree_label(app, delivered[0]).startswith("✓ ")
+        assert state.recipients["alice@backup.example.net"].state is RecipientStatus.DELIVERED
+        assert "hop 2" in app.query_one(TranscriptView).export_text()
+        assert "hop 2" in str(app.query_one(WalkStatus).render())

@@ -1,0 +1,40 @@
+"""`mxtui walk --scenario NAME`: a lab scenario headless, its envelope and profile by default, and
+the backup MX's second hop in the text and in the JSON (an added key; the contract keys stay)."""
+
+from __future__ import annotations
+
+import json
+
+from mxtui.cli import main
+
+
+def test_a_scenario_walks_with_its_own_envelope_and_shows_the_second_hop(capsys) -> None:
+    assert main(["walk", "--scenario", "backup-mx", "--json", "--seed", "1"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {"outcome", "order", "attempts", "recipients", "retry", "ndr"} <= set(doc)
+    assert doc["outcome"] == "delivered"
+    assert list(doc["recipients"]) == ["alice@backup.example.net"]
+    assert doc["profile"] == "postfix"
+    [hop] = doc["hops"]
+    assert hop["hop"] == 2 and hop["from"] == "backup.backup.example.net"
+    assert hop["outcome"] == "deferred"  # the primary is still down at the first try
+    assert all(t.startswith(("198.51.100.10", "2001:db8:51::10")) for t in hop["order"])
+
+
+def test_a_scenario_in_text_names_the_hop_and_options_override_it(capsys) -> None:
+    code = main(["walk", "--scenario", "greylist-primary", "--profile", "qmail", "--seed", "1"])
+    out = capsys.readouterr().out
+    assert code == 3  # deferred: qmail waits for its retry
+    assert out.startswith("walk grey.example.net as qmail")
+    assert main(["walk", "--scenario", "backup-mx", "--seed", "1"]) == 0
+    assert "hop 2: backup.backup.example.net" in capsys.readouterr().out
+
+
+def test_scenario_mistakes_are_one_line_and_exit_2(capsys) -> None:
+    assert main(["walk", "--scenario", "no-such"]) == 2
+    assert "unknown scenario 'no-such'" in capsys.readouterr().err
+    assert main(["walk", "--scenario", "backup-mx", "--lab"]) == 2
+    assert "leave out --lab" in capsys.readouterr().err
+    assert main(["walk", "--to", "a@example.com"]) == 2
+    err = capsys.readouterr().err
+    assert "give the DOMAIN" in err and len(err.strip().splitlines()) == 1
