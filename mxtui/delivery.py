@@ -31,6 +31,7 @@ from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from mxtui.gate import StepGate
 from mxtui.model import (
     Action,
     AttemptEnded,
@@ -176,7 +177,7 @@ def _what(result: StepResult) -> Reply | Outcome | None:
     return Outcome.DROPPED
 
 
-class Walk:
+class Walk(StepGate):
     """One message's delivery, attempt after attempt, the way `profile` would do it.
 
     `run()` makes one delivery attempt over the whole try list and returns its `WalkResult`;
@@ -203,6 +204,7 @@ class Walk:
         on_session_event: Callable[[SessionEvent], None] | None = None,
         relays: Mapping[str, str] | None = None,
     ) -> None:
+        super().__init__()  # the pause / single-step gate
         self.plan = plan
         self.envelope = envelope
         self.dialer = dialer
@@ -220,8 +222,6 @@ class Walk:
         self.timeline = retry_timeline(self.profile.name, self.params)
         self.on_event = on_event
         self.on_session_event = on_session_event
-        self.on_wait: Callable[[], None] | None = None
-        """Called each time the paused walk stops at its gate, before it waits for a step."""
         self.attempt = -1
         self.order: tuple[TryTarget, ...] = ()
         self.session: Session | None = None
@@ -234,9 +234,6 @@ class Walk:
         self._ndrs: dict[str, str] = {}
         self._records: list[AttemptRecord] = []
         self._held = False
-        self._running = True
-        self._budget = 0
-        self._wake = asyncio.Event()
         self.relays: dict[str, str] = dict(relays or {})
         """Relay hosts by address → the profile of their onward delivery (a hop)."""
         self.hop = 1
@@ -250,38 +247,6 @@ class Walk:
         """The onward deliveries started so far, one per relay that took recipients."""
         self._at_relay: dict[str, TryTarget] = {}
         """Recipients delivered to a relay and not yet handed to its hop."""
-
-    # -- pause / single step -------------------------------------------------------------------
-
-    def pause(self) -> None:
-        """Stop before the next step (the step in progress finishes)."""
-        self._running = False
-
-    def resume(self) -> None:
-        self._running = True
-        self._wake.set()
-
-    def step_once(self) -> None:
-        """Let exactly one more step happen, then stay paused."""
-        self._running = False
-        self._budget += 1
-        self._wake.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running
-
-    async def _gate(self) -> None:
-        while not self._running:
-            if self._budget > 0:
-                self._budget -= 1
-                return
-            self._wake.clear()
-            if self.on_wait is not None:
-                # The app paces a walk by releasing one step at a time: it needs to know when
-                # the walk is ready for the next one (not every step event is one gate).
-                self.on_wait()
-            await self._wake.wait()
 
     # -- events --------------------------------------------------------------------------------
 

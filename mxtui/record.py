@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO, Any, Literal, Union
 
 from mxtui import model
+from mxtui.gate import StepGate
 from mxtui.text import printable
 
 FORMAT = "recording"
@@ -589,7 +590,7 @@ def dumps(recording: Recording) -> str:
 Sleep = Callable[[float], Awaitable[object]]
 
 
-class Player:
+class Player(StepGate):
     """The entries of a recording, released at the recorded pace divided by `speed`.
 
     An async iterator (``async for entry in Player(rec, speed=2)``). `speed` 0 or infinity
@@ -608,6 +609,7 @@ class Player:
         sleep: Sleep = asyncio.sleep,
         max_gap: float = MAX_GAP,
     ) -> None:
+        super().__init__()  # pause / resume / step_once, as a walk has
         self.recording = recording
         self._entries = recording.entries
         self.speed = speed
@@ -615,9 +617,6 @@ class Player:
         self._sleep = sleep
         self._index = 0
         self._last_t = 0.0
-        self._running = True
-        self._budget = 0
-        self._wake = asyncio.Event()
 
     @property
     def speed(self) -> float:
@@ -642,33 +641,12 @@ class Player:
     def done(self) -> bool:
         return self._index >= len(self._entries)
 
-    def pause(self) -> None:
-        self._running = False
-
-    def resume(self) -> None:
-        self._running = True
-        self._wake.set()
-
-    def step_once(self) -> None:
-        """Release exactly one more entry (without its gap), then stay paused."""
-        self._running = False
-        self._budget += 1
-        self._wake.set()
-
     def wait_for(self, entry: Entry) -> float:
         """Seconds to wait before `entry`, after the one released before it."""
         if self._speed == 0 or math.isinf(self._speed):
             return 0.0
         gap = min(max(entry.t - self._last_t, 0.0), self.max_gap)
         return gap / self._speed
-
-    async def _gate(self) -> None:
-        while not self._running:
-            if self._budget > 0:
-                self._budget -= 1
-                return
-            self._wake.clear()
-            await self._wake.wait()
 
     def __aiter__(self) -> Player:
         return self
