@@ -96,13 +96,13 @@ def extensions_cell(result: ProbeResult | None) -> str:
 
 
 def tls_cell(result: ProbeResult | None) -> str:
-    """Version, whether the certificate verifies for the MX name, and its expiry date."""
+    """Version, whether the certificate verifies for the MX name (ok/bad), its expiry date."""
     if result is None:
         return ""
     tls = result.tls
     if tls is not None:
         version = tls.version.removeprefix("TLSv")
-        verdict = "✓ verifies" if tls.verified else "✗ fails"
+        verdict = "✓ ok" if tls.verified else "✗ bad"
         expiry = tls.not_after.split(" ")[0] if tls.not_after else ""
         return printable(f"{version} {verdict} {expiry}".rstrip())
     if any(e.split(" ")[0].upper() == "STARTTLS" for e in result.extensions):
@@ -141,19 +141,22 @@ COLUMNS: tuple[Column, ...] = (
     Column("address", "Address", 11, 26),
     Column("reach", "Up", 6, 6),
     Column("ms", "ms", 4, 6),
-    Column("tls", "TLS", 7, 30),
-    Column("greeting", "Greeting", 6, 44),
+    Column("tls", "TLS", 9, 30),
+    Column("greeting", "Greeting", 8, 44),
     Column("extensions", "EHLO", 6, 48),
     Column("error", "Error", 6, 60),
 )
 # Who gets spare room first, and up to how much: names and the error before the long texts,
 # then every text column to its most.
 SPARE_ORDER: tuple[tuple[str, int], ...] = (
-    ("host", 24),
-    ("address", 26),
-    ("tls", 22),
+    ("host", 16),
+    ("address", 15),
+    ("tls", 12),
     ("greeting", 20),
     ("error", 16),
+    ("host", 24),
+    ("address", 26),
+    ("tls", 20),
     ("extensions", 20),
     ("greeting", 30),
     ("error", 30),
@@ -166,42 +169,57 @@ SPARE_ORDER: tuple[tuple[str, int], ...] = (
 )
 CELL_PADDING = 1  # DataTable's default: one cell each side of every column
 SCROLLBAR = 2
+HIDE_BELOW = {"extensions": 130, "error": 100}
+"""Below these widths the EHLO and error columns go (the details always have them); without the
+error column an address with no greeting shows its error in the greeting column instead."""
 
 
 def column_widths(total: int, cells: Sequence[dict[str, str]]) -> dict[str, int]:
     """Fit the columns into `total` terminal cells: each gets its least width, then what it
     needs of the rest (up to `most`), the important ones first. Below the sum of the least
-    widths the table scrolls sideways instead of cutting columns to nothing."""
+    widths the table scrolls sideways instead of cutting columns to nothing. A column left
+    out (see `HIDE_BELOW`) has no key in the result."""
+    columns = [c for c in COLUMNS if total >= HIDE_BELOW.get(c.key, 0)]
     needed = {
-        c.key: max([len(c.label), *(len(row.get(c.key, "")) for row in cells)]) for c in COLUMNS
+        c.key: max([len(c.label), *(len(row.get(c.key, "")) for row in cells)]) for c in columns
     }
-    widths = {c.key: c.least for c in COLUMNS}
-    spare = total - SCROLLBAR - 2 * CELL_PADDING * len(COLUMNS) - sum(widths.values())
-    limits = {c.key: c.most for c in COLUMNS}
+    widths = {c.key: c.least for c in columns}
+    spare = total - SCROLLBAR - 2 * CELL_PADDING * len(columns) - sum(widths.values())
+    limits = {c.key: c.most for c in columns}
     steps = [("reach", limits["reach"]), ("ms", limits["ms"])]
     for key, cap in (*steps, *SPARE_ORDER):
         if spare <= 0:
             break
+        if key not in widths:
+            continue
         grow = min(spare, max(0, min(needed[key], cap, limits[key]) - widths[key]))
         widths[key] += grow
         spare -= grow
     return widths
 
 
-def cut(value: str, width: int) -> str:
-    """Cut to the column with a visible marker, so a cut greeting never looks complete."""
+def cut(value: str, width: int, *, middle: bool = False) -> str:
+    """Cut to the column with a visible marker, so a cut greeting never looks complete.
+    `middle` keeps both ends (an IPv6 address differs in its last groups)."""
     if width <= 0:
         return ""
-    return value if len(value) <= width else value[: max(width - 1, 0)] + "…"
+    if len(value) <= width:
+        return value
+    if middle and width >= 5:
+        tail = (width - 1) // 2
+        return value[: width - 1 - tail] + "…" + value[-tail:]
+    return value[: width - 1] + "…"
 
 
-def row_cells(target: ProbeTarget, result: ProbeResult | None, first_of: set[str]) -> dict:
+def row_cells(
+    target: ProbeTarget, result: ProbeResult | None, first_of: set[str], pref_width: int = 2
+) -> dict[str, str]:
     """The words of one row; `first_of` says whether this row is the first of its preference
     and of its host (the rest leave them blank, so the table reads as groups)."""
     pref = str(target.preference) if "pref" in first_of else ""
     host = printable(target.host) if "host" in first_of else ""
     return {
-        "host": f"{pref:>4} {host}".rstrip() if host or pref else "",
+        "host": f"{pref:>{pref_width}} {host}".rstrip() if host or pref else "",
         "address": printable(target.address),
         "reach": reach_cell(result),
         "ms": ms_cell(result),
@@ -491,6 +509,7 @@ class ProbeScreen(ModalScreen[None]):
         rows = []
         seen_pref: set[int] = set()
         last_host: tuple[int, str] | None = None
+        pref_width = max((len(str(t.preference)) for t in self.targets), default=1)
         for target, result in zip(self.targets, self.results, strict=True):
             first: set[str] = set()
             if target.preference not in seen_pref:
@@ -499,7 +518,7 @@ class ProbeScreen(ModalScreen[None]):
             if (target.preference, target.host) != last_host:
                 last_host = (target.preference, target.host)
                 first.add("host")
-            rows.append(row_cells(target, result, first))
+            rows.append(row_cells(target, result, first, pref_width))
         return rows
 
     def _rebuild(self, *, force: bool = False) -> None:
@@ -512,22 +531,31 @@ class ProbeScreen(ModalScreen[None]):
         table = self.query_one(DataTable)
         cursor = table.cursor_row
         table.clear(columns=True)
-        for column in COLUMNS:
+        for column in self._shown():
             table.add_column(column.label, width=widths[column.key], key=column.key)
         for index, row in enumerate(cells):
             table.add_row(*self._texts(row), key=str(index))
         if self.targets:
             table.move_cursor(row=min(cursor, len(self.targets) - 1))
 
+    def _shown(self) -> list[Column]:
+        return [c for c in COLUMNS if c.key in self._widths]
+
     def _texts(self, row: dict[str, str]) -> list[Text]:
         texts = []
-        for column in COLUMNS:
-            value = cut(row[column.key], self._widths[column.key])
+        for column in self._shown():
+            value = row[column.key]
             style = ""
             if column.key == "reach":
                 style = {REACH_YES: "bold green", REACH_NO: "bold red"}.get(row["reach"], "dim")
-            elif column.key == "error":
-                style = "red"
+            elif column.key == "error" or (
+                column.key == "greeting"
+                and value in ("", "-")
+                and row["error"]
+                and "error" not in self._widths
+            ):
+                value, style = row["error"], "red"
+            value = cut(value, self._widths[column.key], middle=column.key == "address")
             texts.append(Text(value, style=style, no_wrap=True, end=""))
         return texts
 
@@ -536,15 +564,15 @@ class ProbeScreen(ModalScreen[None]):
         cells = self.cells()
         row = cells[index]
         if any(
-            len(row[c.key]) > self._widths.get(c.key, 0) and self._widths[c.key] < c.most
-            for c in COLUMNS
+            len(row[c.key]) > self._widths[c.key] and self._widths[c.key] < c.most
+            for c in self._shown()
         ):
             # Room may be spare for this longer cell: lay out again (cheap: rows are few).
             before = dict(self._widths)
             self._rebuild()
             if self._widths != before:
                 return
-        for column, text in zip(COLUMNS, self._texts(row), strict=True):
+        for column, text in zip(self._shown(), self._texts(row), strict=True):
             table.update_cell(str(index), column.key, text)
 
     def on_resize(self) -> None:

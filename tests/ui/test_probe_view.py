@@ -52,7 +52,8 @@ def row_of(screen: ProbeScreen, address: str) -> dict[str, str]:
     table = screen.query_one(DataTable)
     index = next(i for i, t in enumerate(screen.targets) if t.address == address)
     cells = table.get_row(str(index))
-    return {c.key: cell.plain for c, cell in zip(COLUMNS, cells, strict=True)}
+    keys = [column.key.value for column in table.ordered_columns]
+    return {key: cell.plain for key, cell in zip(keys, cells, strict=True)}
 
 
 def full_row(screen: ProbeScreen, address: str) -> dict[str, str]:
@@ -84,22 +85,24 @@ async def test_demo_plan_shows_every_address_with_reachable_and_refusing_rows() 
         assert screen.query_one(DataTable).row_count == 5
 
         mx1 = row_of(screen, "192.0.2.10")
-        assert mx1["host"] == "mx1.example.com" and mx1["pref"] == "10"
+        assert mx1["host"] == "10 mx1.example.com"
         assert mx1["reach"] == REACH_YES
         assert mx1["greeting"].startswith("220 mx1.example.com")
         full = full_row(screen, "192.0.2.10")["extensions"]
         assert full.startswith("STARTTLS SIZE 67.1M 8BITMIME")
         assert mx1["extensions"].startswith("STARTTLS SIZE")
-        assert mx1["tls"].startswith("TLSv1") and "unverified" in mx1["tls"]
+        assert full_row(screen, "192.0.2.10")["tls"].startswith("1.3 ✗ bad 20")
         # The second address of the same host leaves host and preference blank: a group.
         assert row_of(screen, "2001:db8::10")["host"] == ""
+        assert row_of(screen, "192.0.2.11")["host"] == "   mx2.example.com"
 
         refused = row_of(screen, "2001:db8::11")
         assert refused["reach"] == REACH_NO
-        assert refused["greeting"] == "-" and "refused" in refused["error"]
+        assert refused["greeting"] == "-" and refused["error"].startswith("connect: connection")
+        assert full_row(screen, "2001:db8::11")["error"] == "connect: connection refused"
 
         backup = row_of(screen, "192.0.2.20")
-        assert backup["pref"] == "20" and backup["host"] == "backup.example.com"
+        assert backup["host"] == "20 backup.example.com"
         assert "SIZE 10M" in backup["extensions"]
 
         summary = static_text(screen, "#probe-summary")
@@ -246,6 +249,9 @@ async def test_at_80x24_columns_shrink_to_fit_and_details_stay_readable() -> Non
         table = screen.query_one(DataTable)
         used = sum(c.width + 2 * CELL_PADDING for c in table.columns.values())
         assert used <= 80 - SCROLLBAR
+        refused = row_of(screen, "2001:db8::11")  # no error column: the error takes its place
+        assert "error" not in refused and refused["greeting"].startswith("connect: conn")
+        assert row_of(screen, "192.0.2.10")["tls"].startswith("1.3 ✗ bad")
         await pilot.press("enter")
         await pilot.pause()
         detail = screen.query_one("#probe-detail")
@@ -286,13 +292,16 @@ def test_extensions_cell_keeps_keywords_and_the_size_limit() -> None:
 def test_column_widths_fit_80_columns_and_grow_when_there_is_room() -> None:
     long = {c.key: "x" * 100 for c in COLUMNS}
     narrow = column_widths(80, [long])
-    assert sum(narrow.values()) + 2 * CELL_PADDING * len(COLUMNS) <= 80 - SCROLLBAR
+    assert "error" not in narrow and "extensions" not in narrow  # the details have them
+    assert sum(narrow.values()) + 2 * CELL_PADDING * len(narrow) <= 80 - SCROLLBAR
     wide = column_widths(200, [long])
-    assert wide["greeting"] > narrow["greeting"] and wide["host"] == 28
+    assert wide["greeting"] > narrow["greeting"] and wide["host"] == 32
+    assert set(wide) == {c.key for c in COLUMNS}
     short = column_widths(200, [{"host": "a.test"}])
-    assert short["host"] == 8  # no wider than needed beyond the least width
+    assert short["host"] == 9  # no wider than needed beyond the least width
 
 
 def test_cut_marks_what_it_cut() -> None:
     assert cut("220 mx.example.com", 6) == "220 m…"
     assert cut("220", 6) == "220"
+    assert cut("2001:db8:100::1234", 11, middle=True) == "2001:…:1234"
