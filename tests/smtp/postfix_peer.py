@@ -8,12 +8,14 @@ nothing: accepted mail is discarded, and every other transport is an error.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from mxtui.lab.certs import lab_certificate
@@ -53,17 +55,40 @@ def available() -> bool:
     return shutil.which("postfix") is not None or Path("/usr/sbin/postfix").exists()
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port, never one handed out before in this process: instances made
+    together (and started in parallel) get distinct ports even before any of them binds."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port: int = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 class Postfix:
     """`with Postfix() as pf:` then talk to `pf.address`; stopped and removed on exit."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        main_cf: str = "",
+        files: Mapping[str, str] | None = None,
+        greeting: bytes = b"220",
+    ) -> None:
+        """`main_cf`: extra main.cf lines, appended (a parameter set twice takes the last
+        value, with a warning in the log). `files`: more files for the config directory, by
+        name; `{conf}` in their text and in `main_cf` stands for that directory. `greeting`:
+        how the first reply starts once the instance is up (say b"421" for one configured to
+        turn every client away)."""
         self.dir = Path(tempfile.mkdtemp(prefix="mxtui-postfix-"))
+        self.greeting = greeting
+        self.extra_main_cf = main_cf
+        self.extra_files = dict(files or {})
         self.port = free_port()
         self.address = ("127.0.0.1", self.port)
         self.cert = lab_certificate(HOSTNAME)
@@ -108,7 +133,10 @@ smtpd_soft_error_limit = 1000
 smtpd_hard_error_limit = 1000
 biff = no
 """
+            + self.extra_main_cf.replace("{conf}", str(d / "conf"))
         )
+        for name, text in self.extra_files.items():
+            (d / "conf" / name).write_text(text.replace("{conf}", str(d / "conf")))
         (d / "conf" / "master.cf").write_text(
             f"127.0.0.1:{self.port} inet n - n - - smtpd\n" + SERVICES
         )
@@ -135,8 +163,9 @@ biff = no
             try:
                 with socket.create_connection(self.address, timeout=1) as s:
                     s.settimeout(5)
-                    if s.recv(100).startswith(b"220"):
-                        s.sendall(b"QUIT\r\n")
+                    if s.recv(1000).startswith(self.greeting):
+                        with contextlib.suppress(OSError):  # a 421 greeting hangs up at once
+                            s.sendall(b"QUIT\r\n")
                         return
             except OSError:
                 time.sleep(0.05)
