@@ -1,0 +1,170 @@
+"""The help screen lists every key of the app, grouped, as the user has mapped it, including
+bindings added after it was written; Esc, q and ? close it."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import ClassVar
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Static
+from textual.worker import WorkerCancelled, WorkerFailed
+
+from mxtui.ui.app import MXTuiApp, make_app
+from mxtui.ui.help import GROUPS, HelpEntry, HelpScreen, group_of, help_entries
+
+
+async def settle(app, pilot) -> None:
+    with contextlib.suppress(WorkerCancelled, WorkerFailed):
+        await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def by_description(entries: list[HelpEntry]) -> dict[str, HelpEntry]:
+    return {e.description: e for e in entries}
+
+
+def screen_text(screen: HelpScreen) -> str:
+    """What the screen's texts draw, each run of spaces made one (the key column pads)."""
+    lines = []
+    for static in screen.query(Static):
+        lines += [strip.text for strip in static.render_lines(static.region.reset_offset)]
+    return "\n".join(" ".join(line.split()) for line in lines)
+
+
+async def open_help(app, pilot) -> HelpScreen:
+    screen = HelpScreen()
+    await app.push_screen(screen)
+    await pilot.pause()
+    return screen
+
+
+async def test_every_app_binding_is_listed_in_its_group() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(app, pilot)
+        screen = await open_help(app, pilot)
+        entries = by_description(screen.entries)
+        expected = {
+            "Re-resolve": ("Tree", ("r",)),
+            "Domain": ("Tree", ("/",)),
+            "Next step": ("Session", ("n",)),
+            "Raw cmd": ("Session", (":",)),
+            "Walk/pause": ("Walk", ("g",)),
+            "Faster": ("Walk", ("+",)),
+            "To the end": ("Walk", ("F",)),
+            "Profile": ("Explain", ("p",)),
+            "NDR": ("Explain", ("b",)),
+            "Quit": ("App", ("q", "^q")),
+            "palette": ("App", ("^p",)),
+        }
+        for description, (group, keys) in expected.items():
+            assert entries[description].group == group, description
+            assert entries[description].keys == keys, description
+        ids = {b.id for b in MXTuiApp.BINDINGS if isinstance(b, Binding)}
+        assert len(ids) <= len(screen.entries)  # every id'd binding has its entry
+        assert not [e for e in screen.entries if e.group == "Other"]
+        text = screen_text(screen)
+        assert "^p opens the command palette" in text
+        assert "Enter on an address in the tree" in text and "Moving around" in text
+        assert "the next SMTP command" in text
+
+
+async def test_a_remapped_key_shows_its_new_key() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(app, pilot)
+        app.set_keymap({"next-step": "f5", "walk": "ctrl+w,space"})
+        screen = await open_help(app, pilot)
+        entries = by_description(screen.entries)
+        assert entries["Next step"].keys == ("f5",)
+        assert entries["Walk/pause"].keys == ("^w", "space")
+        text = screen_text(screen)
+        assert "f5 Next step:" in text
+        assert "n Next step" not in text
+        session = [e.description for e in screen.entries if e.group == "Session"]
+        assert session[0] == "Next step"  # remapped, it keeps the place the app gave it
+
+
+async def test_a_binding_added_later_appears_without_edits() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(app, pilot)
+        app.bind("z", "frobnicate", description="Frobnicate")
+        app.bind("ctrl+r", "walk_rewind", description="Rewind")
+        screen = await open_help(app, pilot)
+        entries = by_description(screen.entries)
+        assert entries["Frobnicate"].group == "Other" and entries["Frobnicate"].keys == ("z",)
+        assert entries["Rewind"].group == "Walk"
+        assert "Other" in screen_text(screen)
+
+
+@pytest.mark.parametrize("key", ["escape", "q", "question_mark"])
+async def test_escape_q_and_question_mark_close_it(key: str) -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await open_help(app, pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press(key)
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+        assert app.is_running  # q closed the help, it did not quit the app
+
+
+async def test_at_80x24_the_groups_stack_in_one_column() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        screen = await open_help(app, pilot)
+        assert screen.has_class("-narrow")
+        groups = list(screen.query(".help-group"))
+        assert len({g.region.x for g in groups}) == 1
+
+
+class SmallApp(App[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("x", "rset", "RSET", id="rset"),
+        Binding("k", "show_pane('explain')", "Explain", id="show-explain"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static("small")
+
+
+async def test_given_bindings_replace_the_apps_own() -> None:
+    app = SmallApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = HelpScreen([("m", Binding("m", "next_step", "Step"))])
+        await app.push_screen(screen)
+        await pilot.pause()
+        assert [(e.description, e.group) for e in screen.entries] == [("Step", "Session")]
+
+
+async def test_a_small_app_groups_by_action_with_arguments() -> None:
+    app = SmallApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_help(app, pilot)
+        entries = by_description(screen.entries)
+        assert entries["RSET"].group == "Session" and entries["Explain"].group == "Explain"
+
+
+def test_group_of_uses_full_name_then_bare_name_then_prefix() -> None:
+    assert group_of("show_pane('mx')") == "Tree"
+    assert group_of("show_pane('session')") == "Session"
+    assert group_of("app.quit") == "App"
+    assert group_of("walk_sideways") == "Walk"
+    assert group_of("something_else") == "Other"
+    assert set(GROUPS) >= {"Tree", "Session", "Walk", "Explain", "App", "Other"}
+
+
+def test_system_and_undescribed_bindings_are_left_out() -> None:
+    app = SmallApp()
+    pairs = [
+        ("ctrl+c", Binding("ctrl+c", "help_quit", show=False, system=True)),
+        ("y", Binding("y", "nothing")),
+        ("x", Binding("x", "rset", "RSET")),
+    ]
+    assert [e.description for e in help_entries(app, pairs)] == ["RSET"]
