@@ -372,4 +372,9 @@ async def test_all_refused_defers_with_retries_then_ndr_at_give_up(
         result = await walk.fast_forward_to_next_retry()
     assert result.outcome == "bounced" and result.clock_s == give_up
     assert result.next_retry_s is None
-    assert result.ndr is not None and USER in result.ndr
+    assert len(walk.results) == len(first.retry.attempts_s)  # every attempt of §4 was made
+    ndr = result.ndr
+    assert ndr is not None and f"<{USER}>: connect to mx2.example.com: Connection refused" in ndr
+    assert "Action: failed" in ndr and f"Final-Recipient: rfc822; {USER}" in ndr
+    if profile == "postfix":
+        assert "Status: 4.4.1" in ndr  # §2 Postfix: "all fail → defer 4.4.1"
