@@ -364,6 +364,8 @@ class ProbeScreen(ModalScreen[None]):
         self._widths: dict[str, int] = {}
         self._ticker: Timer | None = None
         self._slots: dict[ProbeTarget, list[int]] = {}
+        self._first: list[set[str]] = []
+        self._pref_width = 1
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -504,22 +506,32 @@ class ProbeScreen(ModalScreen[None]):
 
     # ---- the table -----------------------------------------------------------------------
 
+    def _groups(self) -> list[set[str]]:
+        """Per row: is it the first of its preference ("pref") and of its host ("host")?"""
+        if len(self._first) != len(self.targets):
+            seen_pref: set[int] = set()
+            last_host: tuple[int, str] | None = None
+            self._first = []
+            self._pref_width = max((len(str(t.preference)) for t in self.targets), default=1)
+            for target in self.targets:
+                first: set[str] = set()
+                if target.preference not in seen_pref:
+                    seen_pref.add(target.preference)
+                    first.add("pref")
+                if (target.preference, target.host) != last_host:
+                    last_host = (target.preference, target.host)
+                    first.add("host")
+                self._first.append(first)
+        return self._first
+
+    def row(self, index: int) -> dict[str, str]:
+        """Row `index`'s words before they are cut to the columns (by column key)."""
+        groups = self._groups()
+        return row_cells(self.targets[index], self.results[index], groups[index], self._pref_width)
+
     def cells(self) -> list[dict[str, str]]:
         """Every row's words before they are cut to the columns (by column key)."""
-        rows = []
-        seen_pref: set[int] = set()
-        last_host: tuple[int, str] | None = None
-        pref_width = max((len(str(t.preference)) for t in self.targets), default=1)
-        for target, result in zip(self.targets, self.results, strict=True):
-            first: set[str] = set()
-            if target.preference not in seen_pref:
-                seen_pref.add(target.preference)
-                first.add("pref")
-            if (target.preference, target.host) != last_host:
-                last_host = (target.preference, target.host)
-                first.add("host")
-            rows.append(row_cells(target, result, first, pref_width))
-        return rows
+        return [self.row(index) for index in range(len(self.targets))]
 
     def _rebuild(self, *, force: bool = False) -> None:
         """Lay the table out again for this width (on mount, resize and a new run)."""
@@ -561,8 +573,7 @@ class ProbeScreen(ModalScreen[None]):
 
     def _update_row(self, index: int) -> None:
         table = self.query_one(DataTable)
-        cells = self.cells()
-        row = cells[index]
+        row = self.row(index)
         if any(
             len(row[c.key]) > self._widths[c.key] and self._widths[c.key] < c.most
             for c in self._shown()
