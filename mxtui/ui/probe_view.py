@@ -149,7 +149,7 @@ COLUMNS: tuple[Column, ...] = (
 # Who gets spare room first, and up to how much: names and the error before the long texts,
 # then every text column to its most.
 SPARE_ORDER: tuple[tuple[str, int], ...] = (
-    ("host", 16),
+    ("host", 18),
     ("address", 15),
     ("tls", 12),
     ("greeting", 20),
