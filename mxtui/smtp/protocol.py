@@ -181,6 +181,18 @@ class TracingProtocol(SMTPProtocol):
         self._flush_partial()
         super().connection_lost(exc)
 
+    @property
+    def reply_waiting(self) -> bool:
+        """A whole reply arrived before anyone asked for it (a 421 then a close, say): it can
+        still be read after the connection is gone."""
+        waiter = self._response_waiter
+        return (
+            waiter is not None
+            and waiter.done()
+            and not waiter.cancelled()
+            and waiter.exception() is None
+        )
+
     async def read_response(self, timeout: float | None = None) -> SMTPResponse:
         waiter = self._response_waiter
         if waiter is not None and waiter.done():

@@ -419,13 +419,16 @@ class Session:
         shown = tuple(self.transcript.scrub(text) for text in shown)
         protocol = self._protocol
         start = self._clock()
-        if protocol is not None and not self.closed and not protocol.is_connected:
+        # A step that only reads (the greeting) may still read a reply that came before the
+        # server hung up: Postfix's "421 4.3.2" at connect arrives, then the close.
+        readable = protocol is not None and not shown and protocol.reply_waiting
+        if protocol is not None and not self.closed and not protocol.is_connected and not readable:
             # The server hung up between steps: that is what this step meets, a dropped line.
             return self._failed(
                 stage, (), start,
                 _StepError("the server had closed the connection", outcome=Outcome.DROPPED),
             )  # fmt: skip
-        if protocol is None or not self.connected:
+        if protocol is None or not (self.connected or (readable and not self.closed)):
             return self._refuse(stage, "not connected")
         for text in shown:
             self._sent(text)
