@@ -38,7 +38,9 @@ from mxtui.smtp.message import default_message
 from mxtui.text import printable
 from mxtui.ui.detail import NodeDetail
 from mxtui.ui.explain import ExplainPanel, NoticeFacts
+from mxtui.ui.help import HelpScreen
 from mxtui.ui.mx_tree import MXTree
+from mxtui.ui.probe_view import ProbeScreen
 from mxtui.ui.replaying import ReplayingMixin
 from mxtui.ui.screens import ConfirmSendScreen, EnvelopeScreen
 from mxtui.ui.session_pane import SessionPane, Target, default_envelope
@@ -87,6 +89,8 @@ class MXTuiApp(ReplayingMixin, WalkingMixin, App[int]):
         Binding("r", "resolve", "Re-resolve", id="resolve"),
         Binding("slash", "focus_domain", "Domain", id="focus-domain"),
         Binding("t", "focus_tree", "Tree", id="focus-tree"),
+        Binding("P", "probe", "Probe all", id="probe"),
+        Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
 
@@ -435,6 +439,12 @@ class MXTuiApp(ReplayingMixin, WalkingMixin, App[int]):
             self.action_export,
         )
         yield SystemCommand(
+            "Probe every address",
+            "Connect, greeting, EHLO, STARTTLS on every MX address; no MAIL",
+            self.action_probe,
+        )
+        yield SystemCommand("Help: all keys", "Every key, grouped, as mapped", self.action_help)
+        yield SystemCommand(
             "Scenarios", "Open a lab scenario (or the demo) with its narrative",
             self.action_pick_scenario,
         )  # fmt: skip
@@ -479,6 +489,24 @@ class MXTuiApp(ReplayingMixin, WalkingMixin, App[int]):
 
     def action_focus_tree(self) -> None:
         self.query_one(MXTree).focus()
+
+    def action_probe(self) -> None:
+        """P: every address of every MX host at once (reachable, greeting, EHLO, TLS)."""
+        if self.replaying:
+            self.notify("This is a replay: nothing is dialled.")
+            return
+        envelope = self.query_one(SessionPane).envelope
+        self.push_screen(
+            ProbeScreen(
+                self.resolved_plan,
+                self.dialer,
+                ehlo_name=envelope.ehlo_name,
+                timeout=self.timeouts.connect if self.timeouts else 5.0,
+            )
+        )
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
 
 
 def _step_recipient(step: StepResult) -> str:
