@@ -76,9 +76,7 @@ async def stepping() -> None:
             replace(pane.envelope, recipients=("alice@example.com", "nobody@example.com"))
         )
         await _connect(app, pilot, "IPv4  192.0.2.10")
-        await _step_to(app, pilot, Stage.RCPT, rcpt_steps=2)
-        await pilot.press("n")  # and the next RCPT: 550 5.1.1
-        await _settle(app, pilot)
+        await _step_to(app, pilot, Stage.RCPT, rcpt_steps=2)  # the second RCPT: 550 5.1.1
         app.save_screenshot("stepping.svg", path=str(HERE))
 
 
@@ -127,8 +125,22 @@ async def delivery_walk() -> None:
         app.save_screenshot("walk.svg", path=str(HERE))
 
 
+async def probe_matrix() -> None:
+    app = make_app(dns_timeout=2)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("P")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if not app.screen.running and app.screen.report is not None:
+                break
+        await pilot.press("enter")  # the first row's details: greeting, extensions, certificate
+        await pilot.pause()
+        app.save_screenshot("probe-matrix.svg", path=str(HERE))
+
+
 async def main() -> None:
-    for make in (mx_tree, stepping, greylist_profiles, ndr_preview, delivery_walk):
+    for make in (mx_tree, stepping, greylist_profiles, ndr_preview, delivery_walk, probe_matrix):
         await make()
         print(f"made {make.__name__}")
 
