@@ -669,8 +669,20 @@ class Walk(StepGate):
             arrival=ARRIVAL + timedelta(seconds=self.queued_at),
             kind="failed",
             params=self.params,
+            original=self._original_headers(recipient),
+            reporting_mta=self.envelope.ehlo_name or "mx.sender.example",
         )
         return ndr_text(message)
+
+    def _original_headers(self, recipient: str) -> str:
+        """The headers of the message this walk carried, for the NDR's returned part (RFC 3464
+        §2: text/rfc822-headers); made up from the envelope when there is no message."""
+        head = self.envelope.message.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+        text = head.decode("utf-8", errors="replace").strip()
+        if text:
+            return text
+        sender = self.envelope.mail_from or "<>"
+        return f"From: {sender}\nTo: {recipient}\nSubject: test (mxtui's default message)"
 
     async def fast_forward_to_next_retry(self) -> WalkResult:
         """Jump the simulated clock to the next attempt anywhere and make it.

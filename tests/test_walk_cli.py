@@ -38,3 +38,10 @@ def test_scenario_mistakes_are_one_line_and_exit_2(capsys) -> None:
     assert main(["walk", "--to", "a@example.com"]) == 2
     err = capsys.readouterr().err
     assert "give the DOMAIN" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_ndr_returns_this_walks_headers_not_a_sample(capsys) -> None:
+    assert main(["walk", "--scenario", "unknown-user", "--seed", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "text/rfc822-headers" in out and "To: nobody@users.example.net" in out
+    assert "Quarterly report" not in out

@@ -139,6 +139,7 @@ async def test_a_bounced_walk_shows_its_ndr_and_reshuffle_changes_the_seed() -> 
         screen = app.screen
         assert isinstance(screen, NDRScreen)
         assert "5.1.1" in screen.body
+        assert "Subject: test" in screen.body  # the headers of the message the walk carried
         await pilot.press("escape")
         await pilot.pause()
 
