@@ -15,6 +15,7 @@ from textual.widgets import Input
 
 from mxtui.model import (
     DataProgress,
+    Envelope,
     HostResolved,
     MXAnswered,
     PlanResolved,
@@ -73,6 +74,18 @@ class ReplayingMixin(_Base):
         self.query_one("#domain", Input).value = domain
         self.query_one(MXTree).begin(printable(domain) or "(recording)")
         pane = self.query_one(SessionPane)
+        envelope = header.get("envelope")
+        if isinstance(envelope, dict):  # the recorded envelope, for the status line
+            recipients = envelope.get("to") or ()
+            pane.set_envelope(
+                Envelope(
+                    mail_from=printable(str(envelope.get("from") or "")),
+                    recipients=tuple(printable(str(r)) for r in recipients)
+                    if isinstance(recipients, list)
+                    else (),
+                    ehlo_name=printable(str(envelope.get("ehlo") or "")) or "(not recorded)",
+                )
+            )
         what = "walk" if header.get("kind") == "walk" else "session"
         pane.begin_external(f"Replay of a recorded {what} · {printable(domain)}")
         self.walk_state = WalkState() if what == "walk" else None
@@ -105,6 +118,7 @@ class ReplayingMixin(_Base):
             tree.apply(event)
             if isinstance(event, PlanResolved):
                 self.resolved_plan = event.plan  # type: ignore[attr-defined]
+                self.call_after_refresh(self._show_cursor_detail)  # type: ignore[attr-defined]
         elif isinstance(event, TranscriptLine | DataProgress):
             pane.feed(event)
         elif isinstance(event, StepResult):

@@ -8,6 +8,7 @@ from pathlib import Path
 from mxtui.record import load_recording
 from mxtui.ui.app import make_app
 from mxtui.ui.explain import ExplainPanel
+from mxtui.ui.session_pane import SessionPane
 from mxtui.ui.transcript import TranscriptView
 from tests.ui.test_walk_app import SIZE, ended, resolved, scenario_app, until
 
@@ -39,6 +40,9 @@ async def test_a_recorded_walk_replays_the_same_without_a_lab(tmp_path: Path, mo
         assert replay.query_one(TranscriptView).export_text() == lines
         assert replay.query_one(ExplainPanel).decision.headline == headline
         assert "replay ended" in str(replay.query_one("#walk-status").render())
+        envelope = replay.query_one(SessionPane).envelope  # the recorded one, not a default
+        assert envelope.recipients == ("alice@grey.example.net",)
+        assert envelope.mail_from == "trainer@example.org"
 
 
 async def test_a_replay_pauses_and_steps(tmp_path: Path, monkeypatch) -> None:
