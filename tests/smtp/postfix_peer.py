@@ -51,6 +51,14 @@ postlog   unix-dgram n - n -   1  postlogd
 """
 
 
+def read_log(path: Path) -> str:
+    """A peer's log for an error message ("" when there is none yet)."""
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
 def available() -> bool:
     return shutil.which("postfix") is not None or Path("/usr/sbin/postfix").exists()
 
@@ -172,10 +180,7 @@ biff = no
         raise RuntimeError(f"postfix did not answer on port {self.port}: {self.log_text()}")
 
     def log_text(self) -> str:
-        try:
-            return self.log.read_text(errors="replace")
-        except OSError:
-            return ""
+        return read_log(self.log)
 
     def stop(self) -> None:
         self._postfix("stop")

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from postfix_peer import free_port
+from postfix_peer import free_port, read_log
 
 DELAY_S = 1
 POSTGREY = "/usr/sbin/postgrey"
@@ -81,10 +81,7 @@ class Postgrey:
         raise RuntimeError(f"postgrey did not listen on port {self.port}: {self.log_text()}")
 
     def log_text(self) -> str:
-        try:
-            return self.log.read_text(errors="replace")
-        except OSError:
-            return ""
+        return read_log(self.log)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

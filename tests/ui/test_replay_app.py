@@ -13,15 +13,20 @@ from mxtui.ui.transcript import TranscriptView
 from tests.ui.test_walk_app import SIZE, ended, resolved, scenario_app, until
 
 
+async def walk_and_save(pilot, app) -> None:
+    """Walk the scenario to its end, then w: the export and the recording land in the cwd."""
+    await resolved(pilot, app)
+    await pilot.press("g")
+    await until(pilot, lambda: ended(app), "the live walk")
+    await pilot.press("w")
+    await pilot.pause()
+
+
 async def test_a_recorded_walk_replays_the_same_without_a_lab(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     live = scenario_app("greylist-primary", profile="postfix")
     async with live.run_test(size=SIZE) as pilot:
-        await resolved(pilot, live)
-        await pilot.press("g")
-        await until(pilot, lambda: ended(live), "the live walk")
-        await pilot.press("w")
-        await pilot.pause()
+        await walk_and_save(pilot, live)
         marks = dict(live.walk_state.marks)
         outcome = live.walk_state.result.outcome
         lines = live.query_one(TranscriptView).export_text()
@@ -49,11 +54,7 @@ async def test_a_replay_pauses_and_steps(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     live = scenario_app("unknown-user")
     async with live.run_test(size=SIZE) as pilot:
-        await resolved(pilot, live)
-        await pilot.press("g")
-        await until(pilot, lambda: ended(live), "the live walk")
-        await pilot.press("w")
-        await pilot.pause()
+        await walk_and_save(pilot, live)
         total = live.walk_state.steps
     [saved] = tmp_path.glob("*.mxrec.jsonl")
 
