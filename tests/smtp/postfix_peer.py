@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Self
 
 from mxtui.lab.certs import lab_certificate
 
@@ -78,7 +79,29 @@ def free_port() -> int:
             return port
 
 
-class Postfix:
+class Peer:
+    """A local server process for the tests: `with Peer() as p:` starts it, and it is stopped
+    (and its files removed) on the way out, even when starting failed half-way."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class Postfix(Peer):
     """`with Postfix() as pf:` then talk to `pf.address`; stopped and removed on exit."""
 
     def __init__(
@@ -185,14 +208,3 @@ biff = no
     def stop(self) -> None:
         self._postfix("stop")
         shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self) -> Postfix:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

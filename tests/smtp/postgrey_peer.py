@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from postfix_peer import free_port, read_log
+from postfix_peer import Peer, free_port, read_log
 
 DELAY_S = 1
 POSTGREY = "/usr/sbin/postgrey"
@@ -34,7 +34,7 @@ def available() -> bool:
     return shutil.which("postgrey") is not None or Path(POSTGREY).exists()
 
 
-class Postgrey:
+class Postgrey(Peer):
     """`with Postgrey() as pg:` then point Postfix at `pg.policy_service`; killed on exit."""
 
     def __init__(self, delay_s: int = DELAY_S) -> None:
@@ -93,14 +93,3 @@ class Postgrey:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self.process.wait(timeout=5)
         shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self) -> Postgrey:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
