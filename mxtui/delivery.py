@@ -146,7 +146,7 @@ def try_order(plan: MXPlan, profile: str | Profile, rng: random.Random) -> tuple
     return tuple(order)
 
 
-def _dns_outcome(plan: MXPlan) -> Outcome:
+def dns_outcome(plan: MXPlan) -> Outcome:
     """Why a plan with nothing to dial cannot be delivered now, as the decision engine's Outcome."""
     if plan.status is PlanStatus.NULL_MX:
         return Outcome.NULL_MX
@@ -338,7 +338,7 @@ class Walk(StepGate):
 
     def _dns_decision(self) -> None:
         """No address to dial: the MX lookup's outcome is decided at stage DNS, no connection."""
-        outcome = _dns_outcome(self.plan)
+        outcome = dns_outcome(self.plan)
         decision = decide(Stage.DNS, outcome, self.profile, DecisionContext(last_address=True),
                           self.params)  # fmt: skip
         self._emit(StepDone(None, Stage.DNS, None, decision, DecisionContext(last_address=True)))

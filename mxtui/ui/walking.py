@@ -22,7 +22,7 @@ from textual import work
 from textual.timer import Timer
 from textual.widgets import Input
 
-from mxtui.delivery import SimClock, Walk
+from mxtui.delivery import SimClock, Walk, dns_outcome
 from mxtui.lab.runtime import Lab
 from mxtui.lab.scenarios import Scenario, list_scenarios, load_scenario
 from mxtui.lab.smtp_hosts import relay_profiles
@@ -417,7 +417,7 @@ class WalkingMixin(_Base):
             explain.show_step(event.step, event.context, notice=facts)
         else:
             plan = self.query_one(MXTree).plan
-            outcome = DNS_OUTCOMES.get(plan.status, Outcome.NXDOMAIN) if plan else Outcome.NXDOMAIN
+            outcome = dns_outcome(plan) if plan else Outcome.NXDOMAIN  # as the walk decided
             explain.show_outcome(Stage.DNS, outcome, event.context, notice=facts)
 
     def walk_context_for(self, step: StepResult) -> tuple[Any, Any] | None:
