@@ -22,7 +22,7 @@ from mxtui.lab.scenarios import Scenario
 from mxtui.model import RecipientStatus
 from mxtui.policy import PROFILES
 from mxtui.text import printable
-from mxtui.ui.walk_state import MARK_SYMBOL, MARK_WORD, RECIPIENT_SYMBOL, WalkState, duration
+from mxtui.ui.walk_state import MARK_SYMBOL, RECIPIENT_SYMBOL, WalkState, duration
 
 _MARK_STYLE = {
     "trying": "bold $accent",
@@ -96,8 +96,7 @@ class WalkStatus(Static):
                         (f"{MARK_SYMBOL[mark.kind]} ", _MARK_STYLE[mark.kind]),
                         where,
                         (
-                            f" · {MARK_WORD[mark.kind]} at step {mark.step}: "
-                            f"{printable(mark.note)}",
+                            f" · {mark.kind} at step {mark.step}: {printable(mark.note)}",
                             _MARK_STYLE[mark.kind],
                         ),
                     )

@@ -43,16 +43,6 @@ MARK_SYMBOL: dict[str, str] = {
 }
 """A symbol per mark, so the state reads without colour (NO_COLOR, monochrome terminals)."""
 
-MARK_WORD: dict[str, str] = {
-    "trying": "trying",
-    "failed": "failed",
-    "deferred": "deferred",
-    "bounced": "bounced",
-    "accepted": "accepted",
-    "held": "held",
-    "done": "done",
-}
-
 # What the profile did at the end of a conversation → how the address is marked.
 _ACTION_MARK: dict[str, MarkKind] = {
     "delivered": "accepted",
@@ -88,9 +78,7 @@ class Mark:
 
     def words(self) -> str:
         by = f" (hop {self.hop})" if self.hop > 1 else ""
-        return (
-            f"{MARK_SYMBOL[self.kind]} {MARK_WORD[self.kind]}{by} at step {self.step}: {self.note}"
-        )
+        return f"{MARK_SYMBOL[self.kind]} {self.kind}{by} at step {self.step}: {self.note}"
 
     def short(self) -> str:
         """'✗ 3' — symbol and step, for a narrow tree."""
