@@ -74,6 +74,8 @@ class WalkingMixin(_Base):
 
     lab: Lab | None
     scenario: Scenario | None
+    replaying = False
+    """True while the app plays a recording (set by `ReplayingMixin`)."""
     timeouts: Any
     port: int
 
@@ -161,7 +163,7 @@ class WalkingMixin(_Base):
         if plan is None:
             self.notify("Resolve a domain first (/ then Enter); the walk needs its MX plan.")
             return False
-        if getattr(self, "replaying", False):
+        if self.replaying:
             self.notify("This is a replay: R plays it again from the start.")
             return False
         self._stop_walk()
@@ -265,7 +267,7 @@ class WalkingMixin(_Base):
 
     def action_walk_toggle(self) -> None:
         """g: start a walk, or pause / resume the one in progress; an ended one starts over."""
-        if getattr(self, "replaying", False):
+        if self.replaying:
             self.replay_toggle()
             return
         if self.walk is None or not self._walk_active:
@@ -283,7 +285,7 @@ class WalkingMixin(_Base):
 
     def action_walk_reshuffle(self) -> None:
         """R: start over with a new seed, so equal preferences may come in another order."""
-        if getattr(self, "replaying", False):
+        if self.replaying:
             self.replay_restart()
             return
         seed = random.SystemRandom().randrange(2**31)
@@ -307,7 +309,7 @@ class WalkingMixin(_Base):
         self._walk_worker(self.walk, next_retry=True, to_end=True)
 
     def _can_fast_forward(self) -> bool:
-        if getattr(self, "replaying", False):
+        if self.replaying:
             self.notify("A replay shows what was recorded; it cannot fast-forward the walk.")
             return False
         if self.walk is None:
@@ -329,7 +331,7 @@ class WalkingMixin(_Base):
         self._change_speed(+1)
 
     def _change_speed(self, step: int) -> None:
-        if getattr(self, "replaying", False):
+        if self.replaying:
             self.replay_speed_step(-step)
             return
         i = SPEEDS.index(self.walk_delay) if self.walk_delay in SPEEDS else 2
@@ -340,7 +342,7 @@ class WalkingMixin(_Base):
 
     def walk_profile_changed(self) -> None:
         """The profile changed: a walk on screen is walked again, same seed, under the new one."""
-        if self.walk is None or getattr(self, "replaying", False):
+        if self.walk is None or self.replaying:
             return
         self.start_walk(seed=self.walk.seed, running=self.walk_running or not self._walk_active)
 
@@ -431,13 +433,13 @@ class WalkingMixin(_Base):
         state = self.walk_state
         if state is None:
             status.show(None)
-            if getattr(self, "replaying", False):  # a session's replay: say so on its status
+            if self.replaying:  # a session's replay: say so on its status
                 mode, hint = self.replay_mode_words()
                 pane = self.query_one(SessionPane)
                 pane.external = f"Replay of a recorded session · {mode} · {hint}"
                 pane.show_status()
             return
-        if getattr(self, "replaying", False):
+        if self.replaying:
             mode, hint = self.replay_mode_words()
         elif self._walk_active:
             mode = "running" if self.walk_running else "paused"
@@ -492,7 +494,7 @@ class WalkingMixin(_Base):
             except ValueError as exc:
                 self.notify(str(exc), severity="error", markup=False)
                 return
-        if getattr(self, "replaying", False):
+        if self.replaying:
             self.stop_replay()
         self._stop_walk()
         self.walk = None
