@@ -31,8 +31,8 @@ from multiprocessing.connection import Connection
 
 from mxtui.dns import resolve_mx
 from mxtui.lab.demo import many_mx_zone
+from mxtui.lab.hosts import HostBehaviour
 from mxtui.lab.runtime import Lab
-from mxtui.lab.smtp_hosts import HostBehaviour
 from mxtui.model import MXGroup, MXPlan
 from mxtui.probe import probe
 from mxtui.smtp.dialer import Dialer, LabDialer, Route

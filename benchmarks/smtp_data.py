@@ -30,7 +30,7 @@ from mxtui.smtp import LabDialer, RealDialer, Session  # noqa: E402
 
 LAB_SERVER = """
 import asyncio, sys
-from mxtui.lab.smtp_hosts import HostBehaviour, LabSMTP
+from mxtui.lab.hosts import HostBehaviour, LabSMTP
 async def main():
     async with LabSMTP({"bench": HostBehaviour(kind="accept", starttls=False)}) as lab:
         print(lab.endpoints["bench"][1], flush=True)

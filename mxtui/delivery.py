@@ -11,7 +11,7 @@ gate lets it pause and single-step. Time is a `SimClock` shared with the lab hos
 "the next retry in 400 s" can happen now and a greylist clears as it would have.
 
 Relays: given `relays` (the lab's store-and-forward hosts, see
-`mxtui.lab.smtp_hosts.relay_profiles`), a message a relay accepts goes on as a second hop: the
+`mxtui.lab.hosts.relay_profiles`), a message a relay accepts goes on as a second hop: the
 relay's own walk, under its profile, to the MX records of lower preference number than its own
 (RFC 5321 §5.1), on the same clock and dialer. Its events come bracketed by `HopStarted` and
 `HopEnded` and carry `hop=2`; its retries are the relay's queue, which
@@ -515,9 +515,9 @@ class Walk(StepGate):
         if action is Action.RETRY_HELO:
             if not session.connected:
                 return "next-address"
-            # The session marks a 4xx EHLO as the end of the transaction; the profile instead
-            # starts over with HELO (RFC 5321 §3.2), whose own reply then decides.
-            session.transaction_failed = False
+            # The session takes a 4xx EHLO as the end of the path; the profile instead starts
+            # over with HELO (RFC 5321 §3.2), whose own reply then decides.
+            session.retry_hello()
             return "helo"
         detail = "" if reply is not None else result.error
         if action in (Action.NEXT_ADDRESS, Action.NEXT_MX):

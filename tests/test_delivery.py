@@ -15,8 +15,8 @@ from mxtui.cli import main
 from mxtui.delivery import SimClock, Walk, try_order
 from mxtui.dns import resolve_mx
 from mxtui.lab.dns_server import LabDNSServer
+from mxtui.lab.hosts import HostBehaviour, LabSMTPHost, relay_profiles
 from mxtui.lab.runtime import Lab
-from mxtui.lab.smtp_hosts import HostBehaviour, LabSMTPHost, relay_profiles
 from mxtui.model import (
     Action,
     Address,

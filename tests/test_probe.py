@@ -11,8 +11,8 @@ import pytest
 from mxtui.cli import main
 from mxtui.dns import resolve_mx
 from mxtui.lab.hostile import HostileHost
+from mxtui.lab.hosts import HostBehaviour
 from mxtui.lab.runtime import Lab
-from mxtui.lab.smtp_hosts import HostBehaviour
 from mxtui.model import Address, HostState, MXGroup, MXHost, MXPlan, PlanStatus
 from mxtui.probe import ProbeResult, probe, probe_targets
 from mxtui.smtp.dialer import LabDialer

@@ -19,9 +19,9 @@ import pytest
 from mxtui import model, record
 from mxtui.delivery import Walk
 from mxtui.dns import resolve_mx
+from mxtui.lab.hosts import relay_profiles
 from mxtui.lab.runtime import Lab
 from mxtui.lab.scenarios import list_scenarios
-from mxtui.lab.smtp_hosts import relay_profiles
 from mxtui.model import (
     Credentials,
     DataProgress,

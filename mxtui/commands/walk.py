@@ -205,8 +205,8 @@ async def _walk(
         return await walk.run()
 
     if args.lab or args.scenario_obj is not None:
+        from mxtui.lab.hosts import relay_profiles
         from mxtui.lab.runtime import Lab
-        from mxtui.lab.smtp_hosts import relay_profiles
 
         scenario = args.scenario_obj
         async with scenario.lab() if scenario is not None else Lab() as lab:

@@ -7,7 +7,7 @@ serves them, and nothing ever dials them outside the lab.
 from __future__ import annotations
 
 from mxtui.lab.dns_server import Fault
-from mxtui.lab.smtp_hosts import HostBehaviour
+from mxtui.lab.hosts import HostBehaviour
 
 DEMO_DOMAIN = "example.com"
 

@@ -1,6 +1,6 @@
 """Hostile SMTP servers: raw asyncio servers that attack the client's parser and its display.
 
-The lab hosts (smtp_hosts.py) behave like real MTAs; these do not. Each kind speaks just enough
+The lab hosts (mxtui.lab.hosts) behave like real MTAs; these do not. Each kind speaks just enough
 SMTP to reach the stage it attacks, then sends what a careless client would choke on: markup and
 terminal escapes, a line with no end, a reply with no end, noise, a close at the worst moment, or a
 greeting one byte at a time. They exist so tests can prove that nothing a server sends crashes the
@@ -18,7 +18,7 @@ import random
 from collections.abc import Callable
 from typing import Any, Literal, get_args
 
-from mxtui.lab.smtp_hosts import check_loopback, reset_connection
+from mxtui.lab.hosts import check_loopback, reset_connection
 
 HostileKind = Literal["markup", "long-line", "endless", "random", "close-at", "trickle"]
 CloseStage = Literal[

@@ -7,7 +7,7 @@ from types import TracebackType
 
 from mxtui.lab.demo import DEMO_DOMAIN, DEMO_DOMAINS, DEMO_FAULTS, DEMO_HOSTS, DEMO_ZONE
 from mxtui.lab.dns_server import Fault, LabDNSServer
-from mxtui.lab.smtp_hosts import HostBehaviour, LabSMTP
+from mxtui.lab.hosts import HostBehaviour, LabSMTP
 from mxtui.smtp.dialer import LabDialer
 
 

@@ -7,6 +7,11 @@ a firm stop for a reply that never ends. So this subclass replaces only the repl
 (``data_received``); writing, the command lock, the STARTTLS upgrade and the waiter protocol stay
 aiosmtplib's. It also adds a streamed message write with progress, which aiosmtplib's one-shot
 ``execute_data_command`` cannot give.
+
+This is the one module that touches aiosmtplib's private attributes (``_buffer``,
+``_response_waiter``, ``_response_pending``, ``_command_lock``, ``_over_ssl``,
+``_drain_helper``, ``_set_response_exception``); everything else uses the properties here.
+pyproject.toml bounds aiosmtplib to the versions these were tested with.
 """
 
 from __future__ import annotations
@@ -180,6 +185,11 @@ class TracingProtocol(SMTPProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._flush_partial()
         super().connection_lost(exc)
+
+    @property
+    def encrypted(self) -> bool:
+        """The connection runs inside TLS (on connect, or since STARTTLS)."""
+        return bool(self._over_ssl)
 
     @property
     def reply_waiting(self) -> bool:

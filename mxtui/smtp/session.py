@@ -49,6 +49,7 @@ from mxtui.smtp.dialer import Dialer, RealDialer, Route
 from mxtui.smtp.message import default_message, wire_message
 from mxtui.smtp.protocol import MalformedReply, ReplyTooLong, TracingProtocol
 from mxtui.smtp.replies import parse_extensions, parse_reply
+from mxtui.smtp.state import Phase, Transaction, TxStep
 from mxtui.smtp.tlsinfo import client_context, describe, load_trust
 from mxtui.smtp.transcript import MASK, Transcript, secret_forms
 from mxtui.text import printable, printable_bytes
@@ -132,26 +133,59 @@ class Session:
     # -- state ---------------------------------------------------------------------------------
 
     def _reset_state(self) -> None:
-        self.attempted = False  # connect() has been tried
-        self.closed = False  # the connection is over (or never came)
-        self.greeted = False
-        self.greeting_ok = False
-        self.hello_done = False
-        self.ehlo_refused = False
-        self.tls_attempted = False
-        self.auth_attempted = False
-        self.authed = False
-        self.quit_sent = False
+        self.phase = Phase.IDLE
+        self.greeting_reply: Reply | None = None
+        self.tried: set[Stage] = set()
+        """Optional stages already tried on this connection (STARTTLS, AUTH): never twice."""
+        self._resume = Phase.READY
         self.stop_reason = ""
-        self._reset_transaction()
+        self.transaction = Transaction()
 
-    def _reset_transaction(self) -> None:
-        self.mail_ok = False
-        self.rcpt_index = 0
-        self.accepted: list[str] = []
-        self.data_ready = False
-        self.message_sent = False
-        self.transaction_failed = False
+    def _end_path(self) -> None:
+        """A refusal ended the standard path: QUIT is all that is left (unless RSET forgets
+        the refused transaction: then the path resumes where it stopped)."""
+        if self.phase not in (Phase.CLOSED, Phase.ENDING):
+            self._resume = self.phase
+            self.phase = Phase.ENDING
+
+    @property
+    def greeting_ok(self) -> bool:
+        return self.greeting_reply is not None and self.greeting_reply.klass == 2
+
+    # Read-only views of the state, for the walk and the probe.
+
+    @property
+    def greeted(self) -> bool:
+        """A greeting (of any code) was read on this connection."""
+        return self.greeting_reply is not None
+
+    @property
+    def hello_done(self) -> bool:
+        return self.phase is Phase.READY
+
+    @property
+    def ehlo_refused(self) -> bool:
+        return self.phase is Phase.HELO
+
+    @property
+    def quit_sent(self) -> bool:
+        return Stage.QUIT in self.tried
+
+    @property
+    def accepted(self) -> list[str]:
+        """Recipients of the current transaction that RCPT accepted."""
+        return self.transaction.accepted
+
+    @property
+    def rcpt_index(self) -> int:
+        """How many of the envelope's recipients RCPT has been sent for."""
+        return self.transaction.recipients_sent
+
+    def retry_hello(self) -> None:
+        """Start over with HELO after an EHLO the profile retries (RFC 5321 §3.2), even where
+        the EHLO reply ended the standard path (a 4xx)."""
+        if self.phase in (Phase.ENDING, Phase.HELLO):
+            self.phase = Phase.HELO
 
     @property
     def envelope(self) -> Envelope:
@@ -167,11 +201,20 @@ class Session:
 
     @property
     def connected(self) -> bool:
-        return self._protocol is not None and self._protocol.is_connected and not self.closed
+        return (
+            self._protocol is not None
+            and self._protocol.is_connected
+            and self.phase is not Phase.CLOSED
+        )
+
+    @property
+    def closed(self) -> bool:
+        """The connection is over (or never came): nothing more can be said on it."""
+        return self.phase is Phase.CLOSED
 
     @property
     def encrypted(self) -> bool:
-        return self._protocol is not None and self._protocol._over_ssl
+        return self._protocol is not None and self._protocol.encrypted
 
     def _wants_tls(self) -> bool:
         if self.tls_mode == "required":
@@ -180,31 +223,24 @@ class Session:
 
     def next_stage(self) -> Stage | None:
         """What a sending MTA would do next, or None when the conversation is over."""
-        if not self.attempted:
+        phase = self.phase
+        if phase is Phase.IDLE:
             return Stage.CONNECT
-        if self.closed or self.quit_sent:
+        if phase is Phase.CLOSED:
             return None
-        if not self.greeted:
+        if phase is Phase.GREETING:
             return Stage.GREETING
-        if not self.greeting_ok or self.transaction_failed:
+        if phase is Phase.ENDING:
             return Stage.QUIT
-        if not self.hello_done:
-            return Stage.HELO if self.ehlo_refused else Stage.EHLO
-        if not self.encrypted and not self.tls_attempted and self._wants_tls():
+        if phase is Phase.HELLO:
+            return Stage.EHLO
+        if phase is Phase.HELO:
+            return Stage.HELO
+        if not self.encrypted and Stage.STARTTLS not in self.tried and self._wants_tls():
             return Stage.STARTTLS
-        if self.envelope.credentials is not None and not self.auth_attempted:
+        if self.envelope.credentials is not None and Stage.AUTH not in self.tried:
             return Stage.AUTH
-        if not self.mail_ok:
-            return Stage.MAIL
-        if self.rcpt_index < len(self.envelope.recipients):
-            return Stage.RCPT
-        if not self.accepted:
-            return Stage.QUIT
-        if not self.data_ready:
-            return Stage.DATA
-        if not self.message_sent:
-            return Stage.DOT
-        return Stage.QUIT
+        return self.transaction.next_stage(self.envelope.recipients)
 
     async def step(self, *, confirm_send: bool = False) -> StepResult | None:
         """Do the next stage of the standard path; None when the conversation is over."""
@@ -275,8 +311,8 @@ class Session:
         protocol = self._protocol
         if protocol is not None and protocol.transport is not None:
             protocol.transport.close()
-        if not self.closed and self.attempted:
-            self.closed = True
+        if self.phase not in (Phase.IDLE, Phase.CLOSED):
+            self.phase = Phase.CLOSED
             self.note("connection closed")
 
     async def aclose(self) -> None:
@@ -295,13 +331,13 @@ class Session:
     async def connect(self) -> StepResult:
         """Open TCP (and TLS, in on-connect mode); the greeting is the next step."""
         self._stage = Stage.CONNECT
-        if self.attempted and not self.closed:
+        if self.phase not in (Phase.IDLE, Phase.CLOSED):
             return self._refuse(Stage.CONNECT, "already connected")
         self._reset_state()
         self._protocol = None
         self.tls_info = None
         self.extensions = {}
-        self.attempted = True
+        self.phase = Phase.GREETING
         start = self._clock()
         try:
             self.route = self.dialer.route(self.address, self.port)
@@ -384,7 +420,7 @@ class Session:
         error: str,
         failure: StepFailure | None = None,
     ) -> StepResult:
-        self.closed = True
+        self.phase = Phase.CLOSED
         self.note(error)
         ms = (self._clock() - start) * 1000.0
         return self._finish(
@@ -506,8 +542,10 @@ class Session:
         result = await self._exchange(
             Stage.GREETING, (), lambda p: p.read_response(timeout=timeout)
         )
-        self.greeted = True
-        self.greeting_ok = result.reply is not None and result.reply.klass == 2
+        self.greeting_reply = result.reply
+        if self.phase is Phase.GREETING:
+            ok = result.reply is not None and result.reply.klass == 2
+            self.phase = Phase.HELLO if ok else Phase.ENDING
         return self._finish(result) if result.reply is not None else result
 
     async def ehlo(self, name: str | None = None) -> StepResult:
@@ -515,12 +553,12 @@ class Session:
         result = await self._command(Stage.EHLO, f"EHLO {name or self.envelope.ehlo_name}")
         if result.reply is not None:
             if result.reply.klass == 2:
-                self.hello_done = True
+                self.phase = Phase.READY
                 self.extensions = parse_extensions(result.reply)
             elif result.reply.klass == 5:
-                self.ehlo_refused = True
+                self.phase = Phase.HELO
             else:
-                self.transaction_failed = True
+                self._end_path()
             return self._finish(result)
         return result
 
@@ -528,16 +566,16 @@ class Session:
         result = await self._command(Stage.HELO, f"HELO {name or self.envelope.ehlo_name}")
         if result.reply is not None:
             if result.reply.klass == 2:
-                self.hello_done = True
+                self.phase = Phase.READY
                 self.extensions = {}
             else:
-                self.transaction_failed = True
+                self._end_path()
             return self._finish(result)
         return result
 
     async def starttls(self) -> StepResult:
         """STARTTLS, the handshake, and the certificate facts; EHLO is due again after it."""
-        self.tls_attempted = True
+        self.tried.add(Stage.STARTTLS)
         if self.encrypted:
             self._stage = Stage.STARTTLS
             return self._refuse(Stage.STARTTLS, "the connection is already encrypted")
@@ -563,13 +601,12 @@ class Session:
             return result
         if result.reply.code != 220:
             if self.tls_mode == "required":
-                self.transaction_failed = True
+                self._end_path()
                 self.note("STARTTLS was required and the server did not start it")
             return self._finish(result)
         info = self._tls_established()
         self.extensions = {}
-        self.hello_done = False  # RFC 3207 §4.2: forget what was learnt before TLS
-        self.ehlo_refused = False
+        self.phase = Phase.HELLO  # RFC 3207 §4.2: forget what was learnt before TLS
         if self.tls_verify and not info.verified:
             error = f"certificate rejected: {info.verify_error}"
             self.note(f"stopping: {error}")
@@ -595,7 +632,7 @@ class Session:
 
     async def auth(self, mechanism: str | None = None) -> StepResult:
         """AUTH PLAIN or LOGIN with the envelope's credentials; every secret line is masked."""
-        self.auth_attempted = True
+        self.tried.add(Stage.AUTH)
         creds = self.envelope.credentials
         if creds is None:
             self._stage = Stage.AUTH
@@ -616,9 +653,8 @@ class Session:
             return self._refuse(Stage.AUTH, f"mechanism {printable(mech)} is not supported")
         if result.reply is None:
             return result
-        self.authed = result.reply.code == 235
-        if not self.authed:
-            self.transaction_failed = True
+        if result.reply.code != 235:
+            self._end_path()
         return self._finish(result)
 
     async def _auth_login(self, user: str, password: str) -> StepResult:
@@ -682,24 +718,27 @@ class Session:
         line = " ".join([f"MAIL FROM:<{self.envelope.mail_from}>", *self.mail_parameters()])
         result = await self._command(Stage.MAIL, line)
         if result.reply is not None:
-            self._reset_transaction()
-            self.mail_ok = result.reply.klass == 2
-            self.transaction_failed = not self.mail_ok
+            self.transaction = Transaction()
+            if result.reply.klass == 2:
+                self.transaction.step = TxStep.RCPT
+            else:
+                self._end_path()
             return self._finish(result)
         return result
 
     async def rcpt(self, recipient: str | None = None) -> StepResult:
         """RCPT TO for `recipient`, or for the next envelope recipient not yet sent."""
         if recipient is None:
-            if self.rcpt_index >= len(self.envelope.recipients):
+            tx = self.transaction
+            if tx.recipients_sent >= len(self.envelope.recipients):
                 self._stage = Stage.RCPT
                 return self._refuse(Stage.RCPT, "every recipient has been sent")
-            recipient = self.envelope.recipients[self.rcpt_index]
-            self.rcpt_index += 1
+            recipient = self.envelope.recipients[tx.recipients_sent]
+            tx.recipients_sent += 1
         result = await self._command(Stage.RCPT, f"RCPT TO:<{recipient}>")
         if result.reply is not None:
             if result.reply.klass == 2:
-                self.accepted.append(recipient)
+                self.transaction.accepted.append(recipient)
             return self._finish(result)
         return result
 
@@ -707,9 +746,10 @@ class Session:
         """DATA; a 354 makes the message (and its dot) the next step."""
         result = await self._command(Stage.DATA, "DATA")
         if result.reply is not None:
-            self.data_ready = result.reply.code == 354
-            if not self.data_ready:
-                self.transaction_failed = True
+            if result.reply.code == 354:
+                self.transaction.step = TxStep.MESSAGE
+            else:
+                self._end_path()
             return self._finish(result)
         return result
 
@@ -741,9 +781,10 @@ class Session:
             shown,
             lambda p: p.write_message(payload, timeout=timeout, progress=progress),
         )
-        self.message_sent = True
+        self.transaction.step = TxStep.DONE
         if result.reply is not None:
-            self.transaction_failed = result.reply.klass != 2
+            if result.reply.klass != 2:
+                self._end_path()
             return self._finish(result)
         return result
 
@@ -770,14 +811,15 @@ class Session:
     async def quit(self) -> StepResult:
         """QUIT, then close. In the middle of DATA a QUIT would be message text, so the
         connection is closed instead and the server discards the unfinished message."""
-        if self.data_ready and not self.message_sent and self.connected:
+        self.tried.add(Stage.QUIT)
+        if self.transaction.step is TxStep.MESSAGE and self.connected:
             self._stage = Stage.QUIT
             self.note("in DATA, QUIT would be message text: closing the connection instead")
-            self.quit_sent = True
             self.close()
             return self._finish(StepResult(Stage.QUIT, (), None, 0.0))
         result = await self._command(Stage.QUIT, "QUIT")
-        self.quit_sent = True
+        if self.phase is not Phase.CLOSED and not self.connected:
+            self.phase = Phase.CLOSED  # QUIT could not be sent: nothing is left to say
         if result.reply is not None:
             self.close()
             return self._finish(result)
@@ -788,7 +830,9 @@ class Session:
         result = await self._command(Stage.RSET, "RSET")
         if result.reply is not None:
             if result.reply.klass == 2:
-                self._reset_transaction()
+                self.transaction = Transaction()
+                if self.phase is Phase.ENDING and self.greeting_ok:
+                    self.phase = self._resume  # the refused transaction is forgotten
             return self._finish(result)
         return result
 

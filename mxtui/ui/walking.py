@@ -23,9 +23,9 @@ from textual.timer import Timer
 from textual.widgets import Input
 
 from mxtui.delivery import SimClock, Walk, dns_outcome
+from mxtui.lab.hosts import relay_profiles
 from mxtui.lab.runtime import Lab
 from mxtui.lab.scenarios import Scenario, list_scenarios, load_scenario
-from mxtui.lab.smtp_hosts import relay_profiles
 from mxtui.model import (
     AttemptStarted,
     Envelope,

@@ -17,6 +17,7 @@ import pytest
 from mxtui.cli import main
 from mxtui.delivery import Walk, walk
 from mxtui.dns import resolve_mx
+from mxtui.lab.hosts import relay_profiles
 from mxtui.lab.runtime import Lab
 from mxtui.lab.scenarios import (
     OUTCOMES,
@@ -27,7 +28,6 @@ from mxtui.lab.scenarios import (
     parse_scenario,
     scenario_names,
 )
-from mxtui.lab.smtp_hosts import relay_profiles
 from mxtui.model import HopEnded, HopStarted, PlanStatus, StepDone, TranscriptLine
 from mxtui.policy import PROFILES
 

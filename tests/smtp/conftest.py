@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mxtui.lab.smtp_hosts import HostBehaviour, LabSMTP
+from mxtui.lab.hosts import HostBehaviour, LabSMTP
 
 sys.path.insert(0, str(Path(__file__).parent))
 import postfix_peer

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mxtui.lab.certs import lab_certificate
-from mxtui.lab.smtp_hosts import LabSMTP
+from mxtui.lab.hosts import LabSMTP
 from mxtui.model import Envelope, Limits, SessionEvent, Timeouts
 from mxtui.smtp import LabDialer, Session
 

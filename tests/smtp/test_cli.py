@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mxtui.cli import main
-from mxtui.lab.smtp_hosts import HostBehaviour, LabSMTP
+from mxtui.lab.hosts import HostBehaviour, LabSMTP
 from mxtui.model import Stage
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from smtp_support import LAB_ADDRESS, QUICK, SessionFactory, envelope, lab_trust
 
-from mxtui.lab.smtp_hosts import HostBehaviour
+from mxtui.lab.hosts import HostBehaviour
 from mxtui.model import (
     Credentials,
     DataProgress,
@@ -139,7 +139,7 @@ async def test_greeting_421_closes_and_554_leads_to_quit(lab_hosts) -> None:
 
 async def test_greylist_answers_450_until_the_delay_has_passed(lab_hosts) -> None:
     now = [1000.0]
-    from mxtui.lab.smtp_hosts import LabSMTP
+    from mxtui.lab.hosts import LabSMTP
 
     lab = LabSMTP({"grey": HostBehaviour(kind="greylist", greylist_delay_s=300)},
                   clock=lambda: now[0])  # fmt: skip

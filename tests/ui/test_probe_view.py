@@ -10,8 +10,8 @@ from textual.worker import WorkerCancelled, WorkerFailed
 
 from mxtui.dns import resolve_mx
 from mxtui.lab.hostile import MARKUP_PAYLOADS, HostileHost
+from mxtui.lab.hosts import HostBehaviour
 from mxtui.lab.runtime import Lab
-from mxtui.lab.smtp_hosts import HostBehaviour
 from mxtui.model import Address, HostState, MXGroup, MXHost, MXPlan, PlanStatus
 from mxtui.probe import ProbeResult, ProbeTarget
 from mxtui.smtp import LabDialer

@@ -9,7 +9,7 @@ The loader checks everything it can before any socket opens, and every error is 
 ``ValueError`` that names the file and the key, because a trainer editing a file in front of a
 class needs to know where the mistake is, not read a traceback.
 
-A host table takes the settings of `mxtui.lab.smtp_hosts.HostBehaviour`: a `kind` and its
+A host table takes the settings of `mxtui.lab.hosts.HostBehaviour`: a `kind` and its
 tuning, plus options for any kind: ``rcpt_replies`` (a sub-table answering RCPT per recipient,
 local part or full address → ``"accept"`` or a reply such as ``"450 4.2.1 ..."``),
 ``enhanced_codes = false`` (an MTA without RFC 2034 codes, like Exim), ``up_after_s`` (down,
@@ -37,8 +37,8 @@ import dns.rdatatype
 import dns.zone
 
 from mxtui.lab.dns_server import Fault, LabDNSServer
+from mxtui.lab.hosts import HostBehaviour, behaviour_from_dict
 from mxtui.lab.runtime import Lab
-from mxtui.lab.smtp_hosts import HostBehaviour, behaviour_from_dict
 from mxtui.model import Envelope, PlanStatus
 from mxtui.policy import PROFILES
 

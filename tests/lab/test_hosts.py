@@ -15,7 +15,7 @@ import pytest
 
 from mxtui.delivery import SimClock
 from mxtui.lab.certs import lab_certificate
-from mxtui.lab.smtp_hosts import (
+from mxtui.lab.hosts import (
     HostBehaviour,
     LabSMTP,
     LabSMTPHost,
@@ -187,7 +187,7 @@ async def test_silent_host_accepts_but_never_greets():
 
 
 async def test_silent_host_closes_by_itself_after_its_limit(monkeypatch):
-    monkeypatch.setattr("mxtui.lab.smtp_hosts.SILENT_CLOSE_S", 0.3)
+    monkeypatch.setattr("mxtui.lab.hosts.protocol.SILENT_CLOSE_S", 0.3)
     async with LabSMTPHost("tarpit", HostBehaviour("silent")) as host:
         w = await Wire.open(host.address)
         assert await w.closed(timeout=5)
