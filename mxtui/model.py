@@ -311,10 +311,21 @@ class Limits:
 
 @dataclass(frozen=True)
 class Credentials:
-    """An AUTH account. The password never appears in a repr, a transcript or an export."""
+    """An AUTH account and how to use it. The password never appears in a repr, a transcript
+    or an export.
+
+    `mechanisms`: the AUTH mechanisms to try, in order (empty: the best the server offers;
+    PLAIN, LOGIN, CRAM-MD5, XOAUTH2 — for XOAUTH2 the password is the OAuth bearer token).
+    `optional`: when the server offers no usable AUTH or refuses the account, go on without it
+    (swaks' --auth-optional) instead of ending the conversation. `cleartext`: allow AUTH on a
+    connection that is not encrypted (never by default, except to a lab host).
+    """
 
     user: str
     password: str = field(repr=False)
+    mechanisms: tuple[str, ...] = ()
+    optional: bool = False
+    cleartext: bool = False
 
 
 @dataclass(frozen=True)
@@ -385,11 +396,13 @@ class TLSInfo:
 
 
 StepFailure = Literal[
-    "malformed-reply", "reply-too-long", "tls-failed", "tls-unverified", "not-sent", "held"
+    "malformed-reply", "reply-too-long", "tls-failed", "tls-unverified", "not-sent", "held",
+    "skipped",
 ]
 """Why a step ended without a usable reply, beyond the `Outcome`s: the server broke the protocol,
 a TLS handshake or required verification failed, the command could not be sent as written
-(control characters, no connection), or the session held the dot for confirmation."""
+(control characters, no connection), the session held the dot for confirmation, or an optional
+step was skipped (AUTH the server does not offer, with `Credentials.optional`)."""
 
 
 @dataclass(frozen=True)

@@ -21,16 +21,17 @@ import re
 import ssl
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from aiosmtplib import (
     SMTPResponseException,
     SMTPServerDisconnected,
     SMTPTimeoutError,
 )
-from aiosmtplib.auth import auth_login_encode, auth_plain_encode
 from aiosmtplib.response import SMTPResponse
 
 from mxtui.model import (
+    Credentials,
     DataProgress,
     Envelope,
     Limits,
@@ -45,6 +46,7 @@ from mxtui.model import (
     TLSMode,
     TranscriptLine,
 )
+from mxtui.smtp import auth as sasl
 from mxtui.smtp.dialer import Dialer, RealDialer, Route
 from mxtui.smtp.message import default_message, wire_message
 from mxtui.smtp.protocol import MalformedReply, ReplyTooLong, TracingProtocol
@@ -126,6 +128,7 @@ class Session:
         self._protocol: TracingProtocol | None = None
         self._stage: Stage | None = None
         self._wire_cache: tuple[bytes, bytes] | None = None
+        self._raw_reply: Reply | None = None
         self._envelope = envelope
         self.envelope = envelope
         self._reset_state()
@@ -452,7 +455,7 @@ class Session:
     ) -> StepResult:
         """Show `shown` as sent, run `action`, and turn whatever happens into a StepResult."""
         self._stage = stage
-        shown = tuple(self.transcript.scrub(text) for text in shown)
+        shown = tuple(self.transcript.scrub(text, stage) for text in shown)
         protocol = self._protocol
         start = self._clock()
         # A step that only reads (the greeting) may still read a reply that came before the
@@ -470,7 +473,7 @@ class Session:
             self._sent(text)
         try:
             response = await action(protocol)
-            reply = parse_reply(response.code, self._scrubbed(protocol.last_lines))
+            reply = self._reply(response.code, protocol.last_lines, stage)
         except _StepError as exc:
             return self._failed(stage, shown, start, exc)
         except MalformedReply:
@@ -484,7 +487,7 @@ class Session:
                 stage, shown, start, _StepError(exc.message, failure="reply-too-long")
             )
         except SMTPResponseException as exc:  # STARTTLS answered with something other than 220
-            reply = parse_reply(exc.code, self._scrubbed(protocol.last_lines))
+            reply = self._reply(exc.code, protocol.last_lines, stage)
         except SMTPTimeoutError:
             return self._failed(
                 stage, shown, start, _StepError(
@@ -504,9 +507,15 @@ class Session:
             self.close()
         return result
 
-    def _scrubbed(self, lines: tuple[str, ...]) -> tuple[str, ...]:
-        """Reply lines with any secret masked, as the transcript shows them."""
-        return tuple(self.transcript.scrub(line) for line in lines)
+    def _reply(self, code: int, lines: tuple[str, ...], stage: Stage) -> Reply:
+        """The reply as the protocol code reads it (kept as `_raw_reply`: EHLO keywords, AUTH
+        challenges), and returned as it is shown and saved: secrets masked, codes unchanged."""
+        raw = parse_reply(code, lines)
+        self._raw_reply = raw
+        shown = tuple(self.transcript.scrub(line, stage) for line in lines)
+        if shown == lines:
+            return raw
+        return replace(parse_reply(code, shown), enhanced=raw.enhanced)
 
     def _failed(
         self, stage: Stage, shown: tuple[str, ...], start: float, exc: _StepError
@@ -554,7 +563,8 @@ class Session:
         if result.reply is not None:
             if result.reply.klass == 2:
                 self.phase = Phase.READY
-                self.extensions = parse_extensions(result.reply)
+                raw = self._raw_reply if self._raw_reply is not None else result.reply
+                self.extensions = parse_extensions(raw)
             elif result.reply.klass == 5:
                 self.phase = Phase.HELO
             else:
@@ -624,63 +634,115 @@ class Session:
             )
         )  # fmt: skip
 
-    def _auth_mechanism(self) -> str:
-        offered = self.extensions.get("AUTH", "").upper().split()
-        if "PLAIN" in offered or "LOGIN" not in offered:
-            return "PLAIN"
-        return "LOGIN"
-
     async def auth(self, mechanism: str | None = None) -> StepResult:
-        """AUTH PLAIN or LOGIN with the envelope's credentials; every secret line is masked."""
+        """AUTH with the envelope's credentials (RFC 4954), only where it is safe and offered.
+
+        Not sent when the server did not advertise AUTH, nor on an unencrypted connection to a
+        host that is not a lab host unless the credentials allow cleartext: both end the
+        conversation, or are skipped with a note when the credentials are optional. Each
+        mechanism in common is tried in order until one succeeds (as swaks does).
+        """
         self.tried.add(Stage.AUTH)
+        self._stage = Stage.AUTH
         creds = self.envelope.credentials
         if creds is None:
-            self._stage = Stage.AUTH
             return self._refuse(Stage.AUTH, "no AUTH account was given")
-        mech = (mechanism or self._auth_mechanism()).upper()
-        timeout = self.timeouts.reply
-        if mech == "PLAIN":
-            blob = auth_plain_encode(creds.user, creds.password)
-            result = await self._exchange(
-                Stage.AUTH,
-                (f"AUTH PLAIN {MASK}",),
-                lambda p: p.execute_command(b"AUTH", b"PLAIN", blob, timeout=timeout),
+        advertised = sasl.offered(self.extensions)
+        wanted = (mechanism,) if mechanism else creds.mechanisms
+        unusable = [m for m in wanted if m.upper() not in sasl.MECHANISMS]
+        mechanisms: list[str] = []
+        if unusable:
+            why = f"AUTH mechanism {printable(unusable[0])} is not supported by mxtui"
+        elif advertised is None:
+            why = "Host did not advertise authentication"
+        elif not self.encrypted and not self.lab and not creds.cleartext:
+            why = (
+                "the connection is not encrypted, so the password would cross the network "
+                "readable: start TLS first, or allow AUTH in the clear (--auth-cleartext)"
             )
-        elif mech == "LOGIN":
-            result = await self._auth_login(creds.user, creds.password)
         else:
-            self._stage = Stage.AUTH
-            return self._refuse(Stage.AUTH, f"mechanism {printable(mech)} is not supported")
-        if result.reply is None:
-            return result
-        if result.reply.code != 235:
+            mechanisms = sasl.choose(wanted, advertised)
+            why = "" if mechanisms else self._no_common_mechanism(wanted, advertised)
+        if why:
+            if creds.optional:
+                self.note(f"AUTH skipped: {why} (optional)")
+                return self._finish(
+                    StepResult(Stage.AUTH, (), None, 0.0, failure="skipped", error=why)
+                )
+            result = self._refuse(Stage.AUTH, why)
             self._end_path()
-        return self._finish(result)
-
-    async def _auth_login(self, user: str, password: str) -> StepResult:
-        encoded_user, encoded_password = auth_login_encode(user, password)
-        timeout = self.timeouts.reply
-        replies: list[Reply] = []
-        sent: list[str] = ["AUTH LOGIN"]
+            return result
         start = self._clock()
-        first = await self._exchange(
-            Stage.AUTH, ("AUTH LOGIN",), lambda p: p.execute_command(b"AUTH", b"LOGIN",
-                                                                   timeout=timeout)
-        )  # fmt: skip
-        if first.reply is None:
-            return first
-        replies.append(first.reply)
-        last = first
-        for secret in (encoded_user, encoded_password):
-            if last.reply is None or last.reply.code != 334:
+        sent: list[str] = []
+        replies: list[Reply] = []
+        for mech in mechanisms:
+            result = await self._auth_with(mech, creds)
+            sent.extend(result.sent)
+            replies.extend(result.replies)
+            if result.reply is None:  # no usable reply: the step already says why
+                return result
+            if result.reply.code == 235 or result.reply.klass != 5 or not self.connected:
                 break
-            sent.append(MASK)
-            last = await self._exchange(
-                Stage.AUTH, (MASK,), lambda p, s=secret: p.execute_command(s, timeout=timeout)
+        ms = (self._clock() - start) * 1000.0
+        final = StepResult(Stage.AUTH, tuple(sent), replies[-1], ms, replies=tuple(replies))
+        if replies[-1].code != 235:
+            if creds.optional and self.connected:
+                self.note("AUTH failed; going on without it (optional)")
+            else:
+                self._end_path()
+        return self._finish(final)
+
+    @staticmethod
+    def _no_common_mechanism(wanted: tuple[str, ...], advertised: tuple[str, ...]) -> str:
+        ours = ", ".join(w.upper() for w in wanted) or ", ".join(sasl.DEFAULT_ORDER)
+        theirs = printable(" ".join(advertised)) or "none"
+        return f"no AUTH mechanism in common: the server offers {theirs}; mxtui would use {ours}"
+
+    async def _auth_with(self, mech: str, creds: Credentials) -> StepResult:
+        """One mechanism's exchange: the AUTH command, then a response to each 334 challenge.
+        Every line that carries a secret is shown as ``****``."""
+        timeout = self.timeouts.reply
+        start = self._clock()
+        steps: list[tuple[str, Callable[[str], bytes]]]
+        if mech == "PLAIN":
+            first = (f"AUTH PLAIN {MASK}", b"AUTH PLAIN " + sasl.plain_response(creds))
+            steps = []
+        elif mech == "XOAUTH2":
+            first = (f"AUTH XOAUTH2 {MASK}", b"AUTH XOAUTH2 " + sasl.xoauth2_response(creds))
+            steps = [("", lambda _challenge: b"")]  # RFC 7628 §3.2.3: a 334 error asks for this
+        elif mech == "LOGIN":
+            user, password = sasl.login_responses(creds)
+            first = ("AUTH LOGIN", b"AUTH LOGIN")
+            steps = [(MASK, lambda _c: user), (MASK, lambda _c: password)]
+        else:  # CRAM-MD5
+            first = ("AUTH CRAM-MD5", b"AUTH CRAM-MD5")
+            steps = [(MASK, lambda challenge: sasl.cram_md5_response(creds, challenge))]
+        replies: list[Reply] = []
+        sent = [first[0]]
+        line = first[1]
+        result = await self._exchange(
+            Stage.AUTH, (first[0],), lambda p: p.execute_command(line, timeout=timeout)
+        )
+        for shown, answer in steps:
+            if result.reply is None:
+                return result
+            replies.append(result.reply)
+            if result.reply.code != 334:
+                break
+            challenge = self._raw_reply.text if self._raw_reply is not None else ""
+            try:
+                data = answer(challenge)
+            except ValueError as exc:
+                self.note(f"AUTH {mech}: {exc}; cancelling with '*' (RFC 4954 §4)")
+                data, shown = b"*", "*"
+            sent.append(shown)
+            result = await self._exchange(
+                Stage.AUTH, (shown,), lambda p, d=data: p.execute_command(d, timeout=timeout)
             )
-            if last.reply is None:
-                return last
-            replies.append(last.reply)
+        else:
+            if result.reply is None:
+                return result
+            replies.append(result.reply)
         ms = (self._clock() - start) * 1000.0
         return StepResult(Stage.AUTH, tuple(sent), replies[-1], ms, replies=tuple(replies))
 

@@ -6,21 +6,30 @@ JSON Lines export writes one `TranscriptLine.to_json()` per line.
 
 Secrets are kept out at the door: `Transcript.add` replaces every registered secret (a password
 and its base64 forms) with ``****`` in every line, sent or received, so nothing downstream (the
-pane, the exports) can leak one even if a server echoes it.
+pane, the exports) can leak one even if a server echoes it. Only shown text is masked: the
+session reads the server's replies as they came.
 """
 
 from __future__ import annotations
 
-import base64
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 
-from mxtui.model import Credentials, LineDir, Stage, TranscriptLine
+from mxtui.model import LineDir, Stage, TranscriptLine
+from mxtui.smtp.auth import secret_forms
+
+__all__ = ["MASK", "Transcript", "marker", "secret_forms", "to_jsonl", "to_text"]
 
 MASK = "****"
 MIN_SECRET = 3
-"""Shorter secrets are not scrubbed from free text (it would mangle every line); they are still
-never sent to the transcript, since the AUTH lines themselves are always masked."""
+"""Secrets this long or longer are masked wherever they appear in shown text. Shorter ones
+(a 1- or 2-character password) would mangle every line that way, so they are masked where they
+stand as a whole word, in the lines where a secret belongs: AUTH and hand-typed commands. The
+lines AUTH sends are masked whole by construction, whatever the password's length."""
+
+_SECRET_STAGES = frozenset({Stage.AUTH, Stage.RAW})
+_REPLY_CODE = re.compile(r"^[2-5]\d\d(?:[ -]|$)")
 
 _MARKERS: dict[tuple[LineDir, bool], str] = {
     ("sent", False): " -> ",
@@ -30,35 +39,44 @@ _MARKERS: dict[tuple[LineDir, bool], str] = {
 }
 
 
-def secret_forms(credentials: Credentials) -> tuple[str, ...]:
-    """The password as typed and in every base64 form AUTH PLAIN or LOGIN puts on the wire."""
-    user, password = credentials.user.encode(), credentials.password.encode()
-    forms = {
-        credentials.password,
-        base64.b64encode(password).decode(),
-        base64.b64encode(b"\0" + user + b"\0" + password).decode(),
-        base64.b64encode(user + b"\0" + user + b"\0" + password).decode(),
-    }
-    return tuple(sorted((f for f in forms if len(f) >= MIN_SECRET), key=len, reverse=True))
-
-
 class Transcript:
-    """An append-only list of `TranscriptLine`s that calls `listener` with each new line."""
+    """An append-only list of `TranscriptLine`s that calls `listener` with each new line.
+
+    This is where secrets are masked: what is shown and what is saved passes through here, while
+    the session parses the server's replies unmasked (a password such as ``250`` must not hide a
+    reply code or an EHLO keyword from the protocol code).
+    """
 
     def __init__(self, listener: Callable[[TranscriptLine], None] | None = None) -> None:
         self.lines: list[TranscriptLine] = []
         self._secrets: tuple[str, ...] = ()
+        self._short: re.Pattern[str] | None = None
         self._listener = listener
 
     def add_secrets(self, secrets: Iterable[str]) -> None:
-        merged = set(self._secrets) | {s for s in secrets if len(s) >= MIN_SECRET}
+        merged = set(self._secrets) | {s for s in secrets if s}
         self._secrets = tuple(sorted(merged, key=len, reverse=True))
+        short = [re.escape(s) for s in self._secrets if len(s) < MIN_SECRET]
+        self._short = (
+            re.compile(rf"(?<![^\s:=<>\"',;]){'|'.join(short)}(?![^\s:=<>\"',;])")
+            if short
+            else None
+        )
 
-    def scrub(self, text: str) -> str:
+    def scrub(self, text: str, stage: Stage | None = None) -> str:
+        """`text` as it may be shown: every secret replaced by ``****``. A reply code at the
+        start of a line stays (it is protocol, not the secret)."""
+        if not self._secrets:
+            return text
+        head = ""
+        if _REPLY_CODE.match(text):
+            head, text = text[:4], text[4:]
         for secret in self._secrets:
-            if secret in text:
+            if len(secret) >= MIN_SECRET and secret in text:
                 text = text.replace(secret, MASK)
-        return text
+        if self._short is not None and stage in _SECRET_STAGES:
+            text = self._short.sub(MASK, text)
+        return head + text
 
     def add(
         self,
@@ -69,7 +87,7 @@ class Transcript:
         encrypted: bool = False,
         stage: Stage | None = None,
     ) -> TranscriptLine:
-        line = TranscriptLine(direction, self.scrub(text), t_ms, encrypted, stage)
+        line = TranscriptLine(direction, self.scrub(text, stage), t_ms, encrypted, stage)
         self.lines.append(line)
         if self._listener is not None:
             self._listener(line)
