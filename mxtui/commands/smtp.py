@@ -166,8 +166,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-a",
         "--auth",
         type=str.upper,
-        choices=("PLAIN", "LOGIN"),
+        choices=("PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2"),
         help="AUTH mechanism (default PLAIN, or LOGIN when only it is offered)",
+    )
+    parser.add_argument(
+        "--auth-cleartext",
+        action="store_true",
+        help="allow AUTH on a connection that is not encrypted (refused by default)",
     )
     parser.add_argument(
         "--timeout",
@@ -239,7 +244,14 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
         except OSError as exc:
             raise UsageError(f"--tls-ca-path: cannot read it: {exc.strerror}") from None
     credentials = (
-        Credentials(args.auth_user, args.auth_password) if args.auth_user is not None else None
+        Credentials(
+            args.auth_user,
+            args.auth_password,
+            mechanisms=(args.auth,) if args.auth else (),
+            cleartext=args.auth_cleartext,
+        )
+        if args.auth_user is not None
+        else None
     )
     envelope = Envelope(
         mail_from=args.mail_from,

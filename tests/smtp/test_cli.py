@@ -90,7 +90,18 @@ async def test_permanent_and_temporary_failures_exit_differently(
 
 async def test_auth_password_is_in_no_output(lab: dict[str, str], capsys) -> None:
     for fmt in ("--json", "--jsonl", None):
-        args = ["--server", lab["accept"], *BASE, "-au", "bob", "-ap", "pa55word", "-q", "auth"]
+        args = [
+            "--server",
+            lab["accept"],
+            *BASE,
+            "-au",
+            "bob",
+            "-ap",
+            "pa55word",
+            "-q",
+            "auth",
+            "--auth-cleartext",
+        ]
         code, out, err = await cli(capsys, *args, *([fmt] if fmt else []))
         assert code == 0, out
         assert "pa55word" not in out + err and "cGE1NXdvcmQ" not in out
