@@ -430,6 +430,11 @@ class Walk(StepGate):
                 if step_stage is Stage.EHLO and helo_only:
                     step_stage = Stage.HELO
                 if step_stage in (Stage.DATA, Stage.DOT) and self.quit_after == "rcpt":
+                    if not session.lab and not self.confirm_send:
+                        # Stopped short of the dot at a real host: held, never "delivered".
+                        self._hold(session, target, "the walk stopped before DATA")
+                        action, move = "held", "stop"
+                        break
                     for r in session.accepted:  # --quit-after rcpt: accepted at RCPT counts
                         self._set(r, RecipientStatus.DELIVERED, self.states[r].reply, target)
                     action, natural = "delivered", True
@@ -440,10 +445,7 @@ class Walk(StepGate):
                 reply = result.reply or reply
                 if result.failure == "held":
                     self._emit(StepDone(target, result.stage, result, None))
-                    self._held = True
-                    for r in session.accepted:
-                        self._set(r, RecipientStatus.HELD, self.states[r].reply, target,
-                                  detail="accepted at RCPT; the dot was not sent")  # fmt: skip
+                    self._hold(session, target, "the dot was not sent")
                     action, move = "held", "stop"
                     break
                 if session.hello_done and not counted:
@@ -477,6 +479,13 @@ class Walk(StepGate):
         self._records.append(record)
         self._emit(AttemptEnded(record))
         return move, sessions
+
+    def _hold(self, session: Session, target: TryTarget, why: str) -> None:
+        """The walk stops before the dot at a host outside the lab: accepted is only held."""
+        self._held = True
+        for r in session.accepted:
+            self._set(r, RecipientStatus.HELD, self.states[r].reply, target,
+                      detail=f"accepted at RCPT; {why}")  # fmt: skip
 
     def _apply(
         self,
@@ -618,10 +627,11 @@ class Walk(StepGate):
         for r, s in states.items():
             if s.state is RecipientStatus.BOUNCED and r not in self._ndrs:
                 self._ndrs[r] = self._ndr(r)
-        done = sum(s.state in (RecipientStatus.DELIVERED, RecipientStatus.HELD)
-                   for s in states.values())  # fmt: skip
+        done = sum(s.state is RecipientStatus.DELIVERED for s in states.values())
         outcome: WalkOutcome
-        if done == len(states):
+        if self._held:
+            outcome = "held"  # accepted at RCPT is not delivered: the dot was never sent
+        elif done == len(states):
             outcome = "delivered"
         elif done:
             outcome = "partial"

@@ -674,7 +674,9 @@ class RecipientStatus(StrEnum):
     HELD = "held"
 
 
-WalkOutcome = Literal["delivered", "partial", "deferred", "bounced"]
+WalkOutcome = Literal["delivered", "partial", "deferred", "bounced", "held"]
+"""`held`: the walk stopped before the end-of-data dot (a host outside the lab, no confirmation),
+so no server took the message, whatever RCPT said; the recipients show who was accepted."""
 
 
 @dataclass(frozen=True)

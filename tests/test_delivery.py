@@ -710,7 +710,7 @@ def real_like() -> Iterator[tuple[int, int, LabSMTPHost]]:
 @pytest.mark.parametrize(
     ("extra", "status", "state", "sent"),
     [
-        ([], 0, "delivered", 0),  # no --send: stops after RCPT, counted as delivered
+        ([], 5, "held", 0),  # no --send: stops after RCPT, held (never "delivered")
         (["--quit-after", "dot"], 5, "held", 0),  # asked for the dot without --send: held
         (["--send"], 0, "delivered", 1),
     ],

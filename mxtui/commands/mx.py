@@ -9,6 +9,7 @@ import sys
 
 from mxtui.dns import DomainError, resolve_mx
 from mxtui.dns.describe import plan_text
+from mxtui.fields import FieldError, check_seconds
 from mxtui.model import MXPlan, PlanStatus
 from mxtui.netargs import add_nameserver_argument
 
@@ -65,8 +66,10 @@ async def _resolve(args: argparse.Namespace) -> MXPlan:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.timeout <= 0:
-        print("mxtui mx: --timeout must be more than 0 seconds", file=sys.stderr)
+    try:
+        check_seconds("--timeout", args.timeout)
+    except FieldError as exc:
+        print(f"mxtui mx: {exc}", file=sys.stderr)
         return 2
     try:
         plan = asyncio.run(_resolve(args))

@@ -8,6 +8,7 @@ import json
 import sys
 
 from mxtui.dns import DomainError, resolve_mx
+from mxtui.fields import FieldError, check_seconds
 from mxtui.model import MXPlan
 from mxtui.netargs import add_nameserver_argument
 from mxtui.probe import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_S, ProbeReport, ProbeResult, probe
@@ -70,8 +71,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check(args: argparse.Namespace) -> str:
-    if args.timeout <= 0:
-        return "--timeout must be more than 0 seconds"
+    try:
+        check_seconds("--timeout", args.timeout)
+    except FieldError as exc:
+        return str(exc)
     if args.concurrency < 1:
         return "--concurrency must be at least 1"
     if not 0 < args.port < 65536:

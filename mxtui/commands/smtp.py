@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mxtui.fields import FieldError, check_envelope, check_seconds
 from mxtui.model import (
     Credentials,
     Envelope,
@@ -27,7 +28,7 @@ from mxtui.model import (
     TLSMode,
     TranscriptLine,
 )
-from mxtui.netargs import EndpointError, parse_endpoint
+from mxtui.netargs import EndpointError, resolve_host, split_endpoint
 from mxtui.smtp.dialer import RealDialer
 from mxtui.smtp.session import Session
 from mxtui.smtp.transcript import marker, to_jsonl
@@ -44,7 +45,8 @@ exit status:
   1  a permanent failure: a 5xx reply (greeting, EHLO/HELO, AUTH, MAIL, RCPT, DATA or the dot)
   2  bad input (an option or a file that cannot be used)
   3  a temporary failure: a 4xx reply (a sender would retry later)
-  4  no usable connection: refused, timed out, dropped, a TLS failure, or a broken reply
+  4  no usable connection: refused, timed out, dropped, a broken reply, or a TLS failure
+     (with --tls, any answer to STARTTLS but 220 is one: TLS did not start)
   5  held before the end-of-data dot: add --send to let the server take the message
 
 examples:
@@ -216,27 +218,41 @@ def _tls_mode(args: argparse.Namespace) -> TLSMode:
 
 
 def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
-    """The Session the arguments describe; raises UsageError for arguments that cannot work."""
+    """The Session the arguments describe; raises UsageError for arguments that cannot work.
+
+    Every field is checked before the name lookup and long before connecting: a value the
+    conversation could not send ends the run here, with one line that says which.
+    """
     default_port = 465 if args.tls_on_connect else 25
+    recipients = _recipients(args.to)
     try:
-        address, port = parse_endpoint(args.server, default_port)
+        host, given_port = split_endpoint(args.server)
+        check_envelope(args.mail_from, recipients, ehlo=args.ehlo)
     except EndpointError as exc:
         raise UsageError(f"--server: {exc}") from None
+    except FieldError as exc:
+        raise UsageError(str(exc)) from None
+    port = default_port if given_port is None else given_port
     if args.port is not None:
         if not 0 < args.port < 65536:
             raise UsageError("--port must be a number from 1 to 65535")
-        if ":" in args.server.rsplit("]", 1)[-1]:
+        if given_port is not None:
             raise UsageError("give the port in --server or in --port, not both")
         port = args.port
-    recipients = _recipients(args.to)
     if not recipients and (args.quit_after is None or _RANK_OF[args.quit_after] >= 6):
         raise UsageError("give at least one --to, or stop earlier with --quit-after")
     if (args.auth_user is None) != (args.auth_password is None):
         raise UsageError("--auth-user and --auth-password go together")
     if args.auth and args.auth_user is None:
         raise UsageError("--auth needs --auth-user and --auth-password")
-    if args.timeout is not None and not args.timeout > 0:
-        raise UsageError("--timeout must be more than 0 seconds")
+    try:
+        check_seconds("--timeout", args.timeout)
+    except FieldError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        address = resolve_host(host, port)
+    except EndpointError as exc:
+        raise UsageError(f"--server: {exc}") from None
     trust = None
     if args.tls_ca_path:
         try:
@@ -260,8 +276,6 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
         message=_message(args),
         credentials=credentials,
     )
-    host = args.server.strip()
-    host = host[1 : host.find("]")] if host.startswith("[") else host.rsplit(":", 1)[0]
     try:
         return Session(
             address,
@@ -293,13 +307,24 @@ def _passed(session: Session, quit_after: str | None, last: StepResult) -> bool:
     return next_rank > limit or (last_rank >= limit and next_rank != last_rank)
 
 
+MAX_STEPS = 64
+"""More steps than any standard conversation takes (connect … QUIT with a few recipients is about
+ten, plus one per recipient): a bound, so a session that stops making progress cannot loop."""
+
+
 async def converse(session: Session, quit_after: str | None, send: bool) -> None:
-    """Step the standard path up to `quit_after`, then QUIT (or close when nothing was said)."""
-    while (stage := session.next_stage()) is not None:
-        if stage is Stage.QUIT:
+    """Step the standard path up to `quit_after`, then QUIT (or close when nothing was said).
+
+    A step the session refused to send (``not-sent``) ends the conversation: the next stage
+    would be the same one again, refused again.
+    """
+    limit = MAX_STEPS + len(session.envelope.recipients)
+    for _ in range(limit):
+        stage = session.next_stage()
+        if stage is None or stage is Stage.QUIT:
             break
         result = await session.run_stage(stage, confirm_send=send)
-        if result.failure == "held" or _passed(session, quit_after, result):
+        if result.failure in ("held", "not-sent") or _passed(session, quit_after, result):
             break
     if session.connected and not session.quit_sent:
         if session.greeted:
@@ -329,6 +354,13 @@ def outcome(session: Session) -> str:
             if step.stage is Stage.STARTTLS and session.tls_mode == "optional":
                 continue  # opportunistic TLS: a refusal is not a failure
             return "temporary" if step.reply.klass == 4 else "permanent"
+        if (
+            step.stage is Stage.STARTTLS
+            and session.tls_mode == "required"
+            and step.reply is not None
+            and step.reply.code != 220
+        ):
+            return "tls-failed"  # --tls: any answer but 220 (a 250, say) means no TLS
     return "ok"
 
 
@@ -342,6 +374,8 @@ EXIT_BY_OUTCOME = {
     "temporary": EXIT_TEMPORARY,
     "held": EXIT_HELD,
     "not-sent": EXIT_CONNECTION,
+    "tls-failed": EXIT_CONNECTION,
+    "tls-unverified": EXIT_CONNECTION,
     str(Outcome.REFUSED): EXIT_CONNECTION,
     str(Outcome.TIMEOUT): EXIT_CONNECTION,
     str(Outcome.DROPPED): EXIT_CONNECTION,

@@ -17,6 +17,7 @@ from typing import Any
 
 from mxtui.delivery import SimClock, Walk
 from mxtui.dns import DomainError, normalise_domain, resolve_mx
+from mxtui.fields import FieldError, check_envelope, check_seconds
 from mxtui.model import Envelope, MXPlan, Timeouts, WalkResult
 from mxtui.netargs import add_nameserver_argument
 from mxtui.policy import PROFILES, ProfileError, resolve_params
@@ -36,10 +37,12 @@ exit status:
   2  bad input (an option, a domain or a profile parameter that cannot be used)
   3  deferred: nothing delivered yet, some recipients would be retried
   4  partial: some recipients delivered, others bounced or deferred
-  5  held: accepted at RCPT by a host outside the lab, the dot not sent (add --send)
+  5  held: stopped before the end-of-data dot to a host outside the lab (outcome "held":
+     nothing was delivered, whatever RCPT said; add --send)
 
 To a host outside the lab the end-of-data dot is sent only with --send; without it the walk
-stops after RCPT and counts a recipient accepted there as delivered (as --quit-after rcpt).
+stops after RCPT, and a recipient accepted there is held (outcome "held", exit 5): nothing was
+delivered. In the lab, --quit-after rcpt counts a recipient accepted at RCPT as delivered.
 
 examples:
   mxtui walk example.com --lab --from a@example.org --to alice@example.com --profile qmail
@@ -56,6 +59,7 @@ EXIT_BY_OUTCOME = {
     "bounced": EXIT_BOUNCED,
     "deferred": EXIT_DEFERRED,
     "partial": EXIT_PARTIAL,
+    "held": EXIT_HELD,
 }
 
 
@@ -96,7 +100,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--quit-after", choices=("rcpt", "dot"), metavar="rcpt|dot",
-        help="rcpt: stop after RCPT and count accepted recipients as delivered",
+        help="rcpt: stop after RCPT; in the lab (or with --send) accepted recipients count as "
+        "delivered, outside it they are held",
     )  # fmt: skip
     parser.add_argument(
         "--send", action="store_true",
@@ -174,8 +179,11 @@ def _check(args: argparse.Namespace) -> tuple[tuple[str, ...], dict[str, str]]:
     recipients = _recipients(args.to)
     if not recipients:
         raise UsageError("give at least one --to")
-    if not args.timeout > 0:
-        raise UsageError("--timeout must be more than 0 seconds")
+    try:
+        check_envelope(args.mail_from, recipients)
+        check_seconds("--timeout", args.timeout)
+    except FieldError as exc:
+        raise UsageError(str(exc)) from None
     if not 0 < args.port < 65536:
         raise UsageError("--port must be a number from 1 to 65535")
     if args.lab and args.nameserver:
@@ -223,7 +231,7 @@ async def _walk(
         quit_after = "rcpt"
         print(
             "mxtui walk: without --send the walk stops after RCPT on hosts outside the lab; "
-            "a recipient accepted there counts as delivered",
+            "a recipient accepted there is held, not delivered",
             file=sys.stderr,
         )
     plan = await resolve_mx(

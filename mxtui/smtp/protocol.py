@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
+from typing import cast
 
 from aiosmtplib import SMTPResponseException, SMTPServerDisconnected, SMTPTimeoutError
 from aiosmtplib.protocol import SMTPProtocol
@@ -75,10 +76,12 @@ class TracingProtocol(SMTPProtocol):
         self.last_lines: tuple[str, ...] = ()
         self._stray = bytearray()  # unsolicited bytes not yet a whole line
         self._stray_bytes = 0
+        self._unreported: tuple[int, Callable[[int, int], None] | None] | None = None
 
     # -- reading -------------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        self._report_written()  # a reply to the dot comes after the dot
         waiter = self._response_waiter
         if waiter is None or self._failed:
             return
@@ -239,17 +242,48 @@ class TracingProtocol(SMTPProtocol):
         view = memoryview(payload)
         async with self._command_lock:
             self._response_pending = True
-            for start in range(0, total, WRITE_CHUNK):
-                self.write(bytes(view[start : start + WRITE_CHUNK]))
-                try:
-                    await asyncio.wait_for(self._drain_helper(), timeout)
-                except TimeoutError:
-                    raise SMTPTimeoutError("the server stopped reading the message") from None
-                except ConnectionError as exc:
-                    raise SMTPServerDisconnected("Connection lost") from exc
-                if progress is not None:
-                    progress(min(start + WRITE_CHUNK, total), total)
-            return await self.read_response(timeout=timeout)
+            try:
+                for start in range(0, total, WRITE_CHUNK):
+                    end = min(start + WRITE_CHUNK, total)
+                    self.write(bytes(view[start:end]))
+                    if end == total:
+                        self._unreported = (total, progress)
+                        self._report_written()  # the kernel may have taken it all at once
+                    try:
+                        await asyncio.wait_for(self._drain_helper(), timeout)
+                    except TimeoutError:
+                        raise SMTPTimeoutError("the server stopped reading the message") from None
+                    except ConnectionError as exc:
+                        raise SMTPServerDisconnected("Connection lost") from exc
+                    if end < total and progress is not None:
+                        progress(end, total)
+                self._report_written()
+                return await self.read_response(timeout=timeout)
+            except SMTPServerDisconnected:
+                # A server that answers in the middle of the message and hangs up (a 421 as it
+                # shuts down) has said something: its reply, not the broken write, is the news.
+                if self.reply_waiting:
+                    return await self.read_response(timeout=timeout)
+                raise
+            finally:
+                self._unreported = None
+
+    def _report_written(self) -> None:
+        """Report the whole message written once the transport holds none of it any more.
+
+        Checked when the last chunk is queued, after the final drain, and when a reply arrives
+        (the server cannot answer the dot before every byte has left the transport's buffer, and
+        the dot is then shown before the answer to it).
+        """
+        pending = self._unreported
+        if pending is None or self.transport is None:
+            return
+        if cast(asyncio.WriteTransport, self.transport).get_write_buffer_size():
+            return
+        self._unreported = None
+        total, progress = pending
+        if progress is not None:
+            progress(total, total)
 
 
 def _message_part(line: str) -> str:

@@ -452,8 +452,14 @@ class Session:
         stage: Stage,
         shown: tuple[str, ...],
         action: Callable[[TracingProtocol], Awaitable[SMTPResponse]],
+        *,
+        more: list[str] | None = None,
     ) -> StepResult:
-        """Show `shown` as sent, run `action`, and turn whatever happens into a StepResult."""
+        """Show `shown` as sent, run `action`, and turn whatever happens into a StepResult.
+
+        `more` holds lines the action showed itself as it sent them (the end-of-data dot, once
+        the message is written): they count as sent only if the action got that far.
+        """
         self._stage = stage
         shown = tuple(self.transcript.scrub(text, stage) for text in shown)
         protocol = self._protocol
@@ -471,37 +477,41 @@ class Session:
             return self._refuse(stage, "not connected")
         for text in shown:
             self._sent(text)
+        extra = more if more is not None else []
         try:
             response = await action(protocol)
             reply = self._reply(response.code, protocol.last_lines, stage)
         except _StepError as exc:
-            return self._failed(stage, shown, start, exc)
+            return self._failed(stage, shown + tuple(extra), start, exc)
         except MalformedReply:
             return self._failed(
-                stage, shown, start, _StepError(
+                stage, shown + tuple(extra), start, _StepError(
                     "the server sent a line that is not an SMTP reply", failure="malformed-reply"
                 )
             )  # fmt: skip
         except ReplyTooLong as exc:
             return self._failed(
-                stage, shown, start, _StepError(exc.message, failure="reply-too-long")
+                stage,
+                shown + tuple(extra),
+                start,
+                _StepError(exc.message, failure="reply-too-long"),
             )
         except SMTPResponseException as exc:  # STARTTLS answered with something other than 220
             reply = self._reply(exc.code, protocol.last_lines, stage)
         except SMTPTimeoutError:
             return self._failed(
-                stage, shown, start, _StepError(
+                stage, shown + tuple(extra), start, _StepError(
                     f"no reply within {self.timeouts.reply:g} s", outcome=Outcome.TIMEOUT
                 )
             )  # fmt: skip
         except (SMTPServerDisconnected, ConnectionError):
             return self._failed(
-                stage, shown, start, _StepError(
+                stage, shown + tuple(extra), start, _StepError(
                     "the server closed the connection", outcome=Outcome.DROPPED
                 )
             )  # fmt: skip
         ms = (self._clock() - start) * 1000.0
-        result = StepResult(stage, shown, reply, ms, replies=(reply,))
+        result = StepResult(stage, shown + tuple(extra), reply, ms, replies=(reply,))
         if reply.code == 421:
             self.note("421: the server is closing the connection")
             self.close()
@@ -830,19 +840,35 @@ class Session:
             self.note(f"held: {why}")
             return self._finish(StepResult(Stage.DOT, (), None, 0.0, failure="held", error=why))
         payload = self._wire(self._message())
-        shown = self._show_message(payload)
+        *body, dot = self._show_message(payload)
         timeout = self.timeouts.reply
         total = len(payload)
+        written: list[str] = []  # the dot, once every byte of the message has been written
 
         def progress(sent: int, of: int) -> None:
             self._emit(DataProgress(sent, of))
+            if sent == of and not written:
+                written.append(dot)
+                self._sent(dot)
+
+        async def write(p: TracingProtocol) -> SMTPResponse:
+            try:
+                return await p.write_message(payload, timeout=timeout, progress=progress)
+            except SMTPServerDisconnected:
+                if not written:
+                    raise _StepError(
+                        "the server closed the connection before the whole message was written "
+                        f"({total} bytes): the end-of-data dot was not sent",
+                        outcome=Outcome.DROPPED,
+                    ) from None
+                raise _StepError(
+                    "the server closed the connection without answering the dot: the message "
+                    "was not taken (a sender tries again later)",
+                    outcome=Outcome.DROPPED,
+                ) from None
 
         self._emit(DataProgress(0, total))
-        result = await self._exchange(
-            Stage.DOT,
-            shown,
-            lambda p: p.write_message(payload, timeout=timeout, progress=progress),
-        )
+        result = await self._exchange(Stage.DOT, tuple(body), write, more=written)
         self.transaction.step = TxStep.DONE
         if result.reply is not None:
             if result.reply.klass != 2:

@@ -47,6 +47,7 @@ _OUTCOME_STYLE = {
     "partial": "bold $text-warning",
     "deferred": "bold $text-warning",
     "bounced": "bold $text-error",
+    "held": "bold $text-warning",
 }
 
 DEMO = "demo"

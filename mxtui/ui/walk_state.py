@@ -235,8 +235,8 @@ class WalkState:
         if result is None:
             return ""
         words = f"{result.outcome.upper()}"
-        if result.held:
-            words += " (held before the dot)"
+        if result.outcome == "held":
+            words += " before the dot (nothing delivered)"
         if result.next_retry_s is not None:
             words += f" · next retry at {duration(result.next_retry_s)} (f)"
         elif result.retry is not None:
