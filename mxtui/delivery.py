@@ -63,9 +63,8 @@ from mxtui.model import (
     WalkResult,
     WalkStarted,
 )
-from mxtui.policy import decide, get_profile, ndr_preview, ndr_text, resolve_params, retry_timeline
+from mxtui.policy import decide, get_profile, ndr_preview, ndr_text, retry_timeline
 from mxtui.policy.profiles import Profile
-from mxtui.policy.table import TABLE
 from mxtui.smtp.dialer import Dialer
 from mxtui.smtp.session import Session
 
@@ -114,36 +113,9 @@ class SimClock:
 
 
 def try_order(plan: MXPlan, profile: str | Profile, rng: random.Random) -> tuple[TryTarget, ...]:
-    """Every dialable address in preference order, equal preferences shuffled with `rng`.
-
-    A flat-list MTA (Postfix, qmail, Exim) shuffles the addresses of equal preference together;
-    one that walks host by host (Sendmail, Exchange) shuffles the hosts and keeps each host's
-    addresses together. An address listed under two MX names is dialled once, at its best place.
-    """
-    prof = get_profile(profile)
-    seen: set[str] = set()
-    order: list[TryTarget] = []
-    for group in sorted(plan.groups, key=lambda g: g.preference):
-        hosts = [h for h in group.hosts if h.addresses]
-        if prof.flat_list:
-            entries = [
-                TryTarget(h.name, group.preference, a.address, a.family)
-                for h in hosts
-                for a in h.addresses
-            ]
-            rng.shuffle(entries)
-        else:
-            rng.shuffle(hosts)
-            entries = [
-                TryTarget(h.name, group.preference, a.address, a.family)
-                for h in hosts
-                for a in h.addresses
-            ]
-        for entry in entries:
-            if entry.address not in seen:
-                seen.add(entry.address)
-                order.append(entry)
-    return tuple(order)
+    """Every dialable address in the order the profile dials them, equal preferences shuffled
+    with `rng`: the profile's own ordering rule (`Profile.ordering`, in its module)."""
+    return get_profile(profile).ordering.order(plan, rng)
 
 
 def dns_outcome(plan: MXPlan) -> Outcome:
@@ -159,8 +131,8 @@ def dns_outcome(plan: MXPlan) -> Outcome:
 
 
 def _not_used(profile: Profile, stage: Stage) -> bool:
-    """The profile never sends this command (qmail: no EHLO, no STARTTLS), per the table."""
-    return TABLE[(stage, "2xx")].cells[profile.name].code == "NA"
+    """The profile never sends this command (qmail: no EHLO, no STARTTLS), per its cells."""
+    return not profile.sends(stage)
 
 
 def _what(result: StepResult) -> Reply | Outcome | None:
@@ -210,8 +182,8 @@ class Walk(StepGate):
         self.dialer = dialer
         self.profile = get_profile(profile)
         self.params: dict[str, object] = dict(params or {})
-        # An unknown parameter fails here, not in the middle of the walk.
-        self._values = resolve_params(self.profile, self.params)
+        # Parsed once, here: an unknown parameter fails now, not in the middle of the walk.
+        self.values = self.profile.parse(self.params)
         self.seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
         self._rng = random.Random(self.seed)
         self.clock = clock or SimClock()
@@ -219,7 +191,7 @@ class Walk(StepGate):
         self.quit_after = quit_after
         self.timeouts = timeouts or Timeouts()
         self.port = port
-        self.timeline = retry_timeline(self.profile.name, self.params)
+        self.timeline = retry_timeline(self.profile, self.values)
         self.on_event = on_event
         self.on_session_event = on_session_event
         self.attempt = -1
@@ -340,7 +312,7 @@ class Walk(StepGate):
         """No address to dial: the MX lookup's outcome is decided at stage DNS, no connection."""
         outcome = dns_outcome(self.plan)
         decision = decide(Stage.DNS, outcome, self.profile, DecisionContext(last_address=True),
-                          self.params)  # fmt: skip
+                          self.values)  # fmt: skip
         self._emit(StepDone(None, Stage.DNS, None, decision, DecisionContext(last_address=True)))
         state = (
             RecipientStatus.BOUNCED if decision.action is Action.NDR else RecipientStatus.DEFERRED
@@ -370,16 +342,16 @@ class Walk(StepGate):
     def _advance(self, index: int, dialled: int, move: str) -> int:
         """The try-list index the walk goes to from `index` (len(order) when none is left).
 
-        "next-mx" skips the rest of this host's addresses. Exim, once hosts_max_try addresses
-        are dialled, skips the rest of this preference but still tries one address of each
-        worse preference (spec, smtp transport, hosts_max_try).
+        "next-mx" skips the rest of this host's addresses. A profile whose move-on rule says so
+        (Exim, once hosts_max_try addresses are dialled) skips the rest of this preference but
+        still tries one address of each worse preference.
         """
         here = self.order[index]
         upcoming = index + 1
         if move == "next-mx":
             while upcoming < len(self.order) and self.order[upcoming].host == here.host:
                 upcoming += 1
-        if self.profile.name == "exim" and dialled >= int(self._values["hosts_max_try"]):
+        if self.profile.moving.skips_rest_of_preference(self.values, dialled):
             while upcoming < len(self.order) and self.order[upcoming].preference == here.preference:
                 upcoming += 1
         return upcoming
@@ -455,7 +427,7 @@ class Walk(StepGate):
                     self._emit(StepDone(target, result.stage, result, None))
                     continue
                 ctx = self._context(index, dialled, sessions, result.stage)
-                decision = decide(result.stage, what, self.profile, ctx, self.params)
+                decision = decide(result.stage, what, self.profile, ctx, self.values)
                 self._emit(StepDone(target, result.stage, result, decision, ctx))
                 action = str(decision.action)
                 verdict = self._apply(decision, result, session, envelope, target)
@@ -550,7 +522,7 @@ class Walk(StepGate):
             return
         result = await session.quit()
         what = _what(result)
-        decision = decide(Stage.QUIT, what, self.profile, None, self.params) if what else None
+        decision = decide(Stage.QUIT, what, self.profile, None, self.values) if what else None
         self._emit(StepDone(target, Stage.QUIT, result, decision))
         session.close()
 
@@ -668,7 +640,7 @@ class Walk(StepGate):
         decision, reply, target = self._why.get(recipient, (None, None, None))
         if decision is None:  # given up without a recorded decision (cannot happen in practice)
             decision = decide(Stage.CONNECT, Outcome.TIMEOUT, self.profile,
-                              DecisionContext(last_address=True), self.params)  # fmt: skip
+                              DecisionContext(last_address=True), self.values)  # fmt: skip
         message = ndr_preview(
             decision,
             recipient=recipient,
@@ -678,7 +650,8 @@ class Walk(StepGate):
             now=ARRIVAL + timedelta(seconds=self.clock.now),
             arrival=ARRIVAL + timedelta(seconds=self.queued_at),
             kind="failed",
-            params=self.params,
+            params=self.values,
+            profile=self.profile,
             original=self._original_headers(recipient),
             reporting_mta=self.envelope.ehlo_name or "mx.sender.example",
         )

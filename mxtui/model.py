@@ -487,12 +487,58 @@ class Scope(StrEnum):
 
 
 class Evidence(StrEnum):
-    """How sure the reference is of a rule: read in a source, recalled, inferred, or unknown."""
+    """How sure we are of a rule: tested against the real program, read in a source, recalled,
+    inferred, or unknown. `T` beats `V`: the real program beats the text (DESIGN.md)."""
 
+    TESTED = "T"
     VERIFIED = "V"
     RECALLED = "M"
     INFERRED = "I"
     UNKNOWN = "?"
+
+
+@dataclass(frozen=True)
+class Proof:
+    """How one rule is known: its kind, where it was read (file:line or document section), and,
+    for `T`, the real program and version it was tested against plus the cases that showed it.
+
+    A conformance run fills `tested_with` and `cases` (see `mxtui.policy.cells.Cell.confirmed`).
+    """
+
+    kind: Evidence
+    source: str
+    tested_with: str = ""
+    cases: tuple[str, ...] = ()
+
+    def words(self) -> str:
+        """How it is known, in plain words, without the source: "tested against Postfix
+        3.7.11", "read in the source", "recalled, not checked"…"""
+        if self.kind is Evidence.TESTED and self.tested_with:
+            return f"tested against {self.tested_with}"
+        return {
+            Evidence.TESTED: "tested",
+            Evidence.VERIFIED: "read in the source",
+            Evidence.RECALLED: "recalled, not checked",
+            Evidence.INFERRED: "inferred, not documented",
+            Evidence.UNKNOWN: "no source: the likeliest reading",
+        }[self.kind]
+
+    def plain(self) -> str:
+        """The whole proof in one line: "tested against Postfix 3.7.11; read in
+        smtp_proto.c:1234", "read in smtp_proto.c:1234", "recalled, not checked (source)"."""
+        if self.kind is Evidence.VERIFIED:
+            return f"read in {self.source}" if self.source else self.words()
+        if self.kind is Evidence.TESTED:
+            return f"{self.words()}; read in {self.source}" if self.source else self.words()
+        return f"{self.words()} ({self.source})" if self.source else self.words()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": str(self.kind),
+            "source": self.source,
+            "tested_with": self.tested_with or None,
+            "cases": list(self.cases),
+        }
 
 
 @dataclass(frozen=True)
@@ -581,8 +627,9 @@ class Decision:
 
     `headline` is the action in a few capital words for the side panel ("TRY NEXT MX"); `rule`
     names the row of the decision table used (checkable against the reference); `evidence` is
-    that cell's mark. `applicable` is False when the profile never reaches this stage (qmail
-    sends no EHLO), in which case `why` says so and the action is only what would follow.
+    that cell's mark and `proof` the whole of it (source, tested version). `applicable` is
+    False when the profile never reaches this stage (qmail sends no EHLO), in which case `why`
+    says so and the action is only what would follow.
     `final` is True when the context made this the last address the profile would try.
     """
 
@@ -602,6 +649,12 @@ class Decision:
     applicable: bool = True
     final: bool = False
     delivered: bool = False
+    proof: Proof | None = None
+    """How the rule used is known; None means "`evidence`, read in `reference`"."""
+
+    @property
+    def evidence_detail(self) -> Proof:
+        return self.proof or Proof(self.evidence, self.reference)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -614,7 +667,8 @@ class Decision:
             "enhanced": self.enhanced.to_json() if self.enhanced else None,
             "why": self.why,
             "reference": self.reference,
-            "evidence": str(self.evidence),
+            "evidence": self.evidence_detail.to_json(),
+            "evidence_mark": str(self.evidence),
             "headline": self.headline,
             "rule": self.rule,
             "status": self.status,
@@ -640,6 +694,8 @@ class RetryTimeline:
     formula: str
     reference: str
     evidence: Evidence = Evidence.VERIFIED
+    tested_with: str = ""
+    """For `T` evidence: the real program and version whose retries were measured."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -649,6 +705,7 @@ class RetryTimeline:
             "formula": self.formula,
             "reference": self.reference,
             "evidence": str(self.evidence),
+            "tested_with": self.tested_with or None,
         }
 
 

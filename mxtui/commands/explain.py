@@ -35,7 +35,8 @@ DESCRIPTION = (
 EPILOG = f"""\
 stages:   {" ".join(DECISION_STAGES)}
 outcomes: {" ".join(Outcome)}
-profiles: {" ".join(PROFILES)}
+profiles (and the version each models):
+{chr(10).join(f"  {name:<12} {p.models}" for name, p in PROFILES.items())}
 
 exit status:
   0  explained
@@ -168,13 +169,16 @@ def to_json(decision: Decision, timeline: RetryTimeline, others: dict[str, Decis
         "others": {name: str(d.action) for name, d in others.items()},
     }
     extra = decision.to_json()
-    for key in ("stage", "profile", "outcome", "headline", "rule", "evidence", "status",
-                "applicable", "final", "delivered"):  # fmt: skip
+    # "evidence" is the object of issue 10 ({"kind", "source", "tested_with", "cases"}); the
+    # bare mark it used to be stays available as "evidence_mark".
+    for key in ("stage", "profile", "outcome", "headline", "rule", "evidence", "evidence_mark",
+                "status", "applicable", "final", "delivered"):  # fmt: skip
         data[key] = extra[key]
     data["others_detail"] = {
-        name: {"action": str(d.action), "scope": str(d.scope), "evidence": str(d.evidence)}
+        name: {"action": str(d.action), "scope": str(d.scope),
+               "evidence": d.evidence_detail.to_json(), "evidence_mark": str(d.evidence)}
         for name, d in others.items()
-    }
+    }  # fmt: skip
     return data
 
 
@@ -233,6 +237,7 @@ def to_text(decision: Decision, timeline: RetryTimeline, others: dict[str, Decis
     lines.append(
         f"  reference: {decision.reference}   [rule: {decision.rule}; {decision.evidence}]"
     )
+    lines.append(f"  evidence:  {decision.evidence_detail.plain()}")
     shown = [_duration(t) for t in timeline.attempts_s[:12]]
     more = f" … ({len(timeline.attempts_s)} attempts)" if len(timeline.attempts_s) > 12 else ""
     warn = _duration(timeline.delay_dsn_s) if timeline.delay_dsn_s is not None else "none"

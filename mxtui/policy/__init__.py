@@ -5,7 +5,9 @@ Public API (used by the side panel and `mxtui explain`):
   compare(stage, outcome, context, params) -> {profile: Decision}
   retry_timeline(profile, params) -> RetryTimeline;  timeline_strip(timeline, width) -> str
   ndr_preview(decision, ...) -> EmailMessage;  ndr_text(message) -> str
-  PROFILES: {name: Profile};  TABLE / ROWS: the decision table
+  PROFILES: {name: Profile}, one module per MTA in mxtui.policy.profiles;
+  parse_params(profile, overrides) -> ProfileParams (typed; pass it on instead of a dict)
+  TABLE / ROWS: the decision table (situations in policy.rows, cells from the profiles)
 """
 
 from mxtui.policy.codes import code_meaning, enhanced_meaning, parse_reply_text, reply_enhanced
@@ -16,7 +18,9 @@ from mxtui.policy.profiles import (
     Param,
     Profile,
     ProfileError,
+    ProfileParams,
     get_profile,
+    parse_params,
     resolve_params,
 )
 from mxtui.policy.retry import retry_timeline, timeline_strip
@@ -31,6 +35,7 @@ __all__ = [
     "Param",
     "Profile",
     "ProfileError",
+    "ProfileParams",
     "Row",
     "classify",
     "code_meaning",
@@ -40,6 +45,7 @@ __all__ = [
     "get_profile",
     "ndr_preview",
     "ndr_text",
+    "parse_params",
     "parse_reply_text",
     "reply_enhanced",
     "resolve_params",

@@ -23,7 +23,7 @@ from mxtui.model import (
     Stage,
 )
 from mxtui.policy.codes import code_meaning, reply_enhanced
-from mxtui.policy.profiles import PROFILES, ParamValue, Profile, get_profile, resolve_params
+from mxtui.policy.profiles import PROFILES, Profile, ProfileParams, get_profile
 from mxtui.policy.table import TABLE, Cell, Row
 
 _DNS_OUTCOMES = {
@@ -89,26 +89,16 @@ def _classify_reply(stage: Stage, reply: Reply, tls_required: bool) -> Row:
     return TABLE[(stage, "unexpected")]
 
 
-def _is_final(profile: Profile, params: Mapping[str, ParamValue], ctx: DecisionContext) -> str:
-    """Why this is the last address the profile would try in this attempt ('' when it is not)."""
+def _is_final(profile: Profile, params: ProfileParams, ctx: DecisionContext) -> str:
+    """Why this is the last address the profile would try in this attempt ('' when it is not):
+    the list ends, or the profile's own move-on rule (its limits) says so."""
     if ctx.last_address:
         return "no address is left in the list"
-    if profile.name == "postfix":
-        if ctx.addresses_tried >= int(params["smtp_mx_address_limit"]):
-            return f"smtp_mx_address_limit={params['smtp_mx_address_limit']} is reached"
-        if ctx.sessions_used >= int(params["smtp_mx_session_limit"]):
-            return f"smtp_mx_session_limit={params['smtp_mx_session_limit']} is reached"
-    if profile.name == "exim":
-        if ctx.addresses_tried >= int(params["hosts_max_try_hardlimit"]):
-            return f"hosts_max_try_hardlimit={params['hosts_max_try_hardlimit']} is reached"
-        limit = int(params["hosts_max_try"])
-        if ctx.addresses_tried >= limit and not ctx.next_is_higher_preference:
-            return f"hosts_max_try={params['hosts_max_try']} is reached"
-    return ""
+    return profile.moving.final_reason(params, ctx)
 
 
-def _pick_cell(row: Row, profile: Profile, params: Mapping[str, ParamValue]) -> Cell:
-    cell = row.cells[profile.name]
+def _pick_cell(row: Row, profile: Profile, params: ProfileParams) -> Cell:
+    cell = profile.cell(row.key)
     for (name, value), alt in cell.alt.items():
         if params.get(name) == value:
             return alt
@@ -131,6 +121,7 @@ _HEADLINES = {
 }
 
 _EVIDENCE_NOTES = {
+    Evidence.TESTED: "",
     Evidence.VERIFIED: "",
     Evidence.RECALLED: "This rule is recalled from the documentation, not re-read [M].",
     Evidence.INFERRED: "This rule is inferred, not documented [I].",
@@ -152,7 +143,7 @@ def _status(row: Row, outcome: Reply | Outcome, profile: Profile, enhanced: str 
         klass = outcome.code // 100 if 100 <= outcome.code <= 999 else 0
         return f"{klass}.0.0" if klass in (2, 4, 5) else "5.5.0"
     if row.outcome == "null-mx":
-        return "5.1.0" if profile.name == "postfix" else "5.1.10"
+        return profile.dsn.null_mx_status
     return {
         "nxdomain": "5.4.4",
         "tempfail": "4.4.3",
@@ -165,17 +156,18 @@ def decide(
     outcome: Reply | Outcome | str,
     profile: str | Profile = "postfix",
     context: DecisionContext | None = None,
-    params: Mapping[str, object] | None = None,
+    params: Mapping[str, object] | ProfileParams | None = None,
 ) -> Decision:
     """What `profile` does next after `outcome` at `stage`, and why.
 
-    `outcome` is a Reply or an Outcome (or its string value); `params` overrides profile
-    parameters (see `PROFILES[name].params`). Raises ValueError only for an unknown stage,
-    outcome name, profile or parameter, never for a reply code.
+    `outcome` is a Reply or an Outcome (or its string value); `params` are the profile's
+    parameters, parsed (`Profile.parse`) or as overrides by name (see `PROFILES[name].params`).
+    Raises ValueError only for an unknown stage, outcome name, profile or parameter, never for
+    a reply code.
     """
     stage = Stage(stage)
     prof = get_profile(profile)
-    values = resolve_params(prof, params)
+    values = prof.parse(params)
     ctx = context or DecisionContext()
     if not isinstance(outcome, Reply):
         outcome = Outcome(outcome)
@@ -192,7 +184,7 @@ def decide(
     if final_used:
         sentence = f"This was the last address {prof.mta} would try ({final_reason}). " + sentence
     notes = [cell.note] if cell.note else []
-    if values.get("soft_bounce") and action is Action.NDR:
+    if values.softens_bounces() and action is Action.NDR:
         action = Action.REQUEUE
         whom = "this recipient" if scope is Scope.RECIPIENT else "the message"
         sentence = (
@@ -228,6 +220,7 @@ def decide(
         why=why,
         reference=cell.source,
         evidence=cell.evidence,
+        proof=cell.proof,
         headline=headline,
         rule=f"{row.label} → {cell.code}",
         status=status,
@@ -297,7 +290,7 @@ def compare(
     stage: Stage | str,
     outcome: Reply | Outcome | str,
     context: DecisionContext | None = None,
-    params: Mapping[str, Mapping[str, object]] | None = None,
+    params: Mapping[str, Mapping[str, object] | ProfileParams] | None = None,
 ) -> dict[str, Decision]:
     """Every profile's decision on the same reply: the side panel's comparison table.
 

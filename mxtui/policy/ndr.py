@@ -1,9 +1,10 @@
 """The bounce (NDR) or delay notice a profile would send, as an RFC 3464 multipart/report.
 
 Built with the standard library's email package so that what the preview shows is a message
-that parses back. The human part imitates each MTA's wording (paraphrased, not copied); the
-machine part follows RFC 3464: per-message fields, then per-recipient fields. All dates come
-from the caller's clock so a preview is reproducible.
+that parses back. The human part imitates each MTA's wording (paraphrased, not copied: each
+profile's `DsnFlavour`, in its module); the machine part follows RFC 3464: per-message
+fields, then per-recipient fields. All dates come from the caller's clock so a preview is
+reproducible.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import textwrap
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import policy as email_policy
 from email.message import EmailMessage, Message
@@ -19,7 +19,7 @@ from email.utils import format_datetime
 from typing import Literal
 
 from mxtui.model import Action, Decision, Reply
-from mxtui.policy.profiles import get_profile
+from mxtui.policy.profiles import Profile, ProfileParams, get_profile
 from mxtui.policy.retry import retry_timeline
 from mxtui.text import printable
 
@@ -30,84 +30,6 @@ class NoNoticeError(ValueError):
     """The profile sends no notice of this kind (qmail and the RFC baseline send no delay
     notice)."""
 
-
-@dataclass(frozen=True)
-class _Flavour:
-    from_name: str
-    from_local: str
-    subject_failed: str
-    subject_delayed: str
-    intro: str
-    failed_text: str
-    delayed_text: str
-
-
-_FLAVOURS: dict[str, _Flavour] = {
-    "postfix": _Flavour(
-        "Mail Delivery System", "MAILER-DAEMON",
-        "Undelivered Mail Returned to Sender", "Delayed Mail (still being retried)",
-        "This is the mail system at host {mta}.",
-        "I'm sorry to have to inform you that your message could not be delivered to one or "
-        "more recipients. It's attached below.",
-        "Your message could not be delivered for {age}. It will be retried until it is "
-        "{lifetime} old.",
-    ),
-    "exim": _Flavour(
-        "Mail Delivery System", "Mailer-Daemon",
-        "Mail delivery failed: returning message to sender",
-        "Warning: message delayed {age}",
-        "This message was created automatically by mail delivery software.",
-        "A message that you sent could not be delivered to one or more of its recipients. "
-        "This is a permanent error.",
-        "A message that you sent has not yet been delivered to one or more of its recipients "
-        "after more than {age} on the queue. No action is required on your part; delivery "
-        "attempts will continue for some time.",
-    ),
-    "sendmail": _Flavour(
-        "Mail Delivery Subsystem", "MAILER-DAEMON",
-        "Returned mail: see transcript for details",
-        "Warning: could not send message for past {age}",
-        "The original message was received at {arrival} from the sender.",
-        "The following addresses had permanent fatal errors.",
-        "This is only a warning message; you do not need to resend your message. It will be "
-        "retried until it is {lifetime} old.",
-    ),
-    "qmail": _Flavour(
-        "", "MAILER-DAEMON", "failure notice", "",
-        "Hi. This is the qmail-send program at {mta}.",
-        "I'm afraid I wasn't able to deliver your message to the following addresses. This is "
-        "a permanent error; I've given up. Sorry it didn't work out. (qmail itself sends this "
-        "as plain text in its own bounce format, without the delivery-status part; it is shown "
-        "here in RFC 3464 form for comparison.)",
-        "",
-    ),
-    "exchange": _Flavour(
-        "Microsoft Outlook", "postmaster",
-        "Undeliverable: {subject}", "Delivery delayed: {subject}",
-        "Delivery has failed to these recipients or groups:",
-        "Your message couldn't be delivered. The server that tried to deliver it gave the "
-        "error shown below.",
-        "Delivery is delayed to these recipients or groups. The server will keep trying to "
-        "deliver this message until {until}.",
-    ),
-    "opensmtpd": _Flavour(
-        "Mailer Daemon", "MAILER-DAEMON",
-        "Delivery status notification: error", "Delivery status notification: delay",
-        "Hi! This is the MAILER-DAEMON, please DO NOT REPLY to this email.",
-        "An error has occurred while attempting to deliver a message for the following "
-        "list of recipients:",
-        "Delivery of your message has been delayed for {age} for the following recipients; it "
-        "will be retried until {until}:",
-    ),
-    "rfc": _Flavour(
-        "Mail Delivery System", "MAILER-DAEMON",
-        "Delivery Status Notification (Failure)", "Delivery Status Notification (Delay)",
-        "This is a delivery status notification (RFC 3464) from {mta}.",
-        "Your message could not be delivered to the recipient below.",
-        "Your message has not been delivered yet; delivery will be retried.",
-    ),
-}  # fmt: skip
-_FLAVOURS["postfix-2.0"] = _FLAVOURS["postfix"]
 
 _DNS_TEXT = {
     "nxdomain": "Host or domain name not found (NXDOMAIN)",
@@ -181,7 +103,8 @@ def ndr_preview(
     now: datetime | None = None,
     arrival: datetime | None = None,
     kind: Kind | None = None,
-    params: Mapping[str, object] | None = None,
+    params: Mapping[str, object] | ProfileParams | None = None,
+    profile: Profile | None = None,
 ) -> EmailMessage:
     """The notice `decision.profile` would send the sender after this decision.
 
@@ -189,10 +112,11 @@ def ndr_preview(
     sends delay notices (dated at its warning time), else "failed" at give-up (expiry).
     `reply` is the server's reply the decision was about, quoted in Diagnostic-Code.
     Raises NoNoticeError when `kind="delayed"` is asked of a profile that sends none.
+    `profile` is the decision's profile as an object (by default looked up by its name).
     """
-    prof = get_profile(decision.profile)
-    flavour = _FLAVOURS[prof.name]
-    timeline = retry_timeline(prof.name, params)
+    prof = profile or get_profile(decision.profile)
+    flavour = prof.dsn
+    timeline = retry_timeline(prof, params)
     if kind is None:
         if decision.action is Action.NDR:
             kind = "failed"

@@ -65,11 +65,12 @@ _ACTION_STYLE: dict[Action, str] = {
     Action.REQUEUE: "$text-warning",
     Action.NDR: "$text-error",
 }
-_EVIDENCE_WORDS: dict[Evidence, str] = {
-    Evidence.VERIFIED: "",
-    Evidence.RECALLED: "recalled",
-    Evidence.INFERRED: "inferred",
-    Evidence.UNKNOWN: "no source: likeliest reading",
+_EVIDENCE_STYLE: dict[Evidence, str] = {
+    Evidence.TESTED: "italic $text-success",
+    Evidence.VERIFIED: "italic dim",
+    Evidence.RECALLED: "italic $warning",
+    Evidence.INFERRED: "italic $warning",
+    Evidence.UNKNOWN: "italic $warning",
 }
 _REPLY_LINES_SHOWN = 8
 
@@ -500,10 +501,9 @@ class ExplainPanel(VerticalScroll):
 
     @staticmethod
     def _reference(decision: Decision) -> Content:
-        mark = _EVIDENCE_WORDS[decision.evidence]
+        proof = decision.evidence_detail
         parts: list[Content | tuple[str, str] | str] = [("Reference: ", "bold"), decision.reference]
-        if mark:
-            parts.append((f"  [{mark}]", "italic $warning"))
+        parts.append((f"  [{proof.words()}]", _EVIDENCE_STYLE[proof.kind]))
         parts.append((f"\nrule: {decision.rule} · DSN status {decision.status}", "dim"))
         return Content.assemble(*parts)
 

@@ -31,6 +31,27 @@ def test_json_follows_the_contract(capsys):
     assert data["others"]["qmail"] == "ndr"
 
 
+def test_json_evidence_is_an_object_with_kind_source_and_tested_version(capsys):
+    """Issue 10: "evidence": {"kind", "source", "tested_with"}; the bare mark it was before
+    stays under "evidence_mark", for this decision and for the others."""
+    data = _json(capsys, "--stage", "connect", "--outcome", "refused")
+    assert data["evidence"]["kind"] == "T" and data["evidence_mark"] == "T"
+    assert data["evidence"]["tested_with"] == "Postfix 3.7.11"
+    assert "smtp_connect.c" in data["evidence"]["source"]
+    qmail = data["others_detail"]["qmail"]
+    assert qmail["evidence"]["kind"] == qmail["evidence_mark"] == "V"
+    assert qmail["evidence"]["tested_with"] is None
+    recalled = _json(capsys, "--stage", "mail", "--reply", "451 x", "--profile", "postfix-2.0")
+    assert recalled["evidence"] == {
+        "kind": "M", "source": recalled["reference"], "tested_with": None, "cases": []
+    }  # fmt: skip
+
+
+def test_text_output_says_how_the_rule_is_known(capsys):
+    assert main(["explain", "--stage", "connect", "--outcome", "refused"]) == 0
+    assert "evidence:  tested against Postfix 3.7.11; read in Postfix" in capsys.readouterr().out
+
+
 def test_json_for_an_outcome_has_a_code_object_and_null_enhanced(capsys):
     data = _json(capsys, "--stage", "greeting", "--outcome", "dropped", "--profile", "qmail")
     assert data["action"] == "requeue"

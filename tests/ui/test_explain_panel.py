@@ -128,6 +128,21 @@ async def test_refused_connection_is_explained_without_a_reply_code():
         assert "refused" in shown(panel, "subtitle")
 
 
+async def test_the_reference_line_says_how_the_rule_is_known_in_plain_words():
+    app = PanelApp()
+    async with app.run_test(size=(100, 50)) as pilot:
+        panel = app.query_one(ExplainPanel)
+        panel.show_step(step(Stage.CONNECT, outcome=Outcome.REFUSED, error="refused"))
+        await pilot.pause()
+        assert "[tested against Postfix 3.7.11]" in shown(panel, "reference")
+        panel.show_step(step(Stage.RCPT, reply(550, "no such user", "5.1.1")))
+        await pilot.pause()
+        assert "[read in the source]" in shown(panel, "reference")
+        panel.set_profile("postfix-2.0")
+        await pilot.pause()
+        assert "[inferred, not documented]" in shown(panel, "reference")
+
+
 async def test_held_step_says_nothing_was_sent_and_decides_nothing():
     app = PanelApp()
     async with app.run_test(size=(100, 50)) as pilot:

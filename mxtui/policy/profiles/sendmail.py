@@ -1,0 +1,115 @@
+"""Sendmail 8.17: moves to the next MX host on most failures; retries at every queue run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mxtui.policy.cells import S, c
+from mxtui.policy.profiles.base import (
+    D,
+    DsnFlavour,
+    H,
+    HostShuffle,
+    MoveOn,
+    Profile,
+    ProfileParams,
+    RetrySchedule,
+    setting,
+    until,
+)
+
+
+# fmt: off
+@dataclass(frozen=True)
+class SendmailParams(ProfileParams):
+    queue_interval: int = setting(
+        30 * 60, "duration", "sendmail -q30m (op guide; Debian 10m)",
+        "how often the queue runner retries every queued message")
+    timeout_queuereturn: int = setting(
+        5 * D, "duration", "sendmail cf/README Timeout.queuereturn",
+        "how long a message may stay queued before it is returned",
+        name="Timeout.queuereturn")
+    timeout_queuewarn: int = setting(
+        4 * H, "duration", "sendmail cf/README Timeout.queuewarn",
+        "when to warn the sender of a delay (cf default; binary default 0)",
+        name="Timeout.queuewarn")
+# fmt: on
+
+
+SM = "Sendmail deliver.c (goto tryhost)"
+
+CELLS = {
+    (S.CONNECT, "fail"): c("NX", "V", SM),
+    (S.GREETING, "drop"): c("NX", "V", SM),
+    (S.GREETING, "unexpected"): c("NX>NDR", "V", SM),
+    (S.GREETING, "4xx"): c("NX", "V", SM),
+    (S.GREETING, "5xx"): c("NX>NDR", "I", SM, "When no host is left the status is "
+                           "EX_UNAVAILABLE."),
+    (S.EHLO, "421"): c("NX", "V", f"{SM}; usersmtp.c",
+                       "Sendmail sends QUIT and treats 421 as a tempfail."),
+    (S.EHLO, "4xx"): c("NX", "V", "Sendmail usersmtp.c", "Sendmail treats EHLO 4xx as a "
+                       "tempfail."),
+    (S.EHLO, "drop"): c("NX", "I", SM),
+    (S.HELO, "4xx"): c("NX", "V", SM),
+    (S.HELO, "5xx"): c("NX>NDR", "I", SM),
+    (S.HELO, "drop"): c("NX", "V", SM),
+    (S.HELO, "unexpected"): c("NX>NDR", "I", SM),
+    (S.STARTTLS, "refused"): c("PLAIN", "?", "Sendmail usersmtp.c (unverified)"),
+    (S.STARTTLS, "drop"): c("NX", "?", "Sendmail (unverified)"),
+    (S.STARTTLS, "req-4xx"): c("NX", "?", "Sendmail (unverified)"),
+    (S.STARTTLS, "req-5xx"): c("NX", "?", "Sendmail (unverified)"),
+    (S.AUTH, "4xx"): c("NX", "I", "Sendmail usersmtp.c"),
+    (S.AUTH, "5xx"): c("C", "I", "Sendmail usersmtp.c"),
+    (S.AUTH, "drop"): c("NX", "I", SM),
+    (S.MAIL, "4xx"): c("NX", "V", SM),
+    (S.MAIL, "drop"): c("NX", "V", SM),
+    (S.RCPT, "4xx"): c("r-NX", "V", SM, "'try them on the next host'."),
+    (S.RCPT, "552"): c("r-NDR", "I", SM),
+    (S.RCPT, "drop"): c("NX", "V", SM),
+    (S.DATA, "4xx"): c("NX", "V", SM, "Only after at least one recipient was accepted."),
+    (S.DATA, "drop"): c("NX", "I", SM),
+    (S.DOT, "4xx"): c("NX", "V", SM),
+    (S.DOT, "drop"): c("NX", "V", SM),
+    (S.DNS, "nxdomain"): c("NDR", "M", "Sendmail deliver.c (host unknown)"),
+    (S.DNS, "null-mx"): c("NDR", "V", "Sendmail deliver.c (556 5.1.10)"),
+    (S.DNS, "tempfail"): c("RQ", "M", "Sendmail domain.c"),
+}  # fmt: skip
+
+
+def _schedule(p: SendmailParams) -> tuple[tuple[int, ...], int, str]:
+    interval = p.queue_interval
+    attempts, give_up = until(lambda t, _k: t + interval, p.timeout_queuereturn,
+                              at_lifetime=False)  # fmt: skip
+    return (
+        attempts,
+        give_up,
+        (
+            f"every queue run (-q, {interval} s) retries every job, no backoff; returned once "
+            f"older than Timeout.queuereturn={p.timeout_queuereturn} s"
+        ),
+    )
+
+
+PROFILE = Profile(
+    name="sendmail",
+    display="Sendmail 8.17",
+    description="Moves to the next MX host on most failures; retries at every queue run.",
+    mta="Sendmail",
+    params_type=SendmailParams,
+    cells=CELLS,
+    retry=RetrySchedule(_schedule, "Timeout.queuewarn", "Sendmail envelope.c; cf/README Timeout.*"),
+    dsn=DsnFlavour(
+        "Mail Delivery Subsystem",
+        "MAILER-DAEMON",
+        "Returned mail: see transcript for details",
+        "Warning: could not send message for past {age}",
+        "The original message was received at {arrival} from the sender.",
+        "The following addresses had permanent fatal errors.",
+        "This is only a warning message; you do not need to resend your message. It will be "
+        "retried until it is {lifetime} old.",
+    ),
+    ordering=HostShuffle(),
+    moving=MoveOn(flat_list=False),
+    sources="Sendmail deliver.c, usersmtp.c, domain.c; cf/README",
+    models="Sendmail 8.17.1.9",
+)
