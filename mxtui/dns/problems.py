@@ -80,9 +80,12 @@ def address_lookup_failed() -> Problem:
     )
 
 
-def plan_failure(rcode: str, detail: str, timeout: float | None = None) -> Problem:
+def plan_failure(rcode: str, detail: str, waited: float | None = None) -> Problem:
+    """The MX question itself failed; `waited` is how long it was waited for, as measured."""
     if rcode == "TIMEOUT":
-        code, words = "timeout", f"No DNS answer came within {timeout or 0:g} s"
+        code, words = "timeout", f"No DNS answer came within {round(waited or 0, 1):g} s"
+    elif rcode == "CNAME_LOOP":
+        code, words = "cname-loop", "The domain's name is an alias (CNAME) that never ends"
     elif rcode == "SERVFAIL":
         code, words = "servfail", "The DNS server answered SERVFAIL (it could not find out)"
     else:
@@ -143,4 +146,16 @@ def lookup_failed(rdtype: str, rcode: str, detail: str, has_other_family: bool) 
         "this host has such addresses, so it defers rather than bounce.",
         "RFC 5321 §5.1",
         "warning" if has_other_family else "error",
+    )
+
+
+def cname_loop(name: str, detail: str) -> Problem:
+    """An MX target whose alias chain comes back on itself (or goes on past the hop limit)."""
+    return Problem(
+        "cname-loop",
+        f"{name} never leads to an address: {detail}. RFC 1034 §3.6.2 asks resolvers to signal "
+        "CNAME loops as an error; a recursive resolver answers SERVFAIL, so a sending MTA counts "
+        "this host's lookup as failed: it tries the other hosts, and defers if none is left.",
+        "RFC 1034 §3.6.2, RFC 5321 §5.1",
+        "error",
     )

@@ -16,6 +16,7 @@ from dataclasses import replace
 from mxtui.dns.names import normalise_domain
 from mxtui.dns.problems import (
     address_lookup_failed,
+    cname_loop,
     cname_target,
     implicit_mx,
     ip_literal_target,
@@ -28,7 +29,7 @@ from mxtui.dns.problems import (
     nxdomain,
     plan_failure,
 )
-from mxtui.dns.query import Answer, NoNameserver, Querier
+from mxtui.dns.query import CNAME_LOOP, Answer, NoNameserver, Querier
 from mxtui.model import (
     Address,
     HostResolved,
@@ -105,7 +106,7 @@ async def _plan(
             replace(
                 base,
                 status=_FAILURE_STATUS.get(mx.rcode, PlanStatus.ERROR),
-                problems=(plan_failure(mx.rcode, printable(mx.error), querier.timeout),),
+                problems=(plan_failure(mx.rcode, printable(mx.error), mx.waited),),
             )
         )
     if not mx.ok:
@@ -165,7 +166,7 @@ async def _plan(
     )
     hosts = list(pending.values())
     if not any(h.usable for h in hosts):
-        failed = any(p.code == "lookup-failed" for h in hosts for p in h.problems)
+        failed = any(p.code in ("lookup-failed", "cname-loop") for h in hosts for p in h.problems)
         plan_problems.append(address_lookup_failed() if failed else no_usable_host())
     return finish(replace(skeleton, groups=_group(hosts), problems=tuple(plan_problems)))
 
@@ -191,7 +192,7 @@ async def _implicit(base: MXPlan, querier: Querier, emit: EventSink) -> MXPlan:
             base,
             status=_FAILURE_STATUS.get(failed.rcode, PlanStatus.ERROR),
             groups=(MXGroup(0, (host,)),),
-            problems=(plan_failure(failed.rcode, printable(failed.error), querier.timeout),),
+            problems=(plan_failure(failed.rcode, printable(failed.error), failed.waited),),
         )
     if all(a.rcode == "NXDOMAIN" for a in answers):
         return replace(base, status=PlanStatus.NXDOMAIN, problems=(nxdomain(),))
@@ -211,13 +212,17 @@ async def _resolve_host(
             for r in answer.records
         )
     chain = tuple(printable(c) for c in (a.chain or aaaa.chain))
-    if chain and not implicit:
+    loop = next((x for x in (a, aaaa) if x.rcode == CNAME_LOOP), None)
+    if loop is not None:
+        problems.append(cname_loop(name, printable(loop.error)))
+    elif chain and not implicit:
         problems.append(cname_target(name, chain))
     temporary = [x for x in (a, aaaa) if x.temporary]
     for answer in temporary:
-        problems.append(
-            lookup_failed(answer.rdtype, answer.rcode, printable(answer.error), bool(addresses))
-        )
+        if answer.rcode != CNAME_LOOP:
+            problems.append(
+                lookup_failed(answer.rdtype, answer.rcode, printable(answer.error), bool(addresses))
+            )
     if not addresses and not temporary:
         problems.append(no_address(name, nxdomain=a.rcode == "NXDOMAIN", implicit=implicit))
     host = MXHost(

@@ -14,12 +14,11 @@ import contextlib
 import functools
 import ipaddress
 import secrets
+import socket
 import struct
 
-import dns.asyncquery
 import dns.exception
 import dns.flags
-import dns.message
 import dns.name
 import dns.rdataclass
 import dns.rdatatype
@@ -40,50 +39,74 @@ def query_wire(qid: int, qname: dns.name.Name, qtype: dns.rdatatype.RdataType) -
     return header + question + _OPT
 
 
-class _Protocol(asyncio.DatagramProtocol):
-    def __init__(self) -> None:
+READS_PER_WAKEUP = 256
+"""Datagrams read each time the socket is readable: enough to empty a receive buffer, never an
+unbounded loop."""
+
+
+class _Socket:
+    """One non-blocking UDP socket and the questions waiting on it.
+
+    The socket is read with `loop.add_reader`, and every read takes all the datagrams waiting (up
+    to `READS_PER_WAKEUP`), not one per wakeup as asyncio's datagram transport does: after the
+    loop was busy (the app drawing a 1000-host tree), answers that arrived in the meantime are
+    all taken before any question is given up, and `drain` lets an asker read them at its
+    deadline.
+    """
+
+    def __init__(self, family: int) -> None:
+        self.sock = socket.socket(
+            socket.AF_INET if family == 4 else socket.AF_INET6, socket.SOCK_DGRAM
+        )
+        self.sock.setblocking(False)
+        self.sock.bind(("0.0.0.0", 0) if family == 4 else ("::", 0))
         self.waiting: dict[tuple[int, tuple[str, int]], asyncio.Future[bytes]] = {}
-        self.transport: asyncio.DatagramTransport | None = None
+        self.loop = asyncio.get_running_loop()
+        self.loop.add_reader(self.sock.fileno(), self.drain)
+        self.closed = False
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+    def drain(self) -> None:
+        for _ in range(READS_PER_WAKEUP):
+            try:
+                data, addr = self.sock.recvfrom(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                # An ICMP error (port unreachable) cannot be tied to one query: all waiting fail.
+                for future in self.waiting.values():
+                    if not future.done():
+                        future.set_exception(exc)
+                return
+            if len(data) < 12:
+                continue
+            source = (_canonical(str(addr[0]).split("%")[0]), int(addr[1]))
+            future = self.waiting.get((int.from_bytes(data[:2], "big"), source))
+            if future is not None and not future.done():
+                future.set_result(data)  # whether it answers our question is checked by the asker
 
-    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        if len(data) < 12:
+    def close(self) -> None:
+        if self.closed:
             return
-        source = (_canonical(str(addr[0]).split("%")[0]), int(addr[1]))
-        future = self.waiting.get((int.from_bytes(data[:2], "big"), source))
-        if future is not None and not future.done():
-            future.set_result(data)  # whether it answers our question is checked by the asker
-
-    def error_received(self, exc: Exception) -> None:
-        # An ICMP error (port unreachable) cannot be tied to one query: all waiting ones fail.
+        self.closed = True
+        with contextlib.suppress(Exception):
+            self.loop.remove_reader(self.sock.fileno())
+        self.sock.close()
         for future in self.waiting.values():
             if not future.done():
-                future.set_exception(exc)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        for future in self.waiting.values():
-            if not future.done():
-                future.set_exception(exc or ConnectionError("socket closed"))
+                future.set_exception(ConnectionError("socket closed"))
 
 
 class UDPClient:
     """Shared UDP sockets (one per family, opened on first use) for one lookup."""
 
     def __init__(self) -> None:
-        self._protocols: dict[int, _Protocol] = {}
-        self._opening: dict[int, asyncio.Lock] = {4: asyncio.Lock(), 6: asyncio.Lock()}
+        self._sockets: dict[int, _Socket] = {}
 
-    async def _protocol(self, family: int) -> _Protocol:
-        async with self._opening[family]:
-            protocol = self._protocols.get(family)
-            if protocol is None or protocol.transport is None or protocol.transport.is_closing():
-                loop = asyncio.get_running_loop()
-                local = ("0.0.0.0", 0) if family == 4 else ("::", 0)
-                _, protocol = await loop.create_datagram_endpoint(_Protocol, local_addr=local)
-                self._protocols[family] = protocol
-            return protocol
+    def _socket(self, family: int) -> _Socket:
+        udp = self._sockets.get(family)
+        if udp is None or udp.closed:
+            udp = self._sockets[family] = _Socket(family)
+        return udp
 
     async def exchange(
         self,
@@ -99,46 +122,74 @@ class UDPClient:
         a `dns.exception.DNSException`.
         """
         canonical = _canonical(where)
-        protocol = await self._protocol(6 if ":" in canonical else 4)
+        udp = self._socket(6 if ":" in canonical else 4)
         destination = (canonical, port)
         wanted = (qname.to_text(omit_final_dot=True).lower() or ".", int(qtype))
         qid = secrets.randbits(16)
-        while (qid, destination) in protocol.waiting:  # ids of queries in flight stay unique
+        while (qid, destination) in udp.waiting:  # ids of queries in flight stay unique
             qid = secrets.randbits(16)
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        protocol.waiting[(qid, destination)] = future
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bytes] = loop.create_future()
+        udp.waiting[(qid, destination)] = future
+        deadline = loop.time() + timeout
         try:
-            assert protocol.transport is not None
-            protocol.transport.sendto(query_wire(qid, qname, qtype), destination)
-            try:
-                async with asyncio.timeout(timeout):
-                    while True:
-                        wire = await future
-                        try:
-                            response = parse(wire)
-                        except WireError:
-                            response = None  # garbage with our id: not an answer; keep waiting
-                        if response is not None and _answers(response, wanted):
-                            break
-                        # Same id, other question: not ours (a spoof or a stray); keep waiting.
-                        future = asyncio.get_running_loop().create_future()
-                        protocol.waiting[(qid, destination)] = future
-            except TimeoutError:
-                raise dns.exception.Timeout(timeout=timeout) from None
+            await loop.sock_sendto(udp.sock, query_wire(qid, qname, qtype), destination)
+            while True:
+                if not future.done():
+                    await asyncio.wait((future,), timeout=max(0.0, deadline - loop.time()))
+                if not future.done():
+                    udp.drain()  # the loop may have been too busy to read what did arrive
+                if not future.done():
+                    raise dns.exception.Timeout(timeout=timeout)
+                wire = future.result()
+                try:
+                    response = parse(wire)
+                except WireError:
+                    response = None  # garbage with our id: not an answer; keep waiting
+                if response is not None and _answers(response, wanted):
+                    break
+                # Same id, other question: not ours (a spoof or a stray); keep waiting.
+                future = loop.create_future()
+                udp.waiting[(qid, destination)] = future
         finally:
-            protocol.waiting.pop((qid, destination), None)
+            udp.waiting.pop((qid, destination), None)
         if not response.truncated:
             return response, False
-        query = dns.message.make_query(qname, qtype, use_edns=0, payload=EDNS_PAYLOAD)
-        message = await dns.asyncquery.tcp(query, where, timeout=timeout, port=port)
-        return parse(message.to_wire()), True
+        return await tcp_exchange(qname, qtype, canonical, port, timeout), True
 
     def close(self) -> None:
-        for protocol in self._protocols.values():
-            if protocol.transport is not None:
-                with contextlib.suppress(Exception):
-                    protocol.transport.close()
-        self._protocols.clear()
+        for udp in self._sockets.values():
+            udp.close()
+        self._sockets.clear()
+
+
+async def tcp_exchange(
+    qname: dns.name.Name, qtype: dns.rdatatype.RdataType, where: str, port: int, timeout: float
+) -> Response:
+    """One question over TCP (RFC 7766), its answer read off the wire as it came.
+
+    The answer is parsed from the bytes received, never re-rendered: an answer that fills a TCP
+    message (1000 MX records and their addresses) would not fit once rendered again.
+    """
+    qid = secrets.randbits(16)
+    query = query_wire(qid, qname, qtype)
+    wanted = (qname.to_text(omit_final_dot=True).lower() or ".", int(qtype))
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(where, port)
+            try:
+                writer.write(len(query).to_bytes(2, "big") + query)
+                await writer.drain()
+                size = int.from_bytes(await reader.readexactly(2), "big")
+                wire = await reader.readexactly(size)  # at most 65535 bytes: the length is 16 bits
+            finally:
+                writer.close()
+    except TimeoutError:
+        raise dns.exception.Timeout(timeout=timeout) from None
+    response = parse(wire)
+    if response.id != qid or not _answers(response, wanted):
+        raise WireError("the TCP answer is not for the question asked")
+    return response
 
 
 @functools.lru_cache(maxsize=256)

@@ -388,6 +388,10 @@ class LabDNSServer:
                 task.add_done_callback(mine.discard)
             if mine:  # the client stopped sending: still give it the answers it is owed
                 await asyncio.gather(*mine, return_exceptions=True)
+        except asyncio.CancelledError:
+            # `stop` ends the connection. Ending quietly matters: asyncio's stream callback asks
+            # a cancelled handler task for its exception and logs a traceback (Python 3.11).
+            pass
         finally:
             self._writers.discard(writer)
             writer.close()
