@@ -1,9 +1,8 @@
-"""A lab DNS server in a process of its own, and bounded runs of mxtui, for the DNS burst tests.
+"""A lab DNS server in a process of its own, for the DNS burst tests.
 
 The server runs apart from the resolver under test, as a real nameserver does, with the kernel's
 default socket buffers: a burst of questions that overflows them is lost there, not hidden by a
-shared event loop. Every child process runs under a memory, CPU and output limit, so a
-regression cannot eat the machine.
+shared event loop. It runs under a memory and CPU limit, like the runs of `hostile_support`.
 """
 
 from __future__ import annotations
@@ -77,14 +76,3 @@ def dns_process(zones: str | Sequence[str], delay_ms: int = 0) -> Iterator[Serve
     finally:
         process.kill()
         process.wait()
-
-
-def run_bounded(args: Sequence[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run a command under the memory/CPU/output limits; a hang fails the test, not the suite."""
-    return subprocess.run(
-        list(args), capture_output=True, text=True, timeout=timeout, preexec_fn=limits
-    )
-
-
-def mxtui(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return run_bounded([sys.executable, "-m", "mxtui", *args], timeout=timeout)

@@ -13,12 +13,10 @@ import socket
 import sys
 import textwrap
 import time
-from pathlib import Path
 
+import hostile_support as hs
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-from dns_burst_support import dns_process, mxtui, run_bounded
+from dns_burst_support import dns_process
 
 from mxtui.dns import resolve_mx
 from mxtui.dns.query import Querier
@@ -37,9 +35,10 @@ def complete(plan_json: dict) -> int:
 
 def test_the_cli_resolves_every_host_of_a_1000_mx_domain():
     with dns_process(BIG) as server:
-        run = mxtui("mx", "--json", "--nameserver", server.nameserver, "big.test")
-    assert run.returncode == 0, run.stderr
-    plan = json.loads(run.stdout)
+        run = hs.run_mxtui("mx", "--json", "--nameserver", server.nameserver, "big.test")
+    hs.tried("dns")
+    assert run.returncode == 0, run.describe()
+    plan = json.loads(run.out)
     assert plan["status"] == "mx"
     assert complete(plan) == HOSTS
     udp = [entry for entry in server.log if entry[0] == "udp"]
@@ -74,12 +73,14 @@ def test_the_app_resolves_every_host_of_a_1000_mx_domain():
     # overflowed its socket while it drew and it showed 14-18 % of the hosts.
     with dns_process(BIG) as server:
         host, port = server.address
-        run = run_bounded([sys.executable, "-c", _APP, host, str(port)], timeout=180)
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert int(run.stdout.split()[-1]) == HOSTS
+        run = hs.run_bounded([sys.executable, "-c", _APP, host, str(port)], timeout=180)
+    hs.tried("dns")
+    assert run.returncode == 0, run.describe()
+    assert int(run.out.split()[-1]) == HOSTS
 
 
 async def test_no_more_than_the_window_of_questions_is_on_the_wire_at_once():
+    hs.tried("dns")
     # Every answer is held back 400 ms: what the server has received 200 ms after the MX answer
     # is what was sent at once.
     answered = asyncio.Event()
@@ -102,6 +103,7 @@ async def test_no_more_than_the_window_of_questions_is_on_the_wire_at_once():
 
 
 async def test_a_silent_first_nameserver_is_asked_once_then_demoted():
+    hs.tried("dns")
     silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     silent.bind(("127.0.0.1", 0))
     silent.setblocking(False)
@@ -129,6 +131,7 @@ async def test_a_silent_first_nameserver_is_asked_once_then_demoted():
 
 
 async def test_a_demoted_nameserver_is_still_asked_when_the_others_fail():
+    hs.tried("dns")
     zone = many_mx_zone("one.test", 2)
     async with LabDNSServer(zone) as first, LabDNSServer(zone) as second:
         first.set_fault("mx00.one.test", Fault(silent=True, rdtype="A"))
@@ -151,6 +154,7 @@ async def test_a_demoted_nameserver_is_still_asked_when_the_others_fail():
 
 
 async def test_a_nameserver_silent_for_every_address_costs_one_timeout_not_one_per_question():
+    hs.tried("dns")
     # The MX answer comes, then nothing: 400 questions at 2 s each (16 at a time at least) would
     # take close to a minute; the lookup gives up once nothing has been heard for its timeout.
     zone = many_mx_zone("mute.test", 200)
@@ -180,6 +184,7 @@ self CNAME self
 
 
 async def test_a_cname_loop_is_named_as_a_loop():
+    hs.tried("dns")
     async with LabDNSServer(LOOP_ZONE) as server:
         plan = await resolve_mx("loop.test", nameservers=[server.address], timeout=2)
     looping, good = plan.hosts
@@ -192,6 +197,7 @@ async def test_a_cname_loop_is_named_as_a_loop():
 
 
 async def test_the_mail_domain_itself_looping_is_an_error_plan():
+    hs.tried("dns")
     async with LabDNSServer(LOOP_ZONE) as server:
         plan = await resolve_mx("self.loop.test", nameservers=[server.address], timeout=2)
     assert plan.status.value == "error"
@@ -220,6 +226,7 @@ def _endless_cname_server(sock: socket.socket, stop: list[bool]) -> None:
 
 
 async def test_an_endless_cname_chain_stops_at_the_hop_limit():
+    hs.tried("dns")
     import threading
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -251,12 +258,15 @@ def test_the_timeout_message_names_the_time_really_waited(timeout):
     try:
         address = "{}:{}".format(*silent.getsockname())
         started = time.monotonic()
-        run = mxtui("mx", "--json", "--timeout", timeout, "--nameserver", address, "silent.test")
+        run = hs.run_mxtui(
+            "mx", "--json", "--timeout", timeout, "--nameserver", address, "silent.test"
+        )
         elapsed = time.monotonic() - started
     finally:
         silent.close()
-    assert run.returncode == 3, run.stderr
-    (problem,) = json.loads(run.stdout)["problems"]
+    hs.tried("dns")
+    assert run.returncode == 3, run.describe()
+    (problem,) = json.loads(run.out)["problems"]
     assert problem["code"] == "timeout"
     assert f"No DNS answer came within {timeout} s" in problem["message"]
     assert elapsed >= float(timeout)
