@@ -80,26 +80,27 @@ def test_the_app_resolves_every_host_of_a_1000_mx_domain():
 
 
 async def test_no_more_than_the_window_of_questions_is_on_the_wire_at_once():
+    # The address questions go unanswered: what the server has received a second after the MX
+    # answer is everything that was sent at once.
     hs.tried("dns")
-    # Every answer is held back 400 ms: what the server has received 200 ms after the MX answer
-    # is what was sent at once.
     answered = asyncio.Event()
 
     def on_event(event: object) -> None:
         if isinstance(event, MXAnswered):
             answered.set()
 
-    async with LabDNSServer(many_mx_zone("wide.test", 300), delay_ms=400) as server:
+    async with LabDNSServer(many_mx_zone("wide.test", 300)) as server:
+        for i in range(300):
+            server.set_fault(f"mx{i:02d}.wide.test", Fault(silent=True))
         task = asyncio.create_task(
-            resolve_mx("wide.test", nameservers=[server.address], timeout=5, on_event=on_event)
+            resolve_mx("wide.test", nameservers=[server.address], timeout=3, on_event=on_event)
         )
         await answered.wait()
         before = server.queries
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0)  # less than the 2 s a try waits before it is sent again
         first_wave = server.queries - before
-        plan = await task
+        await task
     assert first_wave == START
-    assert len(plan.hosts) == 300 and all(len(h.addresses) == 2 for h in plan.hosts)
 
 
 async def test_a_silent_first_nameserver_is_asked_once_then_demoted():
