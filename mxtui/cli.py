@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from mxtui import __version__
 from mxtui.netargs import add_nameserver_argument
+from mxtui.output import ascii_fallback
 
 # name -> (module, one-line summary).  Modules are imported only when their command runs.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -60,6 +61,7 @@ def _app_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    ascii_fallback()  # a latin-1 or ASCII terminal gets "->" for "→", never a UnicodeEncodeError
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in COMMANDS:
         name = args_list[0]

@@ -396,7 +396,12 @@ class TLSInfo:
 
 
 StepFailure = Literal[
-    "malformed-reply", "reply-too-long", "tls-failed", "tls-unverified", "not-sent", "held",
+    "malformed-reply",
+    "reply-too-long",
+    "tls-failed",
+    "tls-unverified",
+    "not-sent",
+    "held",
     "skipped",
 ]
 """Why a step ended without a usable reply, beyond the `Outcome`s: the server broke the protocol,

@@ -7,11 +7,11 @@ as JSON, so a trainer can script it and the tests can check the contract.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from mxtui.model import DECISION_STAGES, Decision, DecisionContext, Outcome, Reply, RetryTimeline
+from mxtui.output import json_text
 from mxtui.policy import (
     PROFILES,
     NoNoticeError,
@@ -272,7 +272,7 @@ def run(args: argparse.Namespace) -> int:
         data = to_json(decision, timeline, others)
         if args.ndr:
             data["ndr"] = notice
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        print(json_text(data, indent=2))
     else:
         print(to_text(decision, timeline, others))
         if notice is not None:

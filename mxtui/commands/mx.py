@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 
 from mxtui.dns import DomainError, resolve_mx
@@ -12,6 +11,7 @@ from mxtui.dns.describe import plan_text
 from mxtui.fields import FieldError, check_seconds
 from mxtui.model import MXPlan, PlanStatus
 from mxtui.netargs import add_nameserver_argument
+from mxtui.output import json_text
 
 DESCRIPTION = (
     "Resolve DOMAIN's MX records and the A/AAAA addresses of every MX host (RFC 5321 §5.1), "
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"mxtui mx: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(plan.to_json(), indent=2, ensure_ascii=False))
+        print(json_text(plan.to_json(), indent=2))
     else:
         print(plan_text(plan))
     return exit_status(plan)

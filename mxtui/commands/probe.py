@@ -11,6 +11,7 @@ from mxtui.dns import DomainError, resolve_mx
 from mxtui.fields import FieldError, check_seconds
 from mxtui.model import MXPlan
 from mxtui.netargs import add_nameserver_argument
+from mxtui.output import json_text
 from mxtui.probe import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_S, ProbeReport, ProbeResult, probe
 from mxtui.smtp.dialer import Dialer, RealDialer
 
@@ -187,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
         print(why, file=sys.stderr)
         return EXIT_NONE
     if args.json:
-        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        print(json_text(report.to_json(), indent=2))
     else:
         print(report_text(report))
     return exit_status(report)

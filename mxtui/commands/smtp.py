@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import socket
 import sys
 from pathlib import Path
@@ -29,6 +28,7 @@ from mxtui.model import (
     TranscriptLine,
 )
 from mxtui.netargs import EndpointError, resolve_host, split_endpoint
+from mxtui.output import json_text
 from mxtui.smtp.dialer import RealDialer
 from mxtui.smtp.session import Session
 from mxtui.smtp.transcript import marker, to_jsonl
@@ -410,7 +410,7 @@ def run(args: argparse.Namespace) -> int:
     asyncio.run(converse(session, args.quit_after, args.send))
     result = outcome(session)
     if args.json:
-        print(json.dumps(to_json(session, args.server), indent=2, ensure_ascii=False))
+        print(json_text(to_json(session, args.server), indent=2))
     elif args.jsonl:
         sys.stdout.write(to_jsonl(session.transcript))
     if result == "held":

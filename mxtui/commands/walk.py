@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import socket
 import sys
@@ -20,6 +19,7 @@ from mxtui.dns import DomainError, normalise_domain, resolve_mx
 from mxtui.fields import FieldError, check_envelope, check_seconds
 from mxtui.model import Envelope, MXPlan, Timeouts, WalkResult
 from mxtui.netargs import add_nameserver_argument
+from mxtui.output import json_text
 from mxtui.policy import PROFILES, ProfileError, resolve_params
 from mxtui.record import Recorder, RecordingError
 from mxtui.smtp.dialer import Dialer, RealDialer
@@ -344,7 +344,7 @@ def run(args: argparse.Namespace) -> int:
         if recorder is not None:
             recorder.close()
     if args.json:
-        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        print(json_text(result.to_json(), indent=2))
     else:
         print(to_text(result, args.domain))
     if result.held:
