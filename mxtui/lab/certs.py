@@ -1,9 +1,16 @@
-"""Self-signed certificates for the lab hosts' STARTTLS, made once per process.
+"""Self-signed certificates for the lab hosts' STARTTLS, made once per process, kept in memory.
 
 A lab host offers STARTTLS like a real MX, so the session's TLS step (version, cipher, subject,
 SANs, whether it verifies) has something true to show. The certificate is made at start-up rather
 than shipped, so nothing secret sits in the repository; one key serves every host name, and each
 host name's certificate is cached, so starting a scenario of ten hosts costs one key generation.
+
+The private key never rests on disk. Python's ``ssl`` loads a key only from a file, so it is
+handed over through an anonymous memory file (``memfd_create``, no name in any folder) where the
+system has one; elsewhere through a private folder that is removed as soon as the key is loaded.
+Such a folder is named for the process that made it (``mxtui-lab-tls-PID-…``), and one left by a
+process that died before removing it (SIGKILL, a power cut) is removed at the start of the next
+run: no lab key outlives its process for long, whatever signal ends it.
 
 A client that wants verification to succeed trusts ``LabCertificate.cert_pem`` (or
 ``client_context()``); one that does not sees an honest "self-signed" failure.
@@ -11,14 +18,17 @@ A client that wants verification to succeed trusts ``LabCertificate.cert_pem`` (
 
 from __future__ import annotations
 
-import atexit
+import contextlib
 import datetime
 import functools
 import ipaddress
+import os
+import re
 import shutil
 import ssl
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,19 +42,22 @@ LOOPBACK_SANS: tuple[str, ...] = ("127.0.0.1", "::1")
 
 VALIDITY_DAYS = 365
 
+FOLDER_PREFIX = "mxtui-lab-tls-"
+"""Temporary folders for handing a key to ``ssl`` (where there is no memory file) start so."""
+
+MAX_COMMON_NAME = 64
+"""X.509's upper bound for a common name (RFC 5280 ub-common-name); the SAN carries longer names."""
+
 _lock = threading.Lock()
-_workdir: Path | None = None
 
 
 @dataclass(frozen=True)
 class LabCertificate:
-    """A certificate and its key, as PEM bytes and as files (``ssl`` loads chains from files)."""
+    """A certificate and its key, as PEM bytes (in memory only)."""
 
     hostname: str
     cert_pem: bytes
     key_pem: bytes
-    cert_path: Path
-    key_path: Path
 
     def server_context(self) -> ssl.SSLContext:
         """A server-side context presenting this certificate (shared: contexts are reusable)."""
@@ -57,13 +70,59 @@ class LabCertificate:
         return ctx
 
 
-def _directory() -> Path:
-    """A private folder for the PEM files, removed when the process ends."""
-    global _workdir
-    if _workdir is None:
-        _workdir = Path(tempfile.mkdtemp(prefix="mxtui-lab-tls-"))
-        atexit.register(shutil.rmtree, _workdir, True)
-    return _workdir
+def remove_stale_folders(where: str | Path | None = None) -> list[Path]:
+    """Remove key folders left by lab processes that are gone (or by older mxtui versions, which
+    kept one per process for its whole life); return what was removed."""
+    removed = []
+    folder = Path(where or tempfile.gettempdir())
+    pattern = re.compile(re.escape(FOLDER_PREFIX) + r"(?:(\d+)-)?")
+    for path in folder.glob(f"{FOLDER_PREFIX}*"):
+        match = pattern.match(path.name)
+        if match is None or not path.is_dir() or path.is_symlink():
+            continue
+        with contextlib.suppress(OSError):
+            if path.stat().st_uid != os.getuid():
+                continue
+            pid = int(match.group(1)) if match.group(1) else None
+            if pid is not None and (pid == os.getpid() or _alive(pid)):
+                continue  # a live lab is handing its key to ssl right now
+            shutil.rmtree(path)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _key_files(cert_pem: bytes, key_pem: bytes) -> Iterator[tuple[str, str]]:
+    """Paths ``ssl`` can read the certificate and key from, valid only inside the block."""
+    if hasattr(os, "memfd_create") and Path("/proc/self/fd").is_dir():
+        fds = [os.memfd_create("mxtui-lab-cert"), os.memfd_create("mxtui-lab-key")]
+        try:
+            for fd, data in zip(fds, (cert_pem, key_pem), strict=True):
+                os.write(fd, data)
+            yield f"/proc/self/fd/{fds[0]}", f"/proc/self/fd/{fds[1]}"
+        finally:
+            for fd in fds:
+                os.close(fd)
+        return
+    folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
+    try:
+        cert_path, key_path = folder / "lab.crt", folder / "lab.key"
+        key_path.touch(mode=0o600)
+        key_path.write_bytes(key_pem)
+        cert_path.write_bytes(cert_pem)
+        yield str(cert_path), str(key_path)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @functools.cache
@@ -74,12 +133,10 @@ def _private_key() -> ec.EllipticCurvePrivateKey:
 
 def _build(hostname: str) -> LabCertificate:
     key = _private_key()
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, hostname),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mxtui lab"),
-        ]
-    )
+    attributes = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mxtui lab")]
+    if len(hostname) <= MAX_COMMON_NAME:
+        attributes.insert(0, x509.NameAttribute(NameOID.COMMON_NAME, hostname))
+    name = x509.Name(attributes)
     sans: list[x509.GeneralName] = [x509.DNSName(hostname)]
     sans += [x509.IPAddress(ipaddress.ip_address(a)) for a in LOOPBACK_SANS]
     now = datetime.datetime.now(datetime.UTC)
@@ -119,13 +176,7 @@ def _build(hostname: str) -> LabCertificate:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    folder = _directory()
-    stem = hostname.replace("/", "_") or "lab"
-    cert_path, key_path = folder / f"{stem}.crt", folder / f"{stem}.key"
-    key_path.touch(mode=0o600)
-    key_path.write_bytes(key_pem)
-    cert_path.write_bytes(cert_pem)
-    return LabCertificate(hostname, cert_pem, key_pem, cert_path, key_path)
+    return LabCertificate(hostname, cert_pem, key_pem)
 
 
 _cache: dict[str, LabCertificate] = {}
@@ -136,9 +187,13 @@ def lab_certificate(hostname: str = "mx.lab.test") -> LabCertificate:
     hostname = hostname.strip().rstrip(".").lower()
     if not hostname:
         raise ValueError("a lab certificate needs a host name")
+    if not hostname.isascii() or not hostname.isprintable():
+        raise ValueError(f"a lab certificate needs an A-label host name, not {hostname!r}")
     with _lock:
         found = _cache.get(hostname)
         if found is None:
+            if not _cache:
+                remove_stale_folders()  # what a killed run may have left
             found = _cache[hostname] = _build(hostname)
         return found
 
@@ -147,5 +202,6 @@ def lab_certificate(hostname: str = "mx.lab.test") -> LabCertificate:
 def _server_context(hostname: str) -> ssl.SSLContext:
     cert = lab_certificate(hostname)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert.cert_path, cert.key_path)
+    with _key_files(cert.cert_pem, cert.key_pem) as (cert_file, key_file):
+        ctx.load_cert_chain(cert_file, key_file)
     return ctx

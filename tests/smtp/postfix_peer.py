@@ -129,8 +129,10 @@ class Postfix(Peer):
         d = self.dir
         for sub in ("conf", "queue", "data", "log"):
             (d / sub).mkdir(exist_ok=True)
-        shutil.copy(self.cert.cert_path, d / "conf" / "cert.pem")
-        shutil.copy(self.cert.key_path, d / "conf" / "key.pem")
+        (d / "conf" / "cert.pem").write_bytes(self.cert.cert_pem)
+        key = d / "conf" / "key.pem"
+        key.touch(mode=0o600)
+        key.write_bytes(self.cert.key_pem)
         (d / "conf" / "vmailbox").write_text(f"{USER} ok\npostmaster@{DOMAIN} ok\n")
         nowhere = "error:5.7.1 this test instance delivers nothing"
         (d / "conf" / "main.cf").write_text(
