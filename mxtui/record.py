@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO, Any, Literal, Union
 
 from mxtui import model
+from mxtui.filedata import FileDataError, check_depth
 from mxtui.gate import StepGate
 from mxtui.text import printable
 
@@ -500,8 +501,9 @@ def _parse(raw: bytes, number: int) -> Any:
         raise RecordingError(f"line {number}: not UTF-8 text") from None
     except RecursionError:
         raise RecordingError(f"line {number}: nested too deeply") from None
-    except ValueError as exc:
-        raise RecordingError(f"line {number}: not JSON ({exc.msg})") from None
+    except ValueError as exc:  # a JSONDecodeError, or an integer past Python's digit limit
+        reason = getattr(exc, "msg", None) or printable(str(exc).split(";")[0])
+        raise RecordingError(f"line {number}: not JSON ({reason})") from None
 
 
 def _entry(data: Any, number: int) -> Entry:
@@ -540,8 +542,10 @@ def _read(stream: IO[bytes], name: str) -> Recording:
         raise RecordingError(f"{name}: empty file, not an mxtui recording")
     try:
         header_data = _parse(first[1], 1)
-    except RecordingError:
-        raise RecordingError(f"{name}: not an mxtui recording (line 1 is not its header)") from None
+        check_depth(header_data)  # the header is walked by recursion: bounded first
+    except (RecordingError, FileDataError) as exc:
+        where = str(exc) if str(exc).startswith("line 1") else f"line 1: {exc}"
+        raise RecordingError(f"{name}: not an mxtui recording: {where}") from None
     header = _header(header_data, name)
     entries: list[Entry] = []
     note = ""

@@ -13,7 +13,6 @@ import json
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +21,11 @@ from typing import Any
 
 import platformdirs
 
+from mxtui.filedata import FileDataError, check_controls, load_toml
 from mxtui.model import Timeouts
 from mxtui.netargs import EndpointError, parse_endpoint
 from mxtui.policy import PROFILES
+from mxtui.text import printable
 
 ENV_VAR = "MXTUI_CONFIG"
 """Environment variable holding the path of the settings file to use instead of the default."""
@@ -128,18 +129,22 @@ def load_settings(path: Path | str | None = None) -> Settings:
     """
     explicit = path is not None or bool(os.environ.get(ENV_VAR))
     file = Path(path).expanduser() if path is not None else config_path()
+    shown = printable(str(file))
     try:
-        data = tomllib.loads(file.read_bytes().decode("utf-8"))
+        data = load_toml(file.read_bytes().decode("utf-8"))
+        check_controls(data)
     except FileNotFoundError:
         if explicit:
-            raise SettingsError(f"{file}: no such settings file") from None
+            raise SettingsError(f"{shown}: no such settings file") from None
         return Settings()
     except OSError as exc:
-        raise SettingsError(f"{file}: cannot read: {exc.strerror or exc}") from None
+        raise SettingsError(
+            f"{shown}: cannot read: {printable(exc.strerror or str(exc))}"
+        ) from None
     except UnicodeDecodeError:
-        raise SettingsError(f"{file}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{file}: not valid TOML: {exc}") from None
+        raise SettingsError(f"{shown}: not UTF-8 text") from None
+    except FileDataError as exc:
+        raise SettingsError(f"{shown}: {exc}") from None
     return _Reader(file).settings(data)
 
 
@@ -150,7 +155,8 @@ class _Reader:
         self.file = file
 
     def fail(self, key: str, problem: str) -> SettingsError:
-        return SettingsError(f"{self.file}: {key}: {problem}")
+        # A file's keys and values are untrusted text: the message is made printable whole.
+        return SettingsError(printable(f"{self.file}: {key}: {problem}"))
 
     def settings(self, data: dict[str, Any]) -> Settings:
         self.check_known(data, _TOP_KEYS, "")

@@ -129,8 +129,13 @@ def test_to_toml_round_trips(tmp_path: Path) -> None:
     original = load_settings(write(tmp_path, FULL))
     again = load_settings(write(tmp_path, original.to_toml()))
     assert again == original
-    odd = Settings(mail_from='q"uote\\\x7f\x01@example.org', keys={"a b": "x"})
+    odd = Settings(mail_from='q"uote\\\u202e@example.org', keys={"a b": "x"})
     assert load_settings(write(tmp_path, odd.to_toml())) == odd
+    # A control character is written out escaped, and refused on the way back in: no settings
+    # file may put one on an SMTP line or a terminal (tests/hostile/test_files.py).
+    control = Settings(mail_from="a\x7f\x01@example.org")
+    with pytest.raises(SettingsError, match=r"envelope.from: contains a control character"):
+        load_settings(write(tmp_path, control.to_toml()))
 
 
 def test_default_example_file_loads_as_the_defaults(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from mxtui.lab.runtime import Lab
 from mxtui.lab.scenarios import Scenario, list_scenarios, load_scenario, load_scenario_file
+from mxtui.text import printable
 
 DESCRIPTION = (
     "Training scenarios for the lab: a zone served by a DNS server on loopback and a scripted "
@@ -79,8 +80,11 @@ def describe(scenario: Scenario) -> str:
     ]
     for address, b in scenario.hosts.items():
         lines.append(f"  {address:<18} {b.kind:<12} {b.hostname}")
-    lines += ["", scenario.narrative]
-    return "\n".join(lines)
+    # Everything here came from a file: each line follows the printable rule (the loader has
+    # already applied it to the text fields; this also covers every other value).
+    shown = [printable(line) for line in lines]
+    shown += ["", *(printable(p) for p in scenario.narrative.split("\n"))]
+    return "\n".join(shown)
 
 
 async def serve(lab: Lab, stop: asyncio.Event | None = None) -> None:
@@ -118,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         width = max(len(s.name) for s in scenarios)
         for s in scenarios:
-            print(f"{s.name:<{width}}  {s.title}")
+            print(printable(f"{s.name:<{width}}  {s.title}"))
         return 0
     if not args.name:
         print("mxtui lab: give a scenario NAME, or --list to see them", file=sys.stderr)

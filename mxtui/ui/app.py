@@ -42,6 +42,7 @@ from mxtui.ui.help import HelpScreen
 from mxtui.ui.mx_tree import MXTree
 from mxtui.ui.probe_view import ProbeScreen
 from mxtui.ui.replaying import ReplayingMixin
+from mxtui.ui.safe import markup_literal
 from mxtui.ui.screens import ConfirmSendScreen, EnvelopeScreen
 from mxtui.ui.session_pane import SessionPane, Target, default_envelope
 from mxtui.ui.transcript import TranscriptView
@@ -456,8 +457,8 @@ class MXTuiApp(ReplayingMixin, WalkingMixin, App[int]):
             scenarios = []
         for scenario in scenarios:
             yield SystemCommand(
-                f"Scenario: {scenario.name}",
-                printable(scenario.title),
+                markup_literal(f"Scenario: {scenario.name}"),  # the palette parses markup
+                markup_literal(scenario.title),
                 partial(self.call_later, self.open_scenario, scenario.name),
             )
         yield SystemCommand(

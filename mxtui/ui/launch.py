@@ -10,6 +10,7 @@ from mxtui.lab.demo import DEMO_DOMAIN
 from mxtui.model import Envelope
 from mxtui.settings import Settings, SettingsError, config_path, load_settings
 from mxtui.smtp.message import default_message
+from mxtui.text import printable
 from mxtui.ui.app import MXTuiApp, make_app
 from mxtui.ui.session_pane import default_envelope
 
@@ -47,7 +48,7 @@ def launch(args: argparse.Namespace) -> int:
         return 2
     problem = _check_keys(settings)
     if problem:
-        print(f"mxtui: {problem}", file=sys.stderr)
+        print(f"mxtui: {printable(problem)}", file=sys.stderr)
         return 2
     port = args.port if args.port is not None else settings.port
     if not 0 < port < 65536:
@@ -69,8 +70,10 @@ def launch(args: argparse.Namespace) -> int:
         if settings.theme not in app.available_themes:
             known = ", ".join(sorted(app.available_themes))
             print(
-                f"mxtui: {settings.path or config_path()}: theme: unknown theme "
-                f"{settings.theme!r}; known: {known}",
+                printable(
+                    f"mxtui: {settings.path or config_path()}: theme: unknown theme "
+                    f"{settings.theme!r}; known: {known}"
+                ),
                 file=sys.stderr,
             )
             return 2

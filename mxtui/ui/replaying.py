@@ -70,7 +70,10 @@ class ReplayingMixin(_Base):
             try:
                 self.query_one(ExplainPanel).set_profile(profile)
             except ValueError:
-                self.notify(f"The recording names an unknown profile {printable(profile)!r}.")
+                self.notify(
+                    f"The recording names an unknown profile {printable(profile)!r}.",
+                    markup=False,
+                )
         self.query_one("#domain", Input).value = domain
         self.query_one(MXTree).begin(printable(domain) or "(recording)")
         pane = self.query_one(SessionPane)

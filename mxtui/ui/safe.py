@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.content import Content
+from textual.markup import escape
 
 from mxtui.text import printable
 
@@ -18,3 +19,9 @@ def text(value: str, style: str = "") -> Text:
 
 def content(value: str) -> Content:
     return Content(printable(value))
+
+
+def markup_literal(value: str) -> str:
+    """For the few Textual APIs that take only a markup string (command palette titles and
+    help): printable, with every square bracket escaped, so it reads as itself."""
+    return escape(printable(value))

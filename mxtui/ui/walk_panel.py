@@ -170,7 +170,7 @@ class Narrative(VerticalScroll):
         self.set_class(scenario is not None, "-active")
         if scenario is None:
             return
-        self.border_title = printable(f"Scenario: {scenario.name}")
+        self.border_title = Content(printable(f"Scenario: {scenario.name}"))  # a str is markup
         expect = ", ".join(
             f"{PROFILES[p].display if p in PROFILES else p} → {o}"
             for p, o in scenario.expect.items()

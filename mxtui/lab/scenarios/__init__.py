@@ -24,7 +24,6 @@ dialer sends them to loopback, and a scenario must never name a real machine.
 from __future__ import annotations
 
 import ipaddress
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -36,11 +35,15 @@ import dns.name
 import dns.rdatatype
 import dns.zone
 
+from mxtui.dns import DomainError, normalise_domain
+from mxtui.fields import FieldError, check_envelope
+from mxtui.filedata import FileDataError, check_controls, load_toml
 from mxtui.lab.dns_server import Fault, LabDNSServer
 from mxtui.lab.hosts import HostBehaviour, behaviour_from_dict
 from mxtui.lab.runtime import Lab
 from mxtui.model import Envelope, PlanStatus
 from mxtui.policy import PROFILES
+from mxtui.text import printable
 
 OUTCOMES: tuple[str, ...] = ("delivered", "partial", "deferred", "bounced")
 """The walk's outcomes (the `outcome` key of `mxtui walk --json`)."""
@@ -155,12 +158,14 @@ def parse_scenario(text: str, *, source: str, require_name: bool = True) -> Scen
     """
 
     def fail(key: str, message: str) -> ValueError:
-        return ValueError(f"{source}: {key}: {message}")
+        # A scenario file is untrusted text: the whole message follows the printable rule.
+        return ValueError(printable(f"{source}: {key}: {message}"))
 
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{source}: not valid TOML: {exc}") from None
+        data = load_toml(text)
+        check_controls(data)
+    except FileDataError as exc:
+        raise ValueError(f"{printable(source)}: {exc}") from None
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise fail(unknown[0], f"unknown key; known: {', '.join(sorted(_KEYS))}")
@@ -169,15 +174,19 @@ def parse_scenario(text: str, *, source: str, require_name: bool = True) -> Scen
             raise fail(key, "missing")
 
     def string(key: str) -> str:
+        """A one-line text (name, title): shown as printable text wherever it appears."""
         value = data.get(key, "")
         if not isinstance(value, str) or not value.strip():
             raise fail(key, f"must be a non-empty string, not {value!r}")
-        return value.strip()
+        return printable(" ".join(value.split()))
 
     name = string("name")
     if require_name and name != Path(source).name.removesuffix(".toml"):
         raise fail("name", f"{name!r} does not match the file name")
-    domain = string("domain").lower().rstrip(".")
+    try:
+        domain = normalise_domain(string("domain")).ascii  # the A-label form, as DNS asks it
+    except DomainError as exc:
+        raise fail("domain", str(exc)) from None
     zone = data["zone"]
     if not isinstance(zone, str) or not zone.strip():
         raise fail("zone", "must be zone-file text")
@@ -211,7 +220,9 @@ def parse_scenario(text: str, *, source: str, require_name: bool = True) -> Scen
         envelope=_envelope(data["envelope"], fail),
         profile=profile,
         expect=expect,
-        narrative="\n\n".join(" ".join(p.split()) for p in narrative.split("\n\n") if p.strip()),
+        narrative="\n\n".join(
+            printable(" ".join(p.split())) for p in narrative.split("\n\n") if p.strip()
+        ),
         plan_status=plan_status,
         faults=faults,
         source=source,
@@ -257,11 +268,23 @@ def _hosts(value: Any, fail: Any) -> dict[str, HostBehaviour]:
             raise fail(key, "not a documentation address (192.0.2.0/24, 2001:db8::/32, ...)")
         if not isinstance(table, dict):
             raise fail(key, "must be a table of host settings")
+        if "hostname" in table:
+            table = {**table, "hostname": _hostname(table["hostname"], f"{key}.hostname", fail)}
         try:
             hosts[str(ipaddress.ip_address(address))] = behaviour_from_dict(table)
         except ValueError as exc:
             raise fail(key, str(exc)) from None
     return hosts
+
+
+def _hostname(value: Any, key: str, fail: Any) -> str:
+    """A host's name as DNS and certificates need it: a valid domain name, in A-labels."""
+    if not isinstance(value, str) or "@" in value:
+        raise fail(key, f"must be a host name like mx.example.com, not {value!r}")
+    try:
+        return normalise_domain(value).ascii
+    except DomainError as exc:
+        raise fail(key, str(exc)) from None
 
 
 def _faults(value: Any, fail: Any) -> dict[str, tuple[Fault, ...]]:
@@ -304,6 +327,11 @@ def _envelope(value: Any, fail: Any) -> Envelope:
         to = [to]
     if not isinstance(to, list) or not to or not all(isinstance(t, str) and "@" in t for t in to):
         raise fail("envelope.to", "must be a non-empty list of addresses")
+    try:  # the same check as `mxtui smtp --from/--to`: what cannot go on an SMTP line
+        check_envelope(sender, to, flags=("envelope.from", "envelope.to", "", ""))
+    except FieldError as exc:  # "envelope.to 'value': what is wrong"
+        key, _, problem = str(exc).partition(" ")
+        raise fail(key, problem) from None
     return Envelope(mail_from=sender, recipients=tuple(to))
 
 
