@@ -30,6 +30,7 @@ examples:
   mxtui mx --lab null.example.com        (ask the built-in lab DNS; no network needed)
 """
 
+DEFAULT_TIMEOUT_S = 5.0
 TEMPORARY = {PlanStatus.SERVFAIL, PlanStatus.TIMEOUT, PlanStatus.ERROR}
 
 
@@ -38,7 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_nameserver_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument(
-        "--timeout", type=float, default=5.0, metavar="S", help="give up a lookup after S seconds"
+        "--timeout",
+        type=float,
+        metavar="S",
+        help=f"give up a lookup after S seconds (default {DEFAULT_TIMEOUT_S:g}, or the settings' "
+        "timeouts.dns)",
     )
     parser.add_argument(
         "--lab", action="store_true", help="ask the built-in lab DNS server (the demo zone)"
@@ -55,7 +60,9 @@ def exit_status(plan: MXPlan) -> int:
 
 async def _resolve(args: argparse.Namespace) -> MXPlan:
     if not args.lab:
-        return await resolve_mx(args.domain, nameservers=args.nameserver, timeout=args.timeout)
+        # The settings' nameservers when none is given (the lab has its own).
+        nameservers = args.nameserver or list(args.settings.nameservers)
+        return await resolve_mx(args.domain, nameservers=nameservers, timeout=args.timeout)
     from mxtui.lab.demo import DEMO_FAULTS, DEMO_ZONE
     from mxtui.lab.dns_server import LabDNSServer
 
@@ -71,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     except FieldError as exc:
         print(f"mxtui mx: {exc}", file=sys.stderr)
         return 2
+    if args.timeout is None:
+        args.timeout = args.settings.timeout("dns", DEFAULT_TIMEOUT_S)
     try:
         plan = asyncio.run(_resolve(args))
     except DomainError as exc:
