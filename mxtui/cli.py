@@ -109,6 +109,16 @@ def command_parser(name: str) -> tuple[ModuleType, argparse.ArgumentParser]:
     return module, parser
 
 
+def command_args(name: str, argv: Sequence[str]) -> argparse.Namespace:
+    """`argv` parsed as ``mxtui NAME ARGV`` parses it, settings loaded: for code (and tests) that
+    run a command's parts rather than the whole of it. A bad settings file exits 2, as main."""
+    _, parser = command_parser(name)
+    args = parser.parse_args(list(argv))
+    if not _settings(args, f"mxtui {name}"):
+        raise SystemExit(EXIT_USAGE)
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ascii_fallback()  # a latin-1 or ASCII terminal gets "->" for "→", never a UnicodeEncodeError
     config, args_list = _leading_config(list(sys.argv[1:] if argv is None else argv))
