@@ -179,9 +179,12 @@ def write_starter(path: Path, *, force: bool = False) -> Path:
         with path.open("w" if force else "x", encoding="utf-8") as out:
             out.write(Settings().to_toml())
     except FileExistsError:
-        raise SettingsError(f"{path}: already exists; --force replaces it") from None
+        shown = printable(str(path))
+        raise SettingsError(f"{shown}: already exists; --force replaces it") from None
     except OSError as exc:
-        raise SettingsError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        raise SettingsError(
+            f"{printable(str(path))}: cannot write: {printable(exc.strerror or str(exc))}"
+        ) from None
     return path
 
 
@@ -204,34 +207,39 @@ def save_theme(path: Path, name: str) -> Path:
     dotfiles repository) is followed, and the replacement keeps the file's permissions.
     """
     path = path.expanduser()
+    shown = printable(str(path))
     try:
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         text = None
     except (OSError, UnicodeError) as exc:
-        raise SettingsError(f"{path}: cannot read it to keep the theme: {exc}") from None
+        raise SettingsError(
+            f"{shown}: cannot read it to keep the theme: {printable(str(exc))}"
+        ) from None
     if text is None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("x", encoding="utf-8") as out:
                 out.write(Settings(theme=name).to_toml())
         except OSError as exc:
-            raise SettingsError(f"{path}: cannot write: {exc.strerror or exc}") from None
+            raise SettingsError(
+                f"{shown}: cannot write: {printable(exc.strerror or str(exc))}"
+            ) from None
         return path
     try:
-        before = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path}: not valid TOML, so the theme was not kept: {exc}") from None
+        before = load_toml(text)
+    except FileDataError as exc:
+        raise SettingsError(f"{shown}: the theme was not kept: {exc}") from None
     if before.get("theme") == name:
         return path
     edited = _with_theme(text, name, "theme" in before)
     expected = {**before, "theme": name}
     try:
-        if edited is None or tomllib.loads(edited) != expected:
+        if edited is None or load_toml(edited) != expected:
             raise ValueError
-    except (ValueError, tomllib.TOMLDecodeError):
+    except (ValueError, FileDataError):
         raise SettingsError(
-            f"{path}: theme: cannot change it without rewriting the file; "
+            f"{shown}: theme: cannot change it without rewriting the file; "
             f"write theme = {_toml_value(name)} there (before the first [table])"
         ) from None
     _replace(path.resolve(), edited)
@@ -273,7 +281,9 @@ def _replace(file: Path, text: str) -> None:
         os.replace(temporary, file)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
-        raise SettingsError(f"{file}: cannot write: {exc.strerror or exc}") from None
+        raise SettingsError(
+            f"{printable(str(file))}: cannot write: {printable(exc.strerror or str(exc))}"
+        ) from None
 
 
 class _Reader:
