@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import Any
 
 from mxtui.dns import DomainError, resolve_mx
 from mxtui.dns.describe import plan_text
+from mxtui.dns.query import system_nameservers
 from mxtui.fields import FieldError, check_seconds
 from mxtui.model import MXPlan, PlanStatus
 from mxtui.netargs import add_nameserver_argument
 from mxtui.output import json_text
+from mxtui.tlspolicy import TlsPolicy, lookup_tls_policy
+from mxtui.tlspolicy.describe import policy_lines
 
 DESCRIPTION = (
     "Resolve DOMAIN's MX records and the A/AAAA addresses of every MX host (RFC 5321 §5.1), "
@@ -30,7 +34,6 @@ examples:
   mxtui mx --lab null.example.com        (ask the built-in lab DNS; no network needed)
 """
 
-DEFAULT_TIMEOUT_S = 5.0
 TEMPORARY = {PlanStatus.SERVFAIL, PlanStatus.TIMEOUT, PlanStatus.ERROR}
 
 
@@ -39,14 +42,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_nameserver_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument(
-        "--timeout",
-        type=float,
-        metavar="S",
-        help=f"give up a lookup after S seconds (default {DEFAULT_TIMEOUT_S:g}, or the settings' "
-        "timeouts.dns)",
+        "--timeout", type=float, default=5.0, metavar="S", help="give up a lookup after S seconds"
     )
     parser.add_argument(
         "--lab", action="store_true", help="ask the built-in lab DNS server (the demo zone)"
+    )
+    parser.add_argument(
+        "--no-tls-policy",
+        dest="tls_policy",
+        action="store_false",
+        help="skip the MTA-STS, TLS-RPT and TLSA lookups (and their DNSSEC checks)",
     )
 
 
@@ -58,18 +63,24 @@ def exit_status(plan: MXPlan) -> int:
     return 1
 
 
-async def _resolve(args: argparse.Namespace) -> MXPlan:
+async def _resolve(args: argparse.Namespace) -> tuple[MXPlan, TlsPolicy | None]:
     if not args.lab:
-        # The settings' nameservers when none is given (the lab has its own).
-        nameservers = args.nameserver or list(args.settings.nameservers)
-        return await resolve_mx(args.domain, nameservers=nameservers, timeout=args.timeout)
-    from mxtui.lab.demo import DEMO_FAULTS, DEMO_ZONE
-    from mxtui.lab.dns_server import LabDNSServer
+        plan = await resolve_mx(args.domain, nameservers=args.nameserver, timeout=args.timeout)
+        if not args.tls_policy or not plan.nameservers:
+            return plan, None
+        nameservers = args.nameserver or system_nameservers()
+        return plan, await lookup_tls_policy(plan, nameservers, timeout=args.timeout)
+    from mxtui.lab.runtime import Lab
 
-    async with LabDNSServer(DEMO_ZONE, faults=DEMO_FAULTS) as server:
-        return await resolve_mx(
-            args.domain, nameservers=[server.address], timeout=min(args.timeout, 2.0)
+    async with Lab() as lab:
+        timeout = min(args.timeout, 2.0)
+        plan = await resolve_mx(args.domain, nameservers=lab.nameservers, timeout=timeout)
+        if not args.tls_policy:
+            return plan, None
+        policy = await lookup_tls_policy(
+            plan, lab.nameservers, setup=lab.tls_setup, timeout=timeout
         )
+        return plan, policy
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,15 +89,30 @@ def run(args: argparse.Namespace) -> int:
     except FieldError as exc:
         print(f"mxtui mx: {exc}", file=sys.stderr)
         return 2
-    if args.timeout is None:
-        args.timeout = args.settings.timeout("dns", DEFAULT_TIMEOUT_S)
     try:
-        plan = asyncio.run(_resolve(args))
+        plan, policy = asyncio.run(_resolve(args))
     except DomainError as exc:
         print(f"mxtui mx: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json_text(plan.to_json(), indent=2))
+        print(json_text(plan_json(plan, policy), indent=2))
     else:
         print(plan_text(plan))
+        if policy is not None:
+            print("\n".join(policy_lines(policy, plan)))
     return exit_status(plan)
+
+
+def plan_json(plan: MXPlan, policy: TlsPolicy | None) -> dict[str, Any]:
+    """The plan's JSON with the TLS policy added (``mta_sts``, ``tls_rpt``, ``mx_dnssec`` at the
+    top, ``tlsa`` and ``mta_sts`` on each host); without a policy, the same keys as null."""
+    out = plan.to_json()
+    if policy is None:
+        out.update({"mta_sts": None, "tls_rpt": None, "mx_dnssec": None})
+    else:
+        out.update(policy.to_json())
+    for group in out.get("groups", []):
+        for host in group.get("hosts", []):
+            extra = policy.host_json(host["name"]) if policy is not None else None
+            host.update(extra or {"tlsa": None, "mta_sts": None})
+    return out

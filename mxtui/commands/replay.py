@@ -164,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
 
         asyncio.run(_print(recording, args.speed, write))
         return EXIT_OK
-    from mxtui.ui.launch import open_app  # textual is imported here, and only here
+    from mxtui.ui.app import make_app  # textual is imported here, and only here
 
-    return open_app(args.settings, args.settings_file, replay=recording, replay_speed=args.speed)
+    make_app(replay=recording, replay_speed=args.speed).run()
+    return EXIT_OK

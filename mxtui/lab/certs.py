@@ -205,3 +205,156 @@ def _server_context(hostname: str) -> ssl.SSLContext:
     with _key_files(cert.cert_pem, cert.key_pem) as (cert_file, key_file):
         ctx.load_cert_chain(cert_file, key_file)
     return ctx
+
+
+# ---------------------------------------------------------------------------- the lab CA
+#
+# MTA-STS (RFC 8461 §4.2) needs certificates that verify by PKIX, and DANE-TA(2) records name a
+# CA: for both the lab has its own certificate authority, made once per process in memory. A
+# client that trusts `lab_ca().cert_pem` verifies the hosts that present CA-issued certificates.
+# Each host name can have several generations of certificate, each with its own key, so a
+# scenario can show a certificate rotated without its TLSA record being updated.
+
+
+@dataclass(frozen=True)
+class LabCA:
+    cert: x509.Certificate
+    key: ec.EllipticCurvePrivateKey
+    cert_pem: bytes
+
+
+@functools.cache
+def lab_ca() -> LabCA:
+    """The process's lab CA: a P-256 key and a self-signed CA certificate (CA:TRUE)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "mxtui lab CA"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mxtui lab"),
+        ]
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    public = key.public_key()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=VALIDITY_DAYS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return LabCA(cert, key, cert.public_bytes(serialization.Encoding.PEM))
+
+
+@dataclass(frozen=True)
+class IssuedCertificate:
+    """A CA-issued leaf: its certificate, and the chain (leaf then CA) a server presents, with
+    its key, as PEM in memory (handed to ``ssl`` like the self-signed ones, see `_key_files`)."""
+
+    hostname: str
+    generation: int
+    cert: x509.Certificate
+    chain_pem: bytes
+    key_pem: bytes
+
+    def server_context(self) -> ssl.SSLContext:
+        return _issued_context(self.hostname, self.generation)
+
+
+_issued: dict[tuple[str, int], IssuedCertificate] = {}
+
+
+def issued_certificate(hostname: str, generation: int = 1) -> IssuedCertificate:
+    """The lab CA's certificate for `hostname` (and 127.0.0.1, ::1), generation `generation`.
+
+    Each generation has a key of its own: generation 2 is "the certificate after a rotation".
+    """
+    hostname = hostname.strip().rstrip(".").lower()
+    if not hostname:
+        raise ValueError("a lab certificate needs a host name")
+    if not 1 <= generation <= 9:
+        raise ValueError(f"certificate generation must be 1 to 9, not {generation}")
+    with _lock:
+        found = _issued.get((hostname, generation))
+        if found is None:
+            found = _issued[(hostname, generation)] = _issue(hostname, generation)
+        return found
+
+
+def _issue(hostname: str, generation: int) -> IssuedCertificate:
+    ca = lab_ca()
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = key.public_key()
+    attributes = [
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mxtui lab"),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"key {generation}"),
+    ]
+    if len(hostname) <= MAX_COMMON_NAME:
+        attributes.insert(0, x509.NameAttribute(NameOID.COMMON_NAME, hostname))
+    sans: list[x509.GeneralName] = [x509.DNSName(hostname)]
+    sans += [x509.IPAddress(ipaddress.ip_address(a)) for a in LOOPBACK_SANS]
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name(attributes))
+        .issuer_name(ca.cert.subject)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=VALIDITY_DAYS))
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()),
+            critical=False,
+        )
+        .sign(ca.key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    chain_pem = cert.public_bytes(serialization.Encoding.PEM) + ca.cert_pem
+    return IssuedCertificate(hostname, generation, cert, chain_pem, key_pem)
+
+
+@functools.cache
+def _issued_context(hostname: str, generation: int) -> ssl.SSLContext:
+    issued = issued_certificate(hostname, generation)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with _key_files(issued.chain_pem, issued.key_pem) as (chain_path, key_path):
+        ctx.load_cert_chain(chain_path, key_path)
+    return ctx
+
+
+def host_context(hostname: str, certificate: str) -> ssl.SSLContext:
+    """The server context a lab host presents: ``self-signed`` (the default), or the lab CA's
+    certificate, ``lab-ca`` (generation 1) or ``lab-ca-rotated`` (generation 2, a new key)."""
+    if certificate == "self-signed":
+        return lab_certificate(hostname).server_context()
+    return issued_certificate(hostname, CERTIFICATE_GENERATIONS[certificate]).server_context()
+
+
+CERTIFICATE_GENERATIONS = {"lab-ca": 1, "lab-ca-rotated": 2}
+CERTIFICATES = ("self-signed", *CERTIFICATE_GENERATIONS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from mxtui.lab.dns_server import Fault
 from mxtui.lab.hosts import HostBehaviour
+from mxtui.lab.tls_policy import PolicySpec
 
 DEMO_DOMAIN = "example.com"
 
@@ -66,6 +67,25 @@ flaky           MX    10 mx1.example.com.
 flaky           MX    20 flaky-host.example.com.
 flaky-host      A     192.0.2.40
 flaky-host      AAAA  2001:db8::40
+
+; TLS policy (the zone is signed when the lab starts). MTA-STS in enforce mode: the policy lists
+; mx.sts only, so rogue.sts (a valid certificate, but not in the policy) must not be used.
+sts             MX    10 mx.sts.example.com.
+sts             MX    20 rogue.sts.example.com.
+mx.sts          A     192.0.2.60
+rogue.sts       A     192.0.2.61
+_mta-sts.sts    TXT   "v=STSv1; id=20261201T000000"
+mta-sts.sts     A     192.0.2.69
+_smtp._tls.sts  TXT   "v=TLSRPTv1; rua=mailto:tls-reports@example.com"
+
+; DANE: mx.dane's TLSA record matches its certificate; old.dane's certificate was rotated and its
+; TLSA record still names the old key.
+dane            MX    10 old.dane.example.com.
+dane            MX    20 mx.dane.example.com.
+old.dane        A     192.0.2.62
+mx.dane         A     192.0.2.63
+_25._tcp.old.dane  TLSA  3 1 1 lab:old.dane.example.com@1
+_25._tcp.mx.dane   TLSA  3 1 1 lab:mx.dane.example.com
 """
 
 DEMO_FAULTS: dict[str, Fault | list[Fault]] = {
@@ -88,7 +108,17 @@ DEMO_DOMAINS: tuple[tuple[str, str], ...] = (
     ("broken.example.com", "SERVFAIL"),
     ("silent.example.com", "timeout"),
     ("flaky.example.com", "one host's AAAA lookup fails"),
+    ("sts.example.com", "MTA-STS enforce: one MX is not in the policy"),
+    ("dane.example.com", "DANE: one host's certificate no longer matches its TLSA record"),
 )
+
+DEMO_POLICIES: dict[str, PolicySpec] = {
+    # The policy host of sts.example.com (mta-sts.sts.example.com, 192.0.2.69).
+    "192.0.2.69": PolicySpec(
+        "sts.example.com",
+        "version: STSv1\nmode: enforce\nmx: mx.sts.example.com\nmax_age: 86400\n",
+    ),
+}
 
 
 _KNOWN = ("postmaster", "alice", "bob")
@@ -114,6 +144,14 @@ DEMO_HOSTS: dict[str, HostBehaviour] = {
     # flaky-host: drops the connection at RCPT over IPv4; answers slowly over IPv6.
     "192.0.2.40": HostBehaviour("drop", drop_at="rcpt", hostname="flaky-host.example.com"),
     "2001:db8::40": HostBehaviour("slow", delay_s=1.5, hostname="flaky-host.example.com"),
+    # MTA-STS: both hosts present a lab-CA certificate for their own name; only mx.sts is listed.
+    "192.0.2.60": HostBehaviour("accept", hostname="mx.sts.example.com", certificate="lab-ca"),
+    "192.0.2.61": HostBehaviour("accept", hostname="rogue.sts.example.com", certificate="lab-ca"),
+    # DANE: old.dane presents its rotated certificate (key 2); mx.dane the one its TLSA names.
+    "192.0.2.62": HostBehaviour(
+        "accept", hostname="old.dane.example.com", certificate="lab-ca-rotated"
+    ),
+    "192.0.2.63": HostBehaviour("accept", hostname="mx.dane.example.com", certificate="lab-ca"),
 }
 
 

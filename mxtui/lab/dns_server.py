@@ -6,8 +6,12 @@ real UDP and TCP sockets rather than to a mock object. The server runs in the ca
 loop (no threads), answers from zone-file texts parsed by dnspython, and can be told to misbehave
 per owner name with a `Fault`. It refuses to bind anything but a loopback address.
 
+Zones can be signed when the server is made (`sign`): keys are made then and kept in memory, and
+a query with the DO bit gets RRSIGs and NSEC/NSEC3 proofs (see `mxtui.lab.dnssec_zone`); the
+trust anchors a validator needs are in `trust_anchors`.
+
 What it does not do, because lab scenarios do not need it: wildcards, delegations below a zone's
-origin (an NS record under the origin is served as plain data), DNAME, zone transfers, DNSSEC.
+origin (an NS record under the origin is served as plain data), DNAME, zone transfers.
 """
 
 from __future__ import annotations
@@ -28,10 +32,13 @@ import dns.opcode
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.ANY.DS
 import dns.rdtypes.ANY.SOA
 import dns.rrset
 import dns.zone
 
+from mxtui.lab.dnssec_zone import SignedZone, sign
+from mxtui.lab.tlsa_tokens import expand_tlsa
 from mxtui.text import printable
 
 __all__ = ["Fault", "LabDNSServer"]
@@ -71,6 +78,8 @@ class Fault:
     """Answer after this many milliseconds, without holding up other queries."""
     rdtype: str | None = None
     """Apply only to queries of this type ("A", "AAAA", "MX", ...); None means any type."""
+    unsigned: bool = False
+    """In a signed zone, answer without the signatures: a validator finds the answer bogus."""
 
     def __post_init__(self) -> None:
         if self.delay_ms < 0:
@@ -100,6 +109,7 @@ class _ServedZone:
     """The SOA for the authority section of negative answers, TTL per RFC 2308 §5."""
     names: frozenset[dns.name.Name]
     """Every owner name plus every empty non-terminal: a name here never gets NXDOMAIN."""
+    signed: SignedZone | None = None
 
 
 def _zone_label(text: str, index: int) -> str:
@@ -107,7 +117,7 @@ def _zone_label(text: str, index: int) -> str:
     return match.group(1) if match else f"#{index + 1}"
 
 
-def _parse_zone(text: str, index: int) -> _ServedZone:
+def _parse_zone(text: str, index: int) -> dns.zone.Zone:
     """Parse one zone-file text, turning every failure into a ValueError naming zone and line."""
     label = _zone_label(text, index)
     try:
@@ -126,9 +136,17 @@ def _parse_zone(text: str, index: int) -> _ServedZone:
         raise ValueError(f"zone {label}: {message}") from None
     origin = zone.origin
     assert origin is not None  # from_text sets it or raises UnknownOrigin
-    soa_set = zone.get_rdataset(origin, dns.rdatatype.SOA)
-    if soa_set is None:
+    if zone.get_rdataset(origin, dns.rdatatype.SOA) is None:
         raise ValueError(f"zone {origin}: no SOA record at the origin")
+    return zone
+
+
+def _served(zone: dns.zone.Zone, signing: SignedZone | None) -> _ServedZone:
+    """What answering needs, computed once the zone is final (signed or not)."""
+    origin = zone.origin
+    assert origin is not None
+    soa_set = zone.get_rdataset(origin, dns.rdatatype.SOA)
+    assert soa_set is not None
     soa = soa_set[0]
     assert isinstance(soa, dns.rdtypes.ANY.SOA.SOA)
     negative_soa = dns.rrset.from_rdata_list(origin, min(soa_set.ttl, soa.minimum), [soa])
@@ -139,7 +157,37 @@ def _parse_zone(text: str, index: int) -> _ServedZone:
             if name == origin:
                 break
             name = name.parent()
-    return _ServedZone(origin, zone, negative_soa, frozenset(names))
+    names = {n for n in names if not _nsec3_only(zone, n)}
+    return _ServedZone(origin, zone, negative_soa, frozenset(names), signing)
+
+
+def _sign_all(
+    zones: dict[dns.name.Name, dns.zone.Zone], wanted: set[dns.name.Name], nsec3: bool
+) -> dict[dns.name.Name, SignedZone]:
+    """Sign the wanted zones, children first, each child's DS put in its parent before the
+    parent is signed: served together, they form a chain of trust (RFC 4035 §5)."""
+    signed: dict[dns.name.Name, SignedZone] = {}
+    for origin in sorted(wanted, key=len, reverse=True):
+        zone = zones[origin]
+        if zone.get_rdataset(origin, dns.rdatatype.NS) is None:
+            raise ValueError(f"zone {origin}: a signed zone needs an NS record at its origin")
+        for child, child_signed in signed.items():
+            parent = max(
+                (o for o in zones if child != o and child.is_subdomain(o)), key=len, default=None
+            )
+            if parent == origin and zone.get_rdataset(child, dns.rdatatype.NS) is not None:
+                with zone.writer() as txn:
+                    txn.add(child, 3600, child_signed.ds)
+        signed[origin] = sign(zone, nsec3=nsec3)
+    return signed
+
+
+def _nsec3_only(zone: dns.zone.Zone, name: dns.name.Name) -> bool:
+    """An NSEC3 record's hashed owner is no name of the zone's own (RFC 5155 §7.2.8)."""
+    node = zone.get_node(name)
+    return node is not None and all(
+        r.rdtype == dns.rdatatype.NSEC3 or r.covers == dns.rdatatype.NSEC3 for r in node.rdatasets
+    )
 
 
 def _faulty_line(text: str, reported: int) -> int:
@@ -227,18 +275,40 @@ class LabDNSServer:
         host: str = "127.0.0.1",
         port: int = 0,
         delay_ms: int = 0,
+        sign: bool | Iterable[str] = False,
+        nsec3: bool = False,
     ) -> None:
-        texts = [zones] if isinstance(zones, str) else list(zones)
+        texts = [expand_tlsa(t) for t in ([zones] if isinstance(zones, str) else list(zones))]
         if not texts:
             raise ValueError("the lab DNS server needs at least one zone")
-        served: dict[dns.name.Name, _ServedZone] = {}
+        to_sign = (
+            None
+            if isinstance(sign, bool)
+            else {dns.name.from_text(z.strip().rstrip(".") + ".") for z in sign}
+        )
+        parsed: dict[dns.name.Name, dns.zone.Zone] = {}
         for index, text in enumerate(texts):
             zone = _parse_zone(text, index)
-            if zone.origin in served:
+            assert zone.origin is not None
+            if zone.origin in parsed:
                 raise ValueError(f"zone {zone.origin} is given twice")
-            served[zone.origin] = zone
+            parsed[zone.origin] = zone
+        if to_sign is None:
+            # sign=True: every zone that can be signed, that is one with an NS record at its
+            # origin (a DNSKEY set needs a zone cut above it to mean anything).
+            wanted = {o for o, z in parsed.items() if sign and z.get_rdataset(o, "NS") is not None}
+        else:
+            wanted = to_sign
+        unknown = wanted - set(parsed)
+        if unknown:
+            raise ValueError(f"cannot sign {sorted(unknown)[0]}: no such zone is served")
+        signed = _sign_all(parsed, wanted, nsec3)
         # Most specific origin first, so a child zone wins over its parent.
-        self._zones = sorted(served.values(), key=lambda z: len(z.origin), reverse=True)
+        self._zones = sorted(
+            (_served(zone, signed.get(origin)) for origin, zone in parsed.items()),
+            key=lambda z: len(z.origin),
+            reverse=True,
+        )
         self._host = _loopback_host(host)
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, not {port}")
@@ -247,14 +317,14 @@ class LabDNSServer:
         self._port = port
         self.delay_ms = delay_ms
         self._faults: dict[dns.name.Name, tuple[Fault, ...]] = {}
+        self._built: dict[tuple[bytes, str], _Built] = {}
         for name, fault in (faults or {}).items():
             self.set_fault(name, fault)
         self.queries = 0
         self.log: list[tuple[str, str, str]] = []
         self.errors: list[str] = []
-        # Answers already built, by (query without its id, transport): the zones never change
-        # while the server runs, so a repeated question costs a dict lookup, not a parse.
-        self._built: dict[tuple[bytes, str], _Built] = {}
+        # `_built`: answers already built, by (query without its id, transport): the zones never
+        # change while the server runs, so a repeated question costs a dict lookup, not a parse.
         self._bound: tuple[str, int] | None = None
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
@@ -310,6 +380,15 @@ class LabDNSServer:
         await self.stop()
 
     @property
+    def trust_anchors(self) -> dict[dns.name.Name, tuple[dns.rdtypes.ANY.DS.DS, ...]]:
+        """The DS of every signed zone, by origin: what a validator trusts for the lab."""
+        return {z.origin: (z.signed.ds,) for z in self._zones if z.signed is not None}
+
+    @property
+    def signed_zones(self) -> tuple[SignedZone, ...]:
+        return tuple(z.signed for z in self._zones if z.signed is not None)
+
+    @property
     def address(self) -> tuple[str, int]:
         """The (host, port) actually bound; only known once started."""
         if self._bound is None:
@@ -337,6 +416,7 @@ class LabDNSServer:
                 self._faults[key] = faults
             else:
                 self._faults.pop(key, None)
+        self._built.clear()  # answers built under the old faults must not be served again
 
     def _fault_keys(self, name: str) -> list[dns.name.Name]:
         text = name.strip()
@@ -442,7 +522,9 @@ class LabDNSServer:
         # then costs the delay and nothing more, however many are in flight.
         try:
             servfail = any(f.servfail for f in faults)
-            response = self._respond(query, servfail=servfail)
+            response = self._respond(
+                query, servfail=servfail, unsigned=any(f.unsigned for f in faults)
+            )
             limit = 65535 if transport == "tcp" else self._udp_limit(query)
             # Records in zone-file order, not shuffled: the lab answers the same way every time,
             # so a trainee (and a snapshot) sees a stable "answer order".
@@ -485,8 +567,13 @@ class LabDNSServer:
                 return zone
         return None
 
-    def _respond(self, query: dns.message.Message, *, servfail: bool) -> dns.message.Message:
+    def _respond(
+        self, query: dns.message.Message, *, servfail: bool, unsigned: bool = False
+    ) -> dns.message.Message:
         response = dns.message.make_response(query, our_payload=OUR_EDNS_PAYLOAD)
+        dnssec = query.edns >= 0 and bool(query.ednsflags & dns.flags.DO)
+        if dnssec:
+            response.ednsflags |= dns.flags.DO  # RFC 3225 §3: the DO bit is copied back
         if query.opcode() != dns.opcode.QUERY:
             response.set_rcode(dns.rcode.NOTIMP)
         elif query.edns > 0:
@@ -503,30 +590,62 @@ class LabDNSServer:
             ):
                 response.set_rcode(dns.rcode.REFUSED)
             else:
-                self._answer(question.name, question.rdtype, response)
+                self._answer(
+                    question.name, question.rdtype, response, dnssec=dnssec and not unsigned
+                )
         return response
 
     def _answer(
-        self, qname: dns.name.Name, qtype: dns.rdatatype.RdataType, response: dns.message.Message
+        self,
+        qname: dns.name.Name,
+        qtype: dns.rdatatype.RdataType,
+        response: dns.message.Message,
+        *,
+        dnssec: bool = False,
     ) -> None:
-        """Fill in an authoritative answer, following CNAMEs through the served zones."""
+        """Fill in an authoritative answer, following CNAMEs through the served zones.
+
+        With `dnssec` (the query's DO bit), each RRset from a signed zone goes with its RRSIG,
+        and a negative answer with its NSEC/NSEC3 proof (RFC 4035 §3.1).
+        """
+
+        def signatures(zone: _ServedZone, name: dns.name.Name, rdtype: int) -> None:
+            if dnssec and zone.signed is not None:
+                sigs = zone.signed.signatures(name, rdtype)
+                if sigs is not None:
+                    response.answer.append(sigs)
+
+        def negative(zone: _ServedZone, name: dns.name.Name, *, exists: bool) -> None:
+            response.authority.append(zone.negative_soa)
+            if dnssec and zone.signed is not None:
+                sigs = zone.signed.signatures(zone.origin, dns.rdatatype.SOA)
+                if sigs is not None:
+                    response.authority.append(sigs)
+                response.authority.extend(zone.signed.denial(name, exists=exists))
+
         zone = self._zone_for(qname)
         if zone is None:
             response.set_rcode(dns.rcode.REFUSED)
             return
+        if qtype == dns.rdatatype.DS and qname == zone.origin and qname != dns.name.root:
+            # RFC 4035 §3.1.4.1: the DS of a zone cut is the parent's to answer, when served.
+            zone = self._zone_for(qname.parent()) or zone
         response.flags |= dns.flags.AA
         name = qname
         followed: set[dns.name.Name] = set()
         while True:
             node = zone.zone.get_node(name)
-            if node is None or not node.rdatasets:
-                if name not in zone.names:
+            if node is None or not node.rdatasets or name not in zone.names:
+                exists = name in zone.names
+                if not exists:
                     # RFC 6604: after a CNAME the rcode describes the last name of the chain.
                     response.set_rcode(dns.rcode.NXDOMAIN)
-                response.authority.append(zone.negative_soa)
+                negative(zone, name, exists=exists)
                 return
             if qtype == dns.rdatatype.ANY:
                 for rdataset in node.rdatasets:
+                    if rdataset.rdtype == dns.rdatatype.RRSIG and not dnssec:
+                        continue
                     response.answer.append(
                         dns.rrset.from_rdata_list(name, rdataset.ttl, list(rdataset))
                     )
@@ -536,14 +655,16 @@ class LabDNSServer:
                 response.answer.append(
                     dns.rrset.from_rdata_list(name, rdataset.ttl, list(rdataset))
                 )
+                signatures(zone, name, qtype)
                 if qtype == dns.rdatatype.MX:
                     self._add_mx_addresses(rdataset, response)
                 return
             cname = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.CNAME)
             if cname is None:  # NODATA: the name exists, the type does not
-                response.authority.append(zone.negative_soa)
+                negative(zone, name, exists=True)
                 return
             response.answer.append(dns.rrset.from_rdata_list(name, cname.ttl, list(cname)))
+            signatures(zone, name, dns.rdatatype.CNAME)
             followed.add(name)
             target: dns.name.Name = cname[0].target
             next_zone = self._zone_for(target)

@@ -5,10 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import TracebackType
 
-from mxtui.lab.demo import DEMO_DOMAIN, DEMO_DOMAINS, DEMO_FAULTS, DEMO_HOSTS, DEMO_ZONE
+from mxtui.lab.certs import lab_ca
+from mxtui.lab.demo import (
+    DEMO_DOMAIN,
+    DEMO_DOMAINS,
+    DEMO_FAULTS,
+    DEMO_HOSTS,
+    DEMO_POLICIES,
+    DEMO_ZONE,
+)
 from mxtui.lab.dns_server import Fault, LabDNSServer
 from mxtui.lab.hosts import HostBehaviour, LabSMTP
+from mxtui.lab.tls_policy import PolicyHost, PolicySpec
 from mxtui.smtp.dialer import LabDialer
+from mxtui.tlspolicy.lookup import TlsSetup
+
+HTTPS_PORT = 443
 
 
 class Lab:
@@ -23,10 +35,16 @@ class Lab:
         faults: Mapping[str, Fault | list[Fault]] | None = None,
         hosts: Mapping[str, HostBehaviour] | None = None,
         examples: tuple[tuple[str, str], ...] = DEMO_DOMAINS,
+        sign: bool = True,
+        policies: Mapping[str, PolicySpec] | None = None,
     ) -> None:
         self.domain = domain
         self.examples = examples
-        self.dns = LabDNSServer(zone, faults=DEMO_FAULTS if faults is None else faults)
+        # The zone is signed (DNSSEC, keys made now) and its TLSA tokens name lab certificates.
+        self.dns = LabDNSServer(zone, faults=DEMO_FAULTS if faults is None else faults, sign=sign)
+        self.policies = dict(DEMO_POLICIES if policies is None else policies)
+        """MTA-STS policy hosts by the address of their mta-sts.DOMAIN name."""
+        self.policy_host = PolicyHost(self.policies)
         self.behaviours = dict(DEMO_HOSTS if hosts is None else hosts)
         self.smtp = LabSMTP(self.behaviours)
         self.dialer = LabDialer({})
@@ -35,16 +53,29 @@ class Lab:
     def nameservers(self) -> list[tuple[str, int]]:
         return [self.dns.address]
 
+    @property
+    def tls_setup(self) -> TlsSetup:
+        """How the TLS-policy lookups trust and reach the lab: its zone keys as trust anchors,
+        its CA, and its policy hosts' loopback ports behind (address, 443)."""
+        connect = {
+            (address, HTTPS_PORT): (self.policy_host.host, self.policy_host.port_for(spec.domain))
+            for address, spec in self.policies.items()
+        }
+        return TlsSetup(self.dns.trust_anchors, (lab_ca().cert_pem,), connect, "lab")
+
     async def start(self) -> None:
         await self.dns.start()
         try:
             await self.smtp.start()
+            await self.policy_host.start()
         except BaseException:
+            await self.smtp.stop()
             await self.dns.stop()
             raise
         self.dialer = LabDialer(dict(self.smtp.endpoints))
 
     async def stop(self) -> None:
+        await self.policy_host.stop()
         await self.smtp.stop()
         await self.dns.stop()
 

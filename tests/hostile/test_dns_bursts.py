@@ -35,7 +35,9 @@ def complete(plan_json: dict) -> int:
 
 def test_the_cli_resolves_every_host_of_a_1000_mx_domain():
     with dns_process(BIG) as server:
-        run = hs.run_mxtui("mx", "--json", "--nameserver", server.nameserver, "big.test")
+        run = hs.run_mxtui(
+            "mx", "--json", "--no-tls-policy", "--nameserver", server.nameserver, "big.test"
+        )
     hs.tried("dns")
     assert run.returncode == 0, run.describe()
     plan = json.loads(run.out)
@@ -44,6 +46,19 @@ def test_the_cli_resolves_every_host_of_a_1000_mx_domain():
     udp = [entry for entry in server.log if entry[0] == "udp"]
     # One question per A and AAAA of each host plus the MX one: nothing was lost and re-asked.
     assert len(udp) == 2 * HOSTS + 1
+
+
+def test_the_tls_policy_of_a_1000_mx_domain_is_looked_up_for_a_bounded_number_of_hosts():
+    hs.tried("dns")
+    with dns_process(BIG) as server:
+        run = hs.run_mxtui("mx", "--json", "--nameserver", server.nameserver, "big.test")
+    assert run.returncode == 0, run.describe()
+    plan = json.loads(run.out)
+    assert complete(plan) == HOSTS
+    states = [h["tlsa"]["state"] for g in plan["groups"] for h in g["hosts"]]
+    assert states.count("absent") == 100 and states.count("not-asked") == HOSTS - 100
+    # The tree's 2001 questions, then a few per checked host (A, AAAA, TLSA with DNSSEC).
+    assert len(server.log) < 2 * HOSTS + 1 + 100 * 6
 
 
 _APP = textwrap.dedent(

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Literal, get_args
 
+from mxtui.lab.certs import CERTIFICATES
 from mxtui.policy import PROFILES
 
 Kind = Literal[
@@ -65,8 +66,15 @@ class HostBehaviour:
     """A store-and-forward host (backup MX): the walk makes its onward delivery as a next hop."""
     relay_profile: str = "postfix"
     """relay: the MTA profile of that onward delivery."""
+    certificate: str = "self-signed"
+    """The STARTTLS certificate: ``self-signed``, or the lab CA's, ``lab-ca`` or
+    ``lab-ca-rotated`` (a new key, as after a rotation); see `mxtui.lab.certs.host_context`."""
 
     def __post_init__(self) -> None:
+        if self.certificate not in CERTIFICATES:
+            raise ValueError(
+                f"certificate {self.certificate!r} is not one of: {', '.join(CERTIFICATES)}"
+            )
         if self.kind not in KINDS:
             raise ValueError(f"unknown host kind {self.kind!r} (one of: {', '.join(KINDS)})")
         if self.kind == "drop" and self.drop_at not in DROP_STAGES:
@@ -149,6 +157,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "up_after_s": (int, float),
     "relay": (bool,),
     "relay_profile": (str,),
+    "certificate": (str,),
 }
 
 

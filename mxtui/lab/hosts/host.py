@@ -9,7 +9,7 @@ import socket
 import time
 from collections.abc import Callable, Mapping
 
-from mxtui.lab.certs import lab_certificate
+from mxtui.lab.certs import host_context
 from mxtui.lab.hosts.behaviour import HostBehaviour, ReceivedMessage
 from mxtui.lab.hosts.protocol import _LabSMTP
 
@@ -181,11 +181,12 @@ class LabSMTPHost:
             self.address = sock.getsockname()[:2]
             if self.behaviour.up_after_s:
                 if self.behaviour.starttls:
-                    lab_certificate(self.behaviour.hostname).server_context()
+                    host_context(self.behaviour.hostname, self.behaviour.certificate)
                 self._arm_timer()
             return
         if self.behaviour.starttls:
-            lab_certificate(self.behaviour.hostname).server_context()  # made now, not per client
+            # made now, not per client
+            host_context(self.behaviour.hostname, self.behaviour.certificate)
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
             self._protocol, host=self.host, port=self.port, family=family

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session, syntax
 
-from mxtui.lab.certs import lab_certificate
+from mxtui.lab.certs import host_context
 from mxtui.lab.hosts.behaviour import ReceivedMessage
 from mxtui.lab.hosts.codes import with_enhanced_code, without_enhanced_code
 
@@ -62,7 +62,7 @@ class _LabSMTP(SMTP):
             enable_SMTPUTF8=True,
             hostname=b.hostname,
             ident="ESMTP mxtui lab",
-            tls_context=lab_certificate(b.hostname).server_context() if b.starttls else None,
+            tls_context=host_context(b.hostname, b.certificate) if b.starttls else None,
             timeout=SILENT_CLOSE_S if b.kind == "silent" else IDLE_TIMEOUT_S,
             auth_require_tls=False,
             auth_exclude_mechanism=None if b.auth else ("PLAIN", "LOGIN"),

@@ -1,0 +1,90 @@
+"""Words for a domain's TLS policy, shared by ``mxtui mx``'s text output and the app's tree."""
+
+from __future__ import annotations
+
+from mxtui.model import MXPlan
+from mxtui.tlspolicy.dnssec import Security
+from mxtui.tlspolicy.model import HostTls, MtaSts, TlsPolicy
+
+STS_REF = "RFC 8461"
+DANE_REF = "RFC 7672"
+
+
+def sts_words(sts: MtaSts) -> str:
+    """One line about the domain's MTA-STS."""
+    if sts.state == "absent":
+        return "MTA-STS: none published (no _mta-sts TXT record)"
+    if sts.state == "dns-error":
+        return f"MTA-STS: unknown, {sts.detail}"
+    if sts.state == "invalid-record":
+        return f"MTA-STS: the _mta-sts record is unusable: {sts.detail} [{STS_REF} §3.1]"
+    if sts.state == "fetch-failed":
+        return (
+            f"MTA-STS: a record (id {sts.id}) but the policy could not be fetched: {sts.detail}; "
+            f"a sender without a cached policy sends as if there were none [{STS_REF} §3.3]"
+        )
+    if sts.state == "invalid-policy":
+        return f"MTA-STS: the policy is invalid: {sts.detail} [{STS_REF} §3.2]"
+    policy = sts.policy
+    assert policy is not None
+    return (
+        f"MTA-STS: mode {policy.mode}, mx {', '.join(policy.mx) or '(none)'}, "
+        f"max_age {policy.max_age} s, id {sts.id}"
+    )
+
+
+def sts_host_words(sts: MtaSts, host: str) -> str:
+    """Whether one MX host is in the policy, and what that means (RFC 8461 §4.1, §5)."""
+    if sts.policy is None:
+        return ""
+    pattern = sts.match(host)
+    if pattern is not None:
+        return f"in the MTA-STS policy ({pattern})"
+    if sts.policy.mode == "enforce":
+        return f"NOT in the MTA-STS policy: senders enforcing it skip this host [{STS_REF} §4.1]"
+    if sts.policy.mode == "testing":
+        return f"not in the MTA-STS policy (testing: delivered anyway, reported) [{STS_REF} §5]"
+    return "not in the MTA-STS policy (mode none)"
+
+
+def dane_words(host: HostTls, mx_dnssec: Security) -> str:
+    """The host's TLSA state in a sentence: present, validated, usable, and why not."""
+    if host.state == "not-asked":
+        return f"TLSA not looked up: {host.detail}"
+    if host.state == "error":
+        return f"TLSA lookup failed: {host.detail}; a DANE sender defers [{DANE_REF} §2.2]"
+    if host.state == "absent":
+        proven = " (absence proven by DNSSEC)" if host.validated else ""
+        return f"no TLSA records{proven}: DANE does not apply"
+    records = ", ".join(f"{r.names} ({r.text})" for r in host.records[:4])
+    if host.dnssec is Security.BOGUS:
+        return f"TLSA {records}: BOGUS ({host.detail}); a DANE sender defers [{DANE_REF} §2.2]"
+    if not host.validated:
+        return f"TLSA {records}: not validated ({host.dnssec}), so not usable [{DANE_REF} §2.2]"
+    if host.address_dnssec is not Security.SECURE:
+        return f"TLSA {records}: validated, but the host's addresses are {host.address_dnssec}"
+    if not host.usable:
+        return f"TLSA {records}: validated, none usable for SMTP [{DANE_REF} §3.1]"
+    insecure_mx = "" if mx_dnssec is Security.SECURE else f" (but the MX records are {mx_dnssec})"
+    return f"TLSA {records}: validated, usable{insecure_mx}"
+
+
+def policy_lines(policy: TlsPolicy, plan: MXPlan) -> list[str]:
+    """The TLS-policy section of ``mxtui mx``'s text output."""
+    anchors = "the lab's keys" if policy.anchors == "lab" else "the root's keys"
+    lines = [f"TLS policy (DNSSEC checked from {anchors}; MX records {policy.mx_dnssec})"]
+    lines.append(f"  {sts_words(policy.mta_sts)}")
+    if policy.tls_rpt.state == "ok":
+        lines.append(f"  TLS-RPT: reports to {', '.join(policy.tls_rpt.rua)}")
+    elif policy.tls_rpt.state == "invalid":
+        lines.append(f"  TLS-RPT: the _smtp._tls record is unusable: {policy.tls_rpt.detail}")
+    for host in plan.hosts:
+        found = policy.host(host.name)
+        if found is None:
+            continue
+        lines.append(f"  {host.name}")
+        sts = sts_host_words(policy.mta_sts, host.name)
+        if sts:
+            lines.append(f"    {sts}")
+        lines.append(f"    {dane_words(found, policy.mx_dnssec)}")
+    return lines
