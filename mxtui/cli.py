@@ -11,6 +11,8 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
 
 from mxtui import __version__
 from mxtui.netargs import add_nameserver_argument
@@ -26,7 +28,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "explain": ("mxtui.commands.explain", "what a sending MTA does with a reply or outcome"),
     "lab": ("mxtui.commands.lab", "training scenarios: list, open in the app, or --serve"),
     "serve": ("mxtui.commands.serve", "run the app in web browsers (textual-serve)"),
+    "config": ("mxtui.commands.config", "the settings file: where it is, check it, --init one"),
 }
+
+CONFIG_HELP = (
+    "settings file to use (default: $MXTUI_CONFIG, else config.toml in your config directory; "
+    "`mxtui config --path` prints it); the command line still wins over it"
+)
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -39,8 +47,9 @@ def _app_parser() -> argparse.ArgumentParser:
         "a DNS server and mail hosts on loopback, no network needed.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=f"commands (mxtui COMMAND --help for each):\n{commands}\n\n"
-        "settings: a TOML file in your config directory (or the path in $MXTUI_CONFIG) sets the "
-        "default profile, envelope, timeouts, nameserver, port and key map; see the README.",
+        "settings: a TOML file in your config directory (or --config FILE, or $MXTUI_CONFIG) "
+        "sets the default profile, envelope, timeouts, nameserver, port, theme and key map for "
+        "the app and every command; `mxtui config --init` writes a commented one. See the README.",
     )
     parser.add_argument(
         "domain",
@@ -56,25 +65,70 @@ def _app_parser() -> argparse.ArgumentParser:
         help="SMTP port to connect to on real hosts (default 25, or the settings file's; "
         "the lab ignores it)",
     )
+    parser.add_argument("--config", type=Path, metavar="FILE", help=CONFIG_HELP)
     parser.add_argument("--version", action="version", version=f"mxtui {__version__}")
     return parser
 
 
+def _leading_config(args: list[str]) -> tuple[Path | None, list[str]]:
+    """``mxtui --config FILE COMMAND ...``: the FILE given before the command, and the rest."""
+    if len(args) >= 2 and args[0] == "--config":
+        return Path(args[1]), args[2:]
+    if args and args[0].startswith("--config="):
+        return Path(args[0].removeprefix("--config=")), args[1:]
+    return None, args
+
+
+def _settings(args: argparse.Namespace, who: str) -> bool:
+    """Load the settings file in force into ``args.settings`` (and its path into
+    ``args.settings_file``); False after printing the one-line error for a bad file."""
+    # Imported here: `mxtui --help` and `--version` stay quick (settings brings the policy in).
+    from mxtui.settings import SettingsError, config_path, load_settings
+
+    args.settings_file = args.config.expanduser() if args.config else config_path()
+    try:
+        args.settings = load_settings(args.config)
+    except SettingsError as exc:
+        print(f"{who}: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def command_parser(name: str) -> tuple[ModuleType, argparse.ArgumentParser]:
+    """The module of command `name` and its parser: the command's options and ``--config``."""
+    module_name, summary = COMMANDS[name]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(
+        prog=f"mxtui {name}",
+        description=getattr(module, "DESCRIPTION", summary),
+        epilog=getattr(module, "EPILOG", None),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", type=Path, metavar="FILE", help=CONFIG_HELP)
+    module.add_arguments(parser)
+    return module, parser
+
+
+def command_args(name: str, argv: Sequence[str]) -> argparse.Namespace:
+    """`argv` parsed as ``mxtui NAME ARGV`` parses it, settings loaded: for code (and tests) that
+    run a command's parts rather than the whole of it. A bad settings file exits 2, as main."""
+    _, parser = command_parser(name)
+    args = parser.parse_args(list(argv))
+    if not _settings(args, f"mxtui {name}"):
+        raise SystemExit(EXIT_USAGE)
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ascii_fallback()  # a latin-1 or ASCII terminal gets "->" for "→", never a UnicodeEncodeError
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    config, args_list = _leading_config(list(sys.argv[1:] if argv is None else argv))
     if args_list and args_list[0] in COMMANDS:
         name = args_list[0]
-        module_name, summary = COMMANDS[name]
-        module = importlib.import_module(module_name)
-        parser = argparse.ArgumentParser(
-            prog=f"mxtui {name}",
-            description=getattr(module, "DESCRIPTION", summary),
-            epilog=getattr(module, "EPILOG", None),
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        module.add_arguments(parser)
+        module, parser = command_parser(name)
+        parser.set_defaults(config=config)
         args = parser.parse_args(args_list[1:])
+        if getattr(module, "USES_SETTINGS", True) and not _settings(args, f"mxtui {name}"):
+            return EXIT_USAGE
         try:
             status = int(module.run(args))
             sys.stdout.flush()
@@ -85,7 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The reader went away (`mxtui mx … | head`): stop quietly, as Unix tools do.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 141
-    args = _app_parser().parse_args(args_list)
+    parser = _app_parser()
+    parser.set_defaults(config=config)
+    args = parser.parse_args(args_list)
+    if not _settings(args, "mxtui"):
+        return EXIT_USAGE
     return run_app(args)
 
 

@@ -86,5 +86,6 @@ def add_nameserver_argument(parser: argparse.ArgumentParser) -> None:
         action="append",
         type=nameserver_type,
         default=[],
-        help="DNS server to ask instead of the system resolver (repeatable; port 53 by default)",
+        help="DNS server to ask instead of the system resolver or the settings' nameserver "
+        "(repeatable; port 53 by default)",
     )

@@ -221,23 +221,24 @@ async def probe(
     dialer: Dialer,
     *,
     port: int | None = None,
-    timeout: float = DEFAULT_TIMEOUT_S,
+    timeout: float | Timeouts = DEFAULT_TIMEOUT_S,
     concurrency: int = DEFAULT_CONCURRENCY,
     on_result: ResultSink | None = None,
     ehlo_name: str = PROBE_EHLO_NAME,
 ) -> ProbeReport:
     """Probe every address of `plan` through `dialer`, at most `concurrency` at a time.
 
-    `timeout` bounds the connect and each reply separately; since addresses run side by side,
-    black-holed ones cost about one timeout in all. `on_result` gets each result as it finishes.
+    `timeout` bounds the connect and each reply separately (seconds for both, or `Timeouts`
+    for each); since addresses run side by side, black-holed ones cost about one timeout in
+    all. `on_result` gets each result as it finishes.
     """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    if timeout <= 0:
+    timeouts = timeout if isinstance(timeout, Timeouts) else Timeouts.all(timeout)
+    if not min(timeouts.connect, timeouts.reply) > 0:
         raise ValueError("timeout must be more than 0 seconds")
     targets = probe_targets(plan)
     gate = asyncio.Semaphore(concurrency)
-    timeouts = Timeouts.all(timeout)
     start = time.perf_counter()
 
     async def one(target: ProbeTarget) -> ProbeResult:

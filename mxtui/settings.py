@@ -82,6 +82,26 @@ class Settings:
     """Binding id → key(s) as Textual spells them (``"f5"``, ``"f5,ctrl+n"``)."""
     path: Path | None = field(default=None, compare=False)
     """The file these settings came from; None when it did not exist (all defaults)."""
+    given: frozenset[str] = field(default=frozenset(), compare=False)
+    """The keys the file sets, dotted ("profile", "timeouts.reply"): a command whose own default
+    differs from this class's (``mxtui probe`` waits 5 s, not 30) takes the file's value only
+    where the user wrote one."""
+
+    def timeout(self, name: str, default: float) -> float:
+        """The file's ``timeouts.NAME`` (connect, reply or dns) if it sets one, else `default`."""
+        if f"timeouts.{name}" not in self.given:
+            return default
+        return self.dns_timeout if name == "dns" else float(getattr(self.timeouts, name))
+
+    def waits(self, given: float | None, default: float) -> tuple[Timeouts, float]:
+        """(SMTP timeouts, DNS timeout) for a command with a ``--timeout`` option: `given` (the
+        option) for all three; else the file's value for each it sets, `default` for the rest."""
+        if given is not None:
+            return Timeouts.all(given), given
+        smtp = Timeouts(
+            connect=self.timeout("connect", default), reply=self.timeout("reply", default)
+        )
+        return smtp, self.timeout("dns", default)
 
     def to_toml(self) -> str:
         """These settings as a commented TOML file that `load_settings` reads back unchanged."""
@@ -148,6 +168,124 @@ def load_settings(path: Path | str | None = None) -> Settings:
     return _Reader(file).settings(data)
 
 
+def write_starter(path: Path, *, force: bool = False) -> Path:
+    """Write the commented starter file (every key at its default) at `path`; return the path.
+
+    An existing file is the user's work: it is replaced only with `force`.
+    """
+    path = path.expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w" if force else "x", encoding="utf-8") as out:
+            out.write(Settings().to_toml())
+    except FileExistsError:
+        shown = printable(str(path))
+        raise SettingsError(f"{shown}: already exists; --force replaces it") from None
+    except OSError as exc:
+        raise SettingsError(
+            f"{printable(str(path))}: cannot write: {printable(exc.strerror or str(exc))}"
+        ) from None
+    return path
+
+
+_TABLE_HEADER = re.compile(r"\s*\[")
+_THEME_LINE = re.compile(
+    r"""(?P<head>\s*(?:theme|"theme"|'theme')\s*=\s*)"""
+    r"""(?P<value>"(?:[^"\\]|\\.)*"|'[^']*')(?P<tail>\s*(?:#.*)?)"""
+)
+
+
+def save_theme(path: Path, name: str) -> Path:
+    """Keep `name` as the settings file's ``theme``, changing nothing else; return the file.
+
+    The file is the user's: only the value of its top-level ``theme`` line changes (a line is
+    added before the first table when there is none), so every comment and every other line
+    stays as written. The new text is parsed before it replaces the old, and must read back as
+    the same settings with only the theme changed; a file that cannot be edited that way (a
+    theme written across lines, say) is left alone with an error saying what to write. With no
+    file yet, the commented starter file is written with the theme in it. A symbolic link (a
+    dotfiles repository) is followed, and the replacement keeps the file's permissions.
+    """
+    path = path.expanduser()
+    shown = printable(str(path))
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        text = None
+    except (OSError, UnicodeError) as exc:
+        raise SettingsError(
+            f"{shown}: cannot read it to keep the theme: {printable(str(exc))}"
+        ) from None
+    if text is None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("x", encoding="utf-8") as out:
+                out.write(Settings(theme=name).to_toml())
+        except OSError as exc:
+            raise SettingsError(
+                f"{shown}: cannot write: {printable(exc.strerror or str(exc))}"
+            ) from None
+        return path
+    try:
+        before = load_toml(text)
+    except FileDataError as exc:
+        raise SettingsError(f"{shown}: the theme was not kept: {exc}") from None
+    if before.get("theme") == name:
+        return path
+    edited = _with_theme(text, name, "theme" in before)
+    expected = {**before, "theme": name}
+    try:
+        if edited is None or load_toml(edited) != expected:
+            raise ValueError
+    except (ValueError, FileDataError):
+        raise SettingsError(
+            f"{shown}: theme: cannot change it without rewriting the file; "
+            f"write theme = {_toml_value(name)} there (before the first [table])"
+        ) from None
+    _replace(path.resolve(), edited)
+    return path
+
+
+def _with_theme(text: str, name: str, has_theme: bool) -> str | None:
+    """`text` with its top-level theme set to `name`, or None when no simple edit does it."""
+    lines = text.splitlines(keepends=True)
+    first_table = next((i for i, line in enumerate(lines) if _TABLE_HEADER.match(line)), len(lines))
+    if has_theme:
+        for i, line in enumerate(lines[:first_table]):
+            body = line.rstrip("\r\n")
+            found = _THEME_LINE.fullmatch(body)
+            if found:
+                lines[i] = found["head"] + _toml_value(name) + found["tail"] + line[len(body) :]
+                return "".join(lines)
+        return None
+    # No theme yet: add it after the last top-level line that holds a key (so above the blank
+    # lines and comments that introduce the first table), or at the top.
+    at = first_table
+    while at > 0 and (not lines[at - 1].strip() or lines[at - 1].lstrip().startswith("#")):
+        at -= 1
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    if at > 0 and not lines[at - 1].endswith("\n"):
+        lines[at - 1] += newline
+    lines.insert(at, f"theme = {_toml_value(name)}{newline}")
+    return "".join(lines)
+
+
+def _replace(file: Path, text: str) -> None:
+    """Write `text` to `file` in one step (a reader sees the old file or the new, never half)."""
+    temporary = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    try:
+        mode = file.stat().st_mode & 0o7777
+        with temporary.open("w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        os.chmod(temporary, mode)
+        os.replace(temporary, file)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise SettingsError(
+            f"{printable(str(file))}: cannot write: {printable(exc.strerror or str(exc))}"
+        ) from None
+
+
 class _Reader:
     """Turns the parsed TOML into `Settings`, naming the file and key in every error."""
 
@@ -178,6 +316,11 @@ class _Reader:
             theme=self.string(data, "theme", "theme", "").strip(),
             keys=self.keys(data),
             path=self.file,
+            given=frozenset(
+                [k for k in data if k not in ("envelope", "timeouts")]
+                + [f"envelope.{k}" for k in envelope]
+                + [f"timeouts.{k}" for k in timeouts]
+            ),
         )
 
     def check_known(self, table: dict[str, Any], known: tuple[str, ...], prefix: str) -> None:

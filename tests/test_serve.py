@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import socket
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from mxtui.cli import command_parser
 from mxtui.commands import serve
 
 START_WAIT = 30.0  # seconds a loaded 2-core machine may take to start the server
@@ -147,8 +147,7 @@ def test_port_in_use_is_one_line_and_exit_1():
 
 
 def test_args_after_double_dash_reach_each_tabs_mxtui_through_this_interpreter():
-    parser = argparse.ArgumentParser()
-    serve.add_arguments(parser)
+    _, parser = command_parser("serve")
     args = parser.parse_args(["--port", "9000", "--", "--nameserver", "127.0.0.1:53", "a b.test"])
     command = serve.app_command(serve._args_for_app(args))
     assert command.split()[:3] == [sys.executable, "-m", "mxtui"]

@@ -14,6 +14,8 @@ from mxtui.settings import (
     config_path,
     default_path,
     load_settings,
+    save_theme,
+    write_starter,
 )
 
 FULL = """
@@ -243,3 +245,106 @@ def test_keys_errors(tmp_path: Path) -> None:
 def test_long_values_are_cut_in_messages(tmp_path: Path) -> None:
     message = error_for(tmp_path, f'profile = "{"p" * 200}"\n')
     assert "p" * 100 not in message and "…" in message
+
+
+def test_given_names_the_keys_the_file_sets(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, "port = 2525\n[timeouts]\nreply = 3\n"))
+    assert settings.given == {"port", "timeouts.reply"}
+    assert settings.timeout("reply", 5.0) == 3.0
+    assert settings.timeout("connect", 5.0) == 5.0  # not in the file: the command's own default
+    assert settings.waits(None, 5.0) == (Timeouts(connect=5.0, reply=3.0), 5.0)
+    assert settings.waits(2.0, 5.0) == (Timeouts.all(2.0), 2.0)  # --timeout wins for all three
+
+
+def test_write_starter_writes_the_commented_defaults_and_never_overwrites_unasked(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "new" / "dir" / "config.toml"
+    assert write_starter(path) == path
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# mxtui settings.") and load_settings(path) == Settings()
+    path.write_text('profile = "exim"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="already exists; --force replaces it"):
+        write_starter(path)
+    assert path.read_text(encoding="utf-8") == 'profile = "exim"\n'
+    write_starter(path, force=True)
+    assert load_settings(path) == Settings()
+
+
+COMMENTED = """\
+# My settings -- keep this comment.
+profile = "qmail"   # qmail for the class
+theme = 'textual-dark'   # was dark
+
+[envelope]
+# who sends
+from = "t@example.org"
+"""
+
+
+def test_save_theme_changes_only_the_theme_value_and_keeps_every_comment(tmp_path: Path) -> None:
+    path = write(tmp_path, COMMENTED)
+    save_theme(path, "nord")
+    assert path.read_text(encoding="utf-8") == COMMENTED.replace(
+        "theme = 'textual-dark'   # was dark", 'theme = "nord"   # was dark'
+    )
+    assert load_settings(path) == Settings(profile="qmail", mail_from="t@example.org", theme="nord")
+
+
+def test_save_theme_adds_the_line_above_the_first_table_and_its_comments(tmp_path: Path) -> None:
+    text = COMMENTED.replace("theme = 'textual-dark'   # was dark\n", "")
+    path = write(tmp_path, text)
+    save_theme(path, "textual-light")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[:3] == [
+        "# My settings -- keep this comment.",
+        'profile = "qmail"   # qmail for the class',
+        'theme = "textual-light"',
+    ]
+    assert load_settings(path).theme == "textual-light"
+    path = write(tmp_path, "port = 2525")  # no table, no final newline
+    save_theme(path, "nord")
+    assert path.read_text(encoding="utf-8") == 'port = 2525\ntheme = "nord"\n'
+
+
+def test_save_theme_keeps_crlf_line_ends_and_the_file_mode(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'profile = "exim"\r\ntheme = "textual-dark"\r\n[keys]\r\n')
+    path.chmod(0o600)
+    save_theme(path, "nord")
+    assert path.read_bytes() == b'profile = "exim"\r\ntheme = "nord"\r\n[keys]\r\n'
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_save_theme_follows_a_symbolic_link(tmp_path: Path) -> None:
+    real = write(tmp_path, 'theme = "textual-dark"\n')
+    link = tmp_path / "link.toml"
+    link.symlink_to(real)
+    save_theme(link, "nord")
+    assert link.is_symlink()
+    assert real.read_text(encoding="utf-8") == 'theme = "nord"\n'
+
+
+def test_save_theme_without_a_file_writes_the_starter_file_with_the_theme(tmp_path: Path) -> None:
+    path = tmp_path / "mxtui" / "config.toml"
+    save_theme(path, "nord")
+    assert load_settings(path) == Settings(theme="nord")
+    assert path.read_text(encoding="utf-8").startswith("# mxtui settings.")
+
+
+def test_save_theme_leaves_a_file_it_cannot_edit_simply_alone(tmp_path: Path) -> None:
+    odd = 'theme = """textual-dark"""\nport = 2525\n'  # a multi-line string form
+    path = write(tmp_path, odd)
+    with pytest.raises(SettingsError, match=r'theme: cannot change it.*write theme = "nord"'):
+        save_theme(path, "nord")
+    assert path.read_text(encoding="utf-8") == odd
+    path = write(tmp_path, "port = [\n")
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        save_theme(path, "nord")
+    assert path.read_text(encoding="utf-8") == "port = [\n"
+
+
+def test_save_theme_quotes_the_name_as_toml(tmp_path: Path) -> None:
+    path = write(tmp_path, 'theme = "a"\n')
+    save_theme(path, 'odd "name"\\')
+    assert load_settings(path).theme == 'odd "name"\\'

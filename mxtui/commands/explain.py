@@ -66,7 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help='the server\'s reply; several lines separated by newlines or a literal "\\n"',
     )
     what.add_argument("--outcome", metavar="OUTCOME", help="what happened instead of a reply")
-    parser.add_argument("--profile", default="postfix", metavar="NAME", help="MTA profile")
+    parser.add_argument(
+        "--profile", metavar="NAME", help="MTA profile (default the settings', else postfix)"
+    )
     parser.add_argument(
         "--last-mx",
         action="store_true",
@@ -135,6 +137,8 @@ def _read_stage(text: str):
 def explain(args: argparse.Namespace) -> tuple[Decision, RetryTimeline, dict[str, Decision]]:
     stage = _read_stage(args.stage)
     outcome = _read_outcome(args)
+    if args.profile is None:
+        args.profile = args.settings.profile
     profile = args.profile.strip().lower()
     if profile not in PROFILES:
         raise InputError(f"unknown profile {args.profile!r}; choose one of: {', '.join(PROFILES)}")

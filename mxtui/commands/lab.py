@@ -142,13 +142,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"mxtui lab: cannot start the lab: {exc.strerror or exc}", file=sys.stderr)
             return 1
         return 0
-    from mxtui.ui.app import make_app  # textual is imported here, and only here
+    from mxtui.ui.launch import open_app  # textual is imported here, and only here
 
-    app = make_app(
+    # The scenario's envelope and profile are part of the lesson; the settings give the rest.
+    settings = args.settings
+    return open_app(
+        settings,
+        args.settings_file,
         lab=scenario.lab(),
         envelope=scenario.envelope,
         profile=scenario.profile,
         scenario=scenario,
+        timeouts=settings.timeouts,
+        dns_timeout=settings.dns_timeout,
     )
-    app.run()
-    return app.return_code or 0

@@ -34,6 +34,7 @@ examples:
   mxtui mx --lab null.example.com        (ask the built-in lab DNS; no network needed)
 """
 
+DEFAULT_TIMEOUT_S = 5.0
 TEMPORARY = {PlanStatus.SERVFAIL, PlanStatus.TIMEOUT, PlanStatus.ERROR}
 
 
@@ -42,7 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_nameserver_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument(
-        "--timeout", type=float, default=5.0, metavar="S", help="give up a lookup after S seconds"
+        "--timeout",
+        type=float,
+        metavar="S",
+        help=f"give up a lookup after S seconds (default {DEFAULT_TIMEOUT_S:g}, or the settings' "
+        "timeouts.dns)",
     )
     parser.add_argument(
         "--lab", action="store_true", help="ask the built-in lab DNS server (the demo zone)"
@@ -65,11 +70,14 @@ def exit_status(plan: MXPlan) -> int:
 
 async def _resolve(args: argparse.Namespace) -> tuple[MXPlan, TlsPolicy | None]:
     if not args.lab:
-        plan = await resolve_mx(args.domain, nameservers=args.nameserver, timeout=args.timeout)
+        # The settings' nameservers when none is given (the lab has its own).
+        nameservers = args.nameserver or list(args.settings.nameservers)
+        plan = await resolve_mx(args.domain, nameservers=nameservers, timeout=args.timeout)
         if not args.tls_policy or not plan.nameservers:
             return plan, None
-        nameservers = args.nameserver or system_nameservers()
-        return plan, await lookup_tls_policy(plan, nameservers, timeout=args.timeout)
+        return plan, await lookup_tls_policy(
+            plan, nameservers or system_nameservers(), timeout=args.timeout
+        )
     from mxtui.lab.runtime import Lab
 
     async with Lab() as lab:
@@ -89,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     except FieldError as exc:
         print(f"mxtui mx: {exc}", file=sys.stderr)
         return 2
+    if args.timeout is None:
+        args.timeout = args.settings.timeout("dns", DEFAULT_TIMEOUT_S)
     try:
         plan, policy = asyncio.run(_resolve(args))
     except DomainError as exc:

@@ -12,7 +12,14 @@ from mxtui.fields import FieldError, check_seconds
 from mxtui.model import MXPlan
 from mxtui.netargs import add_nameserver_argument
 from mxtui.output import json_text
-from mxtui.probe import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_S, ProbeReport, ProbeResult, probe
+from mxtui.probe import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_TIMEOUT_S,
+    PROBE_EHLO_NAME,
+    ProbeReport,
+    ProbeResult,
+    probe,
+)
 from mxtui.smtp.dialer import Dialer, RealDialer
 
 DESCRIPTION = (
@@ -44,17 +51,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port",
         type=int,
-        default=25,
         metavar="N",
-        help="SMTP port to probe on every address (default 25; the lab ignores it)",
+        help="SMTP port to probe on every address (default 25, or the settings'; the lab "
+        "ignores it)",
     )
     parser.add_argument(
         "--timeout",
         type=float,
-        default=DEFAULT_TIMEOUT_S,
         metavar="S",
         help="seconds for the DNS lookup, the connect and each reply "
-        f"(default {DEFAULT_TIMEOUT_S:g})",
+        f"(default {DEFAULT_TIMEOUT_S:g}, or the settings' timeouts)",
     )
     parser.add_argument(
         "--concurrency",
@@ -72,6 +78,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check(args: argparse.Namespace) -> str:
+    if args.port is None:
+        args.port = args.settings.port
     try:
         check_seconds("--timeout", args.timeout)
     except FieldError as exc:
@@ -86,12 +94,22 @@ def _check(args: argparse.Namespace) -> str:
 async def _probe(
     plan: MXPlan, dialer: Dialer, port: int | None, args: argparse.Namespace
 ) -> ProbeReport:
-    return await probe(plan, dialer, timeout=args.timeout, concurrency=args.concurrency, port=port)
+    smtp_timeouts, _ = args.settings.waits(args.timeout, DEFAULT_TIMEOUT_S)
+    return await probe(
+        plan,
+        dialer,
+        timeout=smtp_timeouts,
+        concurrency=args.concurrency,
+        port=port,
+        ehlo_name=args.settings.ehlo or PROBE_EHLO_NAME,
+    )
 
 
 async def _run(args: argparse.Namespace) -> tuple[MXPlan, ProbeReport | None]:
+    _, dns_timeout = args.settings.waits(args.timeout, DEFAULT_TIMEOUT_S)
     if not args.lab:
-        plan = await resolve_mx(args.domain, nameservers=args.nameserver, timeout=args.timeout)
+        nameservers = args.nameserver or list(args.settings.nameservers)
+        plan = await resolve_mx(args.domain, nameservers=nameservers, timeout=dns_timeout)
         if not plan.usable:
             return plan, None
         return plan, await _probe(plan, RealDialer(args.port), args.port, args)
@@ -99,7 +117,7 @@ async def _run(args: argparse.Namespace) -> tuple[MXPlan, ProbeReport | None]:
 
     async with Lab() as lab:
         plan = await resolve_mx(
-            args.domain, nameservers=lab.nameservers, timeout=min(args.timeout, 2.0)
+            args.domain, nameservers=lab.nameservers, timeout=min(dns_timeout, 2.0)
         )
         if not plan.usable:
             return plan, None
@@ -177,6 +195,9 @@ def run(args: argparse.Namespace) -> int:
     if report is None:
         shown = plan.display_domain or plan.domain
         why = f"mxtui probe: no address to probe for {shown} (DNS status: {plan.status})"
+        if plan.problems:  # what the lookup met, in its first sentence ("No DNS answer came …")
+            first = plan.problems[0].message
+            why += ": " + first[: first.find(". ") + 1 or None]
         if args.json:
             print(
                 json.dumps(

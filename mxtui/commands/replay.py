@@ -164,7 +164,6 @@ def run(args: argparse.Namespace) -> int:
 
         asyncio.run(_print(recording, args.speed, write))
         return EXIT_OK
-    from mxtui.ui.app import make_app  # textual is imported here, and only here
+    from mxtui.ui.launch import open_app  # textual is imported here, and only here
 
-    make_app(replay=recording, replay_speed=args.speed).run()
-    return EXIT_OK
+    return open_app(args.settings, args.settings_file, replay=recording, replay_speed=args.speed)

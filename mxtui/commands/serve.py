@@ -128,6 +128,8 @@ def _args_for_app(args: argparse.Namespace) -> list[str]:
     forwarded = list(args.args)
     if forwarded[:1] == ["--"]:
         forwarded = forwarded[1:]
+    if args.config is not None:  # each tab's app reads the same settings file
+        forwarded = ["--config", str(args.config.expanduser().resolve()), *forwarded]
     return forwarded
 
 

@@ -87,7 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--server",
         required=True,
         metavar="HOST[:PORT]",
-        help="server to talk to (port 25, or 465 with --tls-on-connect)",
+        help="server to talk to (port 25 or the settings' port, 465 with --tls-on-connect)",
     )
     parser.add_argument(
         "-p", "--port", type=int, metavar="PORT", help="port, when not given in --server"
@@ -96,9 +96,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-f",
         "--from",
         dest="mail_from",
-        default="",
         metavar="ADDRESS",
-        help="envelope sender (MAIL FROM); empty for the null sender <>",
+        help="envelope sender (MAIL FROM), default the settings' envelope.from; empty for the "
+        "null sender <>",
     )
     parser.add_argument(
         "-t",
@@ -106,7 +106,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="ADDRESS",
-        help="recipient (repeatable, or comma-separated); one RCPT each",
+        help="recipient (repeatable, or comma-separated); one RCPT each (default the "
+        "settings' envelope.to)",
     )
     parser.add_argument(
         "-q",
@@ -131,7 +132,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--helo",
         dest="ehlo",
         metavar="NAME",
-        help="name to give in EHLO/HELO (default this machine's name)",
+        help="name to give in EHLO/HELO (default the settings' envelope.ehlo, else this "
+        "machine's name)",
     )
     tls = parser.add_mutually_exclusive_group()
     tls.add_argument(
@@ -181,7 +183,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         metavar="S",
         help="seconds to wait for the connection and each reply "
-        "(default 10 to connect, 30 per reply)",
+        "(default 10 to connect, 30 per reply, or the settings' timeouts)",
     )
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON document at the end")
@@ -221,13 +223,23 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
     """The Session the arguments describe; raises UsageError for arguments that cannot work.
 
     Every field is checked before the name lookup and long before connecting: a value the
-    conversation could not send ends the run here, with one line that says which.
+    conversation could not send ends the run here, with one line that says which. What the
+    command line leaves open comes from the settings (checked the same way, named by key).
     """
-    default_port = 465 if args.tls_on_connect else 25
-    recipients = _recipients(args.to)
+    settings = args.settings
+    default_port = 465 if args.tls_on_connect else settings.port
+    mail_from = settings.mail_from if args.mail_from is None else args.mail_from
+    recipients = _recipients(args.to) or settings.recipients
+    ehlo = args.ehlo or settings.ehlo or None
+    flags = (
+        "--from" if args.mail_from is not None else "envelope.from",
+        "--to" if args.to else "envelope.to",
+        "--ehlo" if args.ehlo else "envelope.ehlo",
+        "--header",
+    )
     try:
         host, given_port = split_endpoint(args.server)
-        check_envelope(args.mail_from, recipients, ehlo=args.ehlo)
+        check_envelope(mail_from, recipients, ehlo=ehlo, flags=flags)
     except EndpointError as exc:
         raise UsageError(f"--server: {exc}") from None
     except FieldError as exc:
@@ -270,9 +282,9 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
         else None
     )
     envelope = Envelope(
-        mail_from=args.mail_from,
+        mail_from=mail_from,
         recipients=recipients,
-        ehlo_name=args.ehlo or socket.gethostname() or "localhost",
+        ehlo_name=ehlo or socket.gethostname() or "localhost",
         message=_message(args),
         credentials=credentials,
     )
@@ -286,7 +298,7 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
             tls_verify=args.tls_verify,
             tls_name=args.tls_name or host,
             trust_pem=trust,
-            timeouts=Timeouts.all(args.timeout) if args.timeout else Timeouts(),
+            timeouts=Timeouts.all(args.timeout) if args.timeout else settings.timeouts,
             on_event=on_event,
         )
     except ValueError as exc:

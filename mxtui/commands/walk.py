@@ -17,7 +17,7 @@ from typing import Any
 from mxtui.delivery import SimClock, Walk
 from mxtui.dns import DomainError, normalise_domain, resolve_mx
 from mxtui.fields import FieldError, check_envelope, check_seconds
-from mxtui.model import Envelope, MXPlan, Timeouts, WalkResult
+from mxtui.model import Envelope, MXPlan, WalkResult
 from mxtui.netargs import add_nameserver_argument
 from mxtui.output import json_text
 from mxtui.policy import PROFILES, ProfileError, resolve_params
@@ -53,6 +53,8 @@ examples:
   mxtui replay demo.jsonl --print --speed 0
 """
 
+DEFAULT_TIMEOUT_S = 10.0
+
 EXIT_DELIVERED, EXIT_BOUNCED, EXIT_USAGE, EXIT_DEFERRED, EXIT_PARTIAL, EXIT_HELD = range(6)
 EXIT_BY_OUTCOME = {
     "delivered": EXIT_DELIVERED,
@@ -74,16 +76,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "-f", "--from", dest="mail_from", metavar="ADDRESS",
-        help="envelope sender (MAIL FROM); empty for the null sender <>",
+        help="envelope sender (MAIL FROM), default the scenario's or the settings'; empty for "
+        "the null sender <>",
     )  # fmt: skip
     parser.add_argument(
         "-t", "--to", action="append", default=[], metavar="ADDRESS",
-        help="recipient (repeatable, or comma-separated)",
+        help="recipient (repeatable, or comma-separated); default the scenario's or the settings'",
     )  # fmt: skip
     parser.add_argument(
         "--profile", metavar="NAME",
-        help=f"the sending MTA to imitate: {', '.join(PROFILES)} (default postfix, or the "
-        "scenario's)",
+        help=f"the sending MTA to imitate: {', '.join(PROFILES)} (default: the scenario's, else "
+        "the settings', else postfix)",
     )  # fmt: skip
     parser.add_argument(
         "--param", action="append", default=[], metavar="NAME=VALUE",
@@ -91,8 +94,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     add_nameserver_argument(parser)
     parser.add_argument(
-        "--port", type=int, default=25, metavar="N",
-        help="SMTP port on real hosts (default 25; the lab ignores it)",
+        "--port", type=int, metavar="N",
+        help="SMTP port on real hosts (default 25, or the settings'; the lab ignores it)",
     )  # fmt: skip
     parser.add_argument(
         "--seed", type=int, metavar="N",
@@ -108,8 +111,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="send the end-of-data dot to hosts outside the lab (they take the message)",
     )  # fmt: skip
     parser.add_argument(
-        "--timeout", type=float, default=10.0, metavar="S",
-        help="seconds to wait for a DNS answer, a connection or a reply (default 10)",
+        "--timeout", type=float, metavar="S",
+        help="seconds to wait for a DNS answer, a connection or a reply (default 10, or the "
+        "settings' timeouts)",
     )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument(
@@ -171,8 +175,19 @@ def _check(args: argparse.Namespace) -> tuple[tuple[str, ...], dict[str, str]]:
     args.scenario_obj = _scenario(args)
     if not args.domain:
         raise UsageError("give the DOMAIN to deliver to (or --scenario NAME)")
-    args.profile = args.profile or "postfix"
-    args.mail_from = args.mail_from or ""
+    # What the command line (or the scenario) leaves open, the settings file fills.
+    settings = args.settings
+    args.profile = args.profile or settings.profile
+    flags = (
+        "--from" if args.mail_from is not None else "envelope.from",
+        "--to" if args.to else "envelope.to",
+        "envelope.ehlo",
+        "--header",
+    )
+    if args.mail_from is None:
+        args.mail_from = settings.mail_from
+    args.to = args.to or list(settings.recipients)
+    args.port = settings.port if args.port is None else args.port
     if args.profile.lower() not in PROFILES:
         raise UsageError(f"unknown profile {args.profile!r}; choose one of: {', '.join(PROFILES)}")
     args.profile = args.profile.lower()
@@ -180,7 +195,7 @@ def _check(args: argparse.Namespace) -> tuple[tuple[str, ...], dict[str, str]]:
     if not recipients:
         raise UsageError("give at least one --to")
     try:
-        check_envelope(args.mail_from, recipients)
+        check_envelope(args.mail_from, recipients, ehlo=settings.ehlo or None, flags=flags)
         check_seconds("--timeout", args.timeout)
     except FieldError as exc:
         raise UsageError(str(exc)) from None
@@ -198,7 +213,7 @@ async def _walk(
     recorder: Recorder | None = None,
 ) -> Any:
     quit_after = args.quit_after
-    timeouts = Timeouts.all(args.timeout)
+    timeouts, dns_timeout = args.settings.waits(args.timeout, DEFAULT_TIMEOUT_S)
     # With --record every event (resolve, walk, session) goes to the file as it happens.
     record = recorder.write if recorder is not None else None
 
@@ -223,7 +238,7 @@ async def _walk(
             plan = await resolve_mx(
                 args.domain,
                 nameservers=lab.nameservers,
-                timeout=min(args.timeout, 2.0),
+                timeout=min(dns_timeout, 2.0),
                 on_event=record,
             )
             return await go(plan, lab.dialer, clock, relay_profiles(lab.behaviours))
@@ -235,7 +250,10 @@ async def _walk(
             file=sys.stderr,
         )
     plan = await resolve_mx(
-        args.domain, nameservers=args.nameserver or (), timeout=args.timeout, on_event=record
+        args.domain,
+        nameservers=args.nameserver or args.settings.nameservers,
+        timeout=dns_timeout,
+        on_event=record,
     )
     return await go(plan, RealDialer(args.port), SimClock())
 
@@ -315,7 +333,7 @@ def run(args: argparse.Namespace) -> int:
     envelope = Envelope(
         mail_from=args.mail_from,
         recipients=recipients,
-        ehlo_name=socket.gethostname() or "localhost",
+        ehlo_name=args.settings.ehlo or socket.gethostname() or "localhost",
     )
     recorder = None
     if args.record:

@@ -39,6 +39,7 @@ from mxtui.text import printable
 from mxtui.ui.detail import NodeDetail
 from mxtui.ui.explain import ExplainPanel, NoticeFacts
 from mxtui.ui.help import HelpScreen
+from mxtui.ui.keep_theme import keep_picked_themes
 from mxtui.ui.mx_tree import MXTree
 from mxtui.ui.probe_view import ProbeScreen
 from mxtui.ui.replaying import ReplayingMixin
@@ -98,6 +99,9 @@ class MXTuiApp(ReplayingMixin, WalkingMixin, App[int]):
     NARROW = 110
     """Below this many columns the three panes take turns (keys 1, 2, 3) instead of sharing."""
 
+    settings_file: Path | None = None
+    """Where a theme picked in the palette is kept (set by `mxtui.ui.launch`); None: nowhere."""
+
     def __init__(
         self,
         *,
@@ -155,6 +159,7 @@ class MXTuiApp(ReplayingMixin, WalkingMixin, App[int]):
         yield Footer()
 
     async def on_mount(self) -> None:
+        keep_picked_themes(self, self.settings_file)
         self.query_one(SessionPane).listener = self.record_session_event
         if self.recording is not None:
             self.sub_title = "replay · " + printable(str(self.recording.header.get("domain", "")))

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from textual.theme import BUILTIN_THEMES
 
 from mxtui.lab.demo import DEMO_DOMAIN
 from mxtui.model import Envelope
-from mxtui.settings import Settings, SettingsError, config_path, load_settings
+from mxtui.settings import Settings
 from mxtui.smtp.message import default_message
 from mxtui.text import printable
 from mxtui.ui.app import MXTuiApp, make_app
@@ -29,27 +34,45 @@ def _envelope(settings: Settings, domain: str) -> Envelope | None:
     return replace(envelope, message=default_message(envelope))
 
 
-def _check_keys(settings: Settings) -> str:
+def settings_problem(
+    settings: Settings, settings_file: Path, themes: Mapping[str, object] = BUILTIN_THEMES
+) -> str:
+    """What the app would refuse in the settings (a binding id or theme it does not have): one
+    line naming the file and key, or "". Checked here, since only the app knows its themes and
+    binding ids."""
     known = sorted(b.id for b in MXTuiApp.BINDINGS if getattr(b, "id", None))
     unknown = [key for key in settings.keys if key not in known]
     if unknown:
+        return f"{settings_file}: keys.{unknown[0]}: no such binding; known: {', '.join(known)}"
+    if settings.theme and settings.theme not in themes:
         return (
-            f"{settings.path or config_path()}: keys.{unknown[0]}: no such binding; "
-            f"known: {', '.join(known)}"
+            f"{settings_file}: theme: unknown theme {settings.theme!r}; "
+            f"known: {', '.join(sorted(themes))}"
         )
     return ""
 
 
-def launch(args: argparse.Namespace) -> int:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(f"mxtui: {exc}", file=sys.stderr)
-        return 2
-    problem = _check_keys(settings)
+def open_app(settings: Settings, settings_file: Path, **options: Any) -> int:
+    """Run the app made with `options`, with the settings' theme and keys; a theme picked in
+    it is kept in `settings_file`. The one way in for the lab demo, a domain, a scenario and a
+    replay, so the settings apply to each."""
+    app = make_app(**options)
+    problem = settings_problem(settings, settings_file, app.available_themes)
     if problem:
         print(f"mxtui: {printable(problem)}", file=sys.stderr)
         return 2
+    if settings.theme:
+        app.theme = settings.theme
+    if settings.keys:
+        app.set_keymap(dict(settings.keys))
+    app.settings_file = settings_file
+    app.run()
+    return app.return_code or 0
+
+
+def launch(args: argparse.Namespace) -> int:
+    """`mxtui [DOMAIN]`: the app on a domain, or on the lab demo, with ``args.settings``."""
+    settings: Settings = args.settings
     port = args.port if args.port is not None else settings.port
     if not 0 < port < 65536:
         print("mxtui: --port must be from 1 to 65535", file=sys.stderr)
@@ -57,7 +80,9 @@ def launch(args: argparse.Namespace) -> int:
     # The settings' nameservers serve a domain given on the command line; with no domain and
     # no --nameserver the app opens the lab demo.
     nameservers = args.nameserver or (list(settings.nameservers) if args.domain else [])
-    app = make_app(
+    return open_app(
+        settings,
+        args.settings_file,
         domain=args.domain,
         nameservers=nameservers,
         port=port,
@@ -66,19 +91,3 @@ def launch(args: argparse.Namespace) -> int:
         envelope=_envelope(settings, (args.domain or DEMO_DOMAIN).strip().rstrip(".")),
         profile=settings.profile,
     )
-    if settings.theme:
-        if settings.theme not in app.available_themes:
-            known = ", ".join(sorted(app.available_themes))
-            print(
-                printable(
-                    f"mxtui: {settings.path or config_path()}: theme: unknown theme "
-                    f"{settings.theme!r}; known: {known}"
-                ),
-                file=sys.stderr,
-            )
-            return 2
-        app.theme = settings.theme
-    if settings.keys:
-        app.set_keymap(dict(settings.keys))
-    app.run()
-    return app.return_code or 0

@@ -3,18 +3,15 @@
 
 from __future__ import annotations
 
-import argparse
-
 import hostile_support as hs
 import pytest
 
+from mxtui.cli import command_args
 from mxtui.commands import smtp
 
 
 def _session(*argv: str):
-    parser = argparse.ArgumentParser()
-    smtp.add_arguments(parser)
-    return smtp.build_session(parser.parse_args([*argv, "--to", "b@example.com"]))
+    return smtp.build_session(command_args("smtp", [*argv, "--to", "b@example.com"]))
 
 
 def test_an_ipv6_server_with_a_separate_port_is_accepted_as_swaks_does() -> None:

@@ -15,6 +15,7 @@ import textwrap
 import hostile_support as hs
 import pytest
 
+from mxtui.cli import command_args
 from mxtui.commands import smtp, walk
 from mxtui.fields import FieldError, check_envelope, check_header
 
@@ -25,18 +26,14 @@ WALK_FIELDS = ("--from", "--to")
 def _smtp_args(field: str, value: str, server: str = "127.0.0.1:1") -> argparse.Namespace:
     base = {"--server": server, "--from": "a@example.org", "--to": "b@example.com"}
     base[field if field != "--helo" else "--ehlo"] = value
-    parser = argparse.ArgumentParser()
-    smtp.add_arguments(parser)
-    return parser.parse_args([x for k, v in base.items() for x in (k, v)])
+    return command_args("smtp", [x for k, v in base.items() for x in (k, v)])
 
 
 def _walk_args(field: str, value: str) -> argparse.Namespace:
     base = {"--from": "a@example.org", "--to": "b@example.com"}
     base[field] = value
-    parser = argparse.ArgumentParser()
-    walk.add_arguments(parser)
-    return parser.parse_args(
-        ["example.com", "--lab", *(x for k, v in base.items() for x in (k, v))]
+    return command_args(
+        "walk", ["example.com", "--lab", *(x for k, v in base.items() for x in (k, v))]
     )
 
 

@@ -28,7 +28,7 @@ from mxtui.lab.scenarios import (
     parse_scenario,
     scenario_names,
 )
-from mxtui.model import HopEnded, HopStarted, PlanStatus, StepDone, TranscriptLine
+from mxtui.model import HopEnded, HopStarted, PlanStatus, StepDone, Timeouts, TranscriptLine
 from mxtui.policy import PROFILES
 
 NAMES = scenario_names()
@@ -255,13 +255,16 @@ def test_bad_input_is_one_line_and_exit_2(
 
 
 def test_lab_name_opens_the_app_on_the_scenario_s_lab(monkeypatch: pytest.MonkeyPatch) -> None:
-    import mxtui.ui.app
+    from textual.theme import BUILTIN_THEMES
+
+    import mxtui.ui.launch
 
     opened: list[Lab] = []
     started_with: list[dict[str, object]] = []
 
     class FakeApp:
         return_code = None
+        available_themes = BUILTIN_THEMES
 
         def run(self) -> None:
             pass
@@ -271,14 +274,20 @@ def test_lab_name_opens_the_app_on_the_scenario_s_lab(monkeypatch: pytest.Monkey
         started_with.append(options)
         return FakeApp()
 
-    monkeypatch.setattr(mxtui.ui.app, "make_app", fake_make_app)
+    monkeypatch.setattr(mxtui.ui.launch, "make_app", fake_make_app)
     assert main(["lab", "busy-primary"]) == 0
     scenario = load_scenario("busy-primary")
     [lab] = opened
     assert lab.domain == scenario.domain
     assert lab.behaviours == dict(scenario.hosts)
     assert started_with == [
-        {"envelope": scenario.envelope, "profile": scenario.profile, "scenario": scenario}
+        {
+            "envelope": scenario.envelope,
+            "profile": scenario.profile,
+            "scenario": scenario,
+            "timeouts": Timeouts(),
+            "dns_timeout": 5.0,
+        }
     ]
 
 

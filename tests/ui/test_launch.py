@@ -17,6 +17,7 @@ class FakeApp:
     def __init__(self, **options):
         self.options = options
         self.keymap = None
+        self.settings_file = None
 
     def set_keymap(self, keymap):
         self.keymap = keymap
@@ -100,3 +101,57 @@ def test_an_unknown_theme_is_named_and_exits_2(tmp_path, monkeypatch, capsys, op
     err = capsys.readouterr().err
     assert "theme: unknown theme 'solarised-ish'" in err and "textual-light" in err
     assert len(err.splitlines()) == 1
+
+
+def test_settings_give_a_domain_its_nameserver_port_dns_timeout_and_ehlo(
+    tmp_path, monkeypatch, opened
+):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'nameserver = ["127.0.0.1:5300"]\nport = 2525\n'
+        '[envelope]\nehlo = "client.class.test"\n[timeouts]\ndns = 1.5\n'
+    )
+    assert main(["--config", str(config), "example.org"]) == 0
+    (app,) = opened
+    options = app.options
+    assert options["nameservers"] == [("127.0.0.1", 5300)]
+    assert options["port"] == 2525
+    assert options["dns_timeout"] == 1.5
+    assert options["envelope"].ehlo_name == "client.class.test"
+    assert app.settings_file == config  # where a theme picked in the palette is kept
+
+
+def test_the_lab_demo_keeps_its_own_dns_and_the_command_line_wins(tmp_path, monkeypatch, opened):
+    config = tmp_path / "config.toml"
+    config.write_text('nameserver = ["127.0.0.1:5300"]\nport = 2525\n')
+    assert main([f"--config={config}"]) == 0
+    assert opened[-1].options["nameservers"] == [] and opened[-1].options["domain"] is None
+    argv = ["--port", "26", "--nameserver", "127.0.0.1:53", "--config", str(config), "x.org"]
+    assert main(argv) == 0
+    assert opened[-1].options["port"] == 26
+    assert opened[-1].options["nameservers"] == [("127.0.0.1", 53)]
+
+
+@pytest.mark.parametrize("argv", [["lab", "busy-primary"], ["replay", "{recording}"]])
+def test_a_scenario_and_a_replay_open_with_the_settings_theme_and_keys(argv, tmp_path, opened):
+    recording = tmp_path / "demo.jsonl"
+    assert main(["walk", "example.com", "--lab", "--from", "a@example.org", "--to",
+                 "alice@example.com", "--seed", "1", "--record", str(recording)]) == 0  # fmt: skip
+    config = tmp_path / "config.toml"
+    config.write_text('theme = "textual-light"\n[keys]\nnext-step = "f5"\n')
+    assert main(["--config", str(config), *(a.format(recording=recording) for a in argv)]) == 0
+    (app,) = opened
+    assert app.theme == "textual-light" and app.keymap == {"next-step": "f5"}
+    assert app.settings_file == config
+
+
+def test_a_scenario_keeps_its_own_profile_and_envelope_over_the_settings(tmp_path, opened):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'profile = "exim"\n[envelope]\nfrom = "t@class.test"\n[timeouts]\nreply = 4\n'
+    )
+    assert main(["--config", str(config), "lab", "busy-primary"]) == 0
+    (app,) = opened
+    assert app.options["profile"] == app.options["scenario"].profile
+    assert app.options["envelope"] == app.options["scenario"].envelope
+    assert app.options["timeouts"].reply == 4  # the settings give what the scenario does not

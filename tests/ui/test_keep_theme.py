@@ -1,0 +1,67 @@
+"""A theme picked in the command palette is kept for next time in the settings file, with the
+user's comments; where it cannot be kept, the user is told so and the app carries on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mxtui.lab.runtime import Lab
+from mxtui.settings import default_path, load_settings
+from mxtui.ui.app import make_app
+
+MINE = '# my settings\nprofile = "exim"   # for the class\n\n[keys]\nnext-step = "n"\n'
+
+
+async def pick_theme(app, pilot, name: str) -> None:
+    """ctrl+p, the "Theme" command, then the theme by name: as a user does it."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*"theme")
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    await pilot.pause()
+    await pilot.press(*name)
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+def toasts(app) -> str:
+    """The notifications the app has shown (Textual keeps them until they time out)."""
+    return " ".join(n.message for n in app._notifications)
+
+
+async def test_a_theme_picked_in_the_palette_is_written_to_the_settings_file(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(MINE, encoding="utf-8")
+    app = make_app(lab=Lab(), dns_timeout=1)
+    app.settings_file = config
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pick_theme(app, pilot, "nord")
+        assert app.theme == "nord"
+        assert "kept for next time" in toasts(app)
+    assert config.read_text(encoding="utf-8") == MINE.replace(
+        "class\n\n", 'class\ntheme = "nord"\n\n'
+    )
+    assert load_settings(config).theme == "nord" and load_settings(config).profile == "exim"
+
+
+async def test_a_theme_that_cannot_be_kept_is_said_and_the_app_goes_on(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("", encoding="utf-8")
+    app = make_app(lab=Lab(), dns_timeout=1)
+    app.settings_file = blocker / "config.toml"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pick_theme(app, pilot, "nord")
+        assert app.theme == "nord"
+        assert "Theme not kept for next time" in toasts(app)
+
+
+async def test_without_a_settings_file_nothing_is_written() -> None:
+    app = make_app(lab=Lab(), dns_timeout=1)  # as tests and make_app alone: settings_file None
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pick_theme(app, pilot, "nord")
+        assert app.theme == "nord"
+    assert not default_path().exists()  # conftest's empty config directory
