@@ -241,6 +241,13 @@ class Reply:
     def klass(self) -> int:
         return self.code // 100
 
+    def first_line(self) -> str:
+        """The reply in one line, as a person reads it: code, enhanced code and the first line
+        of the text ("421 4.3.2 busy"); a summary that drops the enhanced code drops the part
+        that says what went wrong (RFC 3463)."""
+        first = self.text.splitlines()[0] if self.text else ""
+        return " ".join(part for part in (str(self.code), self.enhanced or "", first) if part)
+
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "enhanced": self.enhanced, "lines": list(self.lines)}
 

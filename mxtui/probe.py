@@ -27,6 +27,16 @@ DEFAULT_TIMEOUT_S = 5.0
 PROBE_EHLO_NAME = "localhost"
 
 
+def elapsed_text(ms: float) -> str:
+    """A duration a person reads: milliseconds below a second (a lab probe takes a few, which
+    "0.0 s" would hide), seconds with one decimal above."""
+    if ms < 1:
+        return "under 1 ms"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    return f"{ms / 1000:.1f} s"
+
+
 @dataclass(frozen=True)
 class ProbeTarget:
     """One address to probe, with the MX host it belongs to (the name TLS must verify for)."""
@@ -73,7 +83,11 @@ class ProbeResult:
             "preference": self.target.preference,
             "reachable": self.reachable,
             "greeting": (
-                {"code": self.greeting.code, "text": self.greeting.text}
+                {
+                    "code": self.greeting.code,
+                    "enhanced": self.greeting.enhanced,
+                    "text": self.greeting.text,
+                }
                 if self.greeting is not None
                 else None
             ),

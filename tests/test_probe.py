@@ -13,8 +13,8 @@ from mxtui.dns import resolve_mx
 from mxtui.lab.hostile import HostileHost
 from mxtui.lab.hosts import HostBehaviour
 from mxtui.lab.runtime import Lab
-from mxtui.model import Address, HostState, MXGroup, MXHost, MXPlan, PlanStatus
-from mxtui.probe import ProbeResult, probe, probe_targets
+from mxtui.model import Address, HostState, MXGroup, MXHost, MXPlan, PlanStatus, Reply
+from mxtui.probe import ProbeResult, elapsed_text, probe, probe_targets
 from mxtui.smtp.dialer import LabDialer
 
 ZONE = """\
@@ -238,7 +238,7 @@ def test_json_contract_over_the_lab_demo(capsys: pytest.CaptureFixture[str]) -> 
         assert set(host) >= HOST_KEYS
         assert isinstance(host["extensions"], list)
         if host["reachable"]:
-            assert set(host["greeting"]) == {"code", "text"}
+            assert set(host["greeting"]) == {"code", "enhanced", "text"}
             assert {"subject", "issuer", "not_after", "verified"} <= set(host["tls"])
             assert host["error"] is None
     refused = [h for h in data["hosts"] if h["address"] == "2001:db8::11"]
@@ -305,3 +305,33 @@ def test_probe_is_registered_and_explains_its_exit_codes(
     out = capsys.readouterr().out
     assert "exit status" in out and "no address is reachable" in out
     assert "--concurrency" in out and "--lab" in out
+
+
+def test_a_greeting_keeps_its_enhanced_code_in_the_table_the_detail_and_the_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ("--lab", "--timeout", str(SHORT), "implicit.example.com")
+    _, out, _ = run_cli(capsys, *argv)
+    row = next(line for line in out.splitlines() if "192.0.2.30" in line)
+    assert " 421 4.3.2 " in row  # the GREETING column: what went wrong, not only its class
+    assert "    greeting: 421 4.3.2 implicit.example.com Service not available" in out
+    _, out, _ = run_cli(capsys, "--json", *argv)
+    [host] = [h for h in json.loads(out)["hosts"] if h["address"] == "192.0.2.30"]
+    assert host["greeting"]["code"] == 421 and host["greeting"]["enhanced"] == "4.3.2"
+
+
+def test_a_quick_probe_says_how_quick_instead_of_0_0_s(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run_cli(capsys, "--lab", "--timeout", "2", "cname.example.com")
+    summary = out.splitlines()[-1]
+    assert summary.startswith("2 of 2 addresses reachable, probed in ")
+    assert "0.0 s" not in summary and summary.endswith(" ms")
+
+
+def test_elapsed_text_and_a_replys_first_line() -> None:
+    assert [elapsed_text(ms) for ms in (0.4, 12.3, 999.4, 1500)] == [
+        "under 1 ms", "12 ms", "999 ms", "1.5 s"
+    ]  # fmt: skip
+    reply = Reply(421, "busy\nsecond line", "4.3.2", ("421-4.3.2 busy", "421 4.3.2 second line"))
+    assert reply.first_line() == "421 4.3.2 busy"
+    assert Reply(220, "ready").first_line() == "220 ready"
+    assert Reply(250).first_line() == "250"

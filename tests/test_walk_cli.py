@@ -45,3 +45,15 @@ def test_the_ndr_returns_this_walks_headers_not_a_sample(capsys) -> None:
     out = capsys.readouterr().out
     assert "text/rfc822-headers" in out and "To: nobody@users.example.net" in out
     assert "Quarterly report" not in out
+
+
+def test_a_walks_connect_error_names_the_address_in_the_zone(capsys) -> None:
+    # Seed 3 tries mx2's IPv6 address first: the demo's lab host there is down.
+    argv = ["walk", "example.com", "--lab", "--to", "alice@example.com", "--seed", "3"]
+    assert main([*argv, "--json"]) == 0
+    [first, *_] = json.loads(capsys.readouterr().out)["attempts"]
+    assert first["address"] == "2001:db8::11" and first["stage"] == "connect"
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "connect connection refused (2001:db8::11 port 25) -> next-address" in out
+    assert "127.0.0.1" not in out

@@ -18,6 +18,7 @@ from mxtui.probe import (
     PROBE_EHLO_NAME,
     ProbeReport,
     ProbeResult,
+    elapsed_text,
     probe,
 )
 from mxtui.smtp.dialer import Dialer, RealDialer
@@ -131,6 +132,13 @@ def exit_status(report: ProbeReport | None) -> int:
     return EXIT_OK if report.reachable == len(report.results) else EXIT_SOME
 
 
+def _code_cell(result: ProbeResult) -> str:
+    """The greeting's code with its enhanced code ("421 4.3.2"), or "-" with no greeting."""
+    if result.greeting is None:
+        return "-"
+    return " ".join(filter(None, (str(result.greeting.code), result.greeting.enhanced)))
+
+
 def _tls_cell(result: ProbeResult) -> str:
     if result.tls is not None:
         verdict = "verifies" if result.tls.verified else "does not verify"
@@ -149,7 +157,7 @@ def report_text(report: ProbeReport) -> str:
             r.host,
             r.address,
             "yes" if r.reachable else "no",
-            str(r.greeting.code) if r.greeting is not None else "-",
+            _code_cell(r),
             f"{r.ms:.0f}",
             _tls_cell(r),
         )
@@ -160,8 +168,9 @@ def report_text(report: ProbeReport) -> str:
     lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
     for result, row in zip(report.results, rows, strict=True):
         lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-        if result.greeting is not None:
-            lines.append(f"    greeting: {result.greeting.code} {result.greeting.text}")
+        if result.greeting is not None:  # as received: code, enhanced code, every line
+            said = " / ".join(result.greeting.lines) or result.greeting.first_line()
+            lines.append(f"    greeting: {said}")
         if result.extensions:
             lines.append(f"    extensions: {', '.join(result.extensions)}")
         if result.tls is not None:
@@ -177,7 +186,7 @@ def report_text(report: ProbeReport) -> str:
     total = len(report.results)
     lines.append(
         f"{report.reachable} of {total} addresses reachable, "
-        f"probed in {report.elapsed_ms / 1000:.1f} s"
+        f"probed in {elapsed_text(report.elapsed_ms)}"
     )
     return "\n".join(lines)
 

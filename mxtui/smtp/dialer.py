@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -128,3 +129,37 @@ class LabDialer(_RoutingDialer):
 
     def is_lab(self, address: str, port: int | None = None) -> bool:
         return (_norm(address), port or SMTP_PORT) in self._map
+
+    async def connect(
+        self,
+        address: str,
+        port: int | None,
+        protocol_factory: Callable[[], asyncio.BaseProtocol],
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+    ) -> tuple[asyncio.BaseTransport, asyncio.BaseProtocol]:
+        """Dial the lab host behind `address`; a failure names `address` and its port (what
+        the zone says and what a trainee looks for), never the lab's random loopback port."""
+        try:
+            return await super().connect(
+                address,
+                port,
+                protocol_factory,
+                ssl_context=ssl_context,
+                server_hostname=server_hostname,
+            )
+        except ssl.SSLError:
+            raise  # about the certificate or the handshake, not where it went
+        except OSError as exc:
+            raise _dialled(exc, address, port or SMTP_PORT) from exc
+
+
+def _dialled(exc: OSError, address: str, port: int) -> OSError:
+    """`exc` told about the address that was dialled rather than the loopback it routes to:
+    ``Connect call failed ('127.0.0.1', 52311)`` becomes ``192.0.2.10 port 25``."""
+    where = f"{_norm(address)} port {port}"
+    if isinstance(exc, ConnectionRefusedError):
+        return ConnectionRefusedError(where)
+    reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
+    return type(exc)(f"{where}: {reason}")

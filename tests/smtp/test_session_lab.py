@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import socket
 import time
 from typing import Any
 
@@ -102,6 +103,24 @@ async def test_refused_connection_is_an_outcome(lab_hosts) -> None:
     result = await s.connect()
     assert result.outcome is Outcome.REFUSED and result.reply is None
     assert s.next_stage() is None
+
+
+async def test_a_refused_lab_connection_names_the_address_dialled_not_the_loopback_port() -> None:
+    # A loopback port with nothing behind it: what a lab host that is down looks like.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        loopback_port = probe.getsockname()[1]
+    dialer = LabDialer({"192.0.2.10": ("127.0.0.1", loopback_port), ("2001:db8::11", 2525): (
+        "127.0.0.1", loopback_port)})  # fmt: skip
+    for address, port, shown in (
+        ("192.0.2.10", None, "192.0.2.10 port 25"),
+        ("2001:db8::11", 2525, "2001:db8::11 port 2525"),
+    ):
+        s = Session(address, envelope(), dialer=dialer, port=port, timeouts=QUICK)
+        result = await s.connect()
+        assert result.outcome is Outcome.REFUSED
+        assert result.error == f"connection refused ({shown})"
+        assert str(loopback_port) not in result.error and "127.0.0.1" not in result.error
 
 
 async def test_unknown_lab_address_is_refused_without_touching_the_network() -> None:
