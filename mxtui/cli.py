@@ -134,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()
             return status
         except KeyboardInterrupt:
+            print(f"mxtui {name}: interrupted (Ctrl-C)", file=sys.stderr)
             return 130
         except BrokenPipeError:
             # The reader went away (`mxtui mx … | head`): stop quietly, as Unix tools do.

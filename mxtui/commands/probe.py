@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 
 from mxtui.dns import DomainError, resolve_mx
 from mxtui.fields import FieldError, check_seconds
@@ -20,6 +21,7 @@ from mxtui.probe import (
     ProbeResult,
     elapsed_text,
     probe,
+    probe_targets,
 )
 from mxtui.smtp.dialer import Dialer, RealDialer
 
@@ -36,6 +38,7 @@ exit status:
   2  bad input (for example an invalid domain or option)
   3  no address is reachable, or the domain has no address to probe (DNS failure, NXDOMAIN,
      null MX, no mail records)
+  130  interrupted (Ctrl-C): the addresses probed so far are printed first
 
 examples:
   mxtui probe example.com
@@ -44,6 +47,7 @@ examples:
 """
 
 EXIT_OK, EXIT_SOME, EXIT_USAGE, EXIT_NONE = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -92,9 +96,25 @@ def _check(args: argparse.Namespace) -> str:
     return ""
 
 
+class _SoFar:
+    """What a probe has found so far: printed as it stands when Ctrl-C ends the run."""
+
+    def __init__(self) -> None:
+        self.plan: MXPlan | None = None
+        self.results: list[ProbeResult] = []
+        self.start = time.perf_counter()
+
+    def report(self) -> ProbeReport | None:
+        if self.plan is None:
+            return None
+        elapsed = (time.perf_counter() - self.start) * 1000.0
+        return ProbeReport(self.plan, tuple(self.results), elapsed)
+
+
 async def _probe(
-    plan: MXPlan, dialer: Dialer, port: int | None, args: argparse.Namespace
+    plan: MXPlan, dialer: Dialer, port: int | None, args: argparse.Namespace, so_far: _SoFar
 ) -> ProbeReport:
+    so_far.plan = plan
     smtp_timeouts, _ = args.settings.waits(args.timeout, DEFAULT_TIMEOUT_S)
     return await probe(
         plan,
@@ -103,17 +123,18 @@ async def _probe(
         concurrency=args.concurrency,
         port=port,
         ehlo_name=args.settings.ehlo or PROBE_EHLO_NAME,
+        on_result=so_far.results.append,
     )
 
 
-async def _run(args: argparse.Namespace) -> tuple[MXPlan, ProbeReport | None]:
+async def _run(args: argparse.Namespace, so_far: _SoFar) -> tuple[MXPlan, ProbeReport | None]:
     _, dns_timeout = args.settings.waits(args.timeout, DEFAULT_TIMEOUT_S)
     if not args.lab:
         nameservers = args.nameserver or list(args.settings.nameservers)
         plan = await resolve_mx(args.domain, nameservers=nameservers, timeout=dns_timeout)
         if not plan.usable:
             return plan, None
-        return plan, await _probe(plan, RealDialer(args.port), args.port, args)
+        return plan, await _probe(plan, RealDialer(args.port), args.port, args, so_far)
     from mxtui.lab.runtime import Lab
 
     async with Lab() as lab:
@@ -123,7 +144,7 @@ async def _run(args: argparse.Namespace) -> tuple[MXPlan, ProbeReport | None]:
         if not plan.usable:
             return plan, None
         # Lab hosts stand behind the demo addresses' port 25 only, so --port does not apply.
-        return plan, await _probe(plan, lab.dialer, None, args)
+        return plan, await _probe(plan, lab.dialer, None, args, so_far)
 
 
 def exit_status(report: ProbeReport | None) -> int:
@@ -196,11 +217,14 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"mxtui probe: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    so_far = _SoFar()
     try:
-        plan, report = asyncio.run(_run(args))
+        plan, report = asyncio.run(_run(args, so_far))
     except DomainError as exc:
         print(f"mxtui probe: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        return _interrupted(args, so_far)
     if report is None:
         shown = plan.display_domain or plan.domain
         why = f"mxtui probe: no address to probe for {shown} (DNS status: {plan.status})"
@@ -222,3 +246,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(report_text(report))
     return exit_status(report)
+
+
+def _interrupted(args: argparse.Namespace, so_far: _SoFar) -> int:
+    """Ctrl-C: the results that came in, then one line saying how far the probe got."""
+    report = so_far.report()
+    if report is not None and report.results:
+        if args.json:
+            print(json_text({**report.to_json(), "interrupted": True}, indent=2))
+        else:
+            print(report_text(report))
+    total = len(probe_targets(report.plan)) if report is not None else 0
+    done = len(report.results) if report is not None else 0
+    print(f"mxtui probe: interrupted (Ctrl-C) after {done} of {total} addresses", file=sys.stderr)
+    return EXIT_INTERRUPTED

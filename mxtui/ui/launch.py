@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from textual.theme import BUILTIN_THEMES
@@ -66,8 +70,44 @@ def open_app(settings: Settings, settings_file: Path, **options: Any) -> int:
     if settings.keys:
         app.set_keymap(dict(settings.keys))
     app.settings_file = settings_file
-    app.run()
+    return run_app(app)
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""`kill` and a closed SSH session: both end the app the way q does, so the terminal comes back
+as it was (main screen, no mouse tracking, line mode) and the lab's hosts stop."""
+
+
+def run_app(app: MXTuiApp) -> int:
+    """Run `app` until it exits or a stop signal comes; the exit status (128 + the signal's
+    number after a signal, as a shell reports a killed process)."""
+    stopped: list[int] = []
+    with _stop_on_signals(app, stopped):
+        app.run()
+    if stopped:
+        name = signal.Signals(stopped[0]).name
+        with contextlib.suppress(OSError):  # after SIGHUP there may be no terminal to tell
+            print(f"mxtui: stopped by {name}; the terminal is restored", file=sys.stderr)
+        return 128 + stopped[0]
     return app.return_code or 0
+
+
+@contextlib.contextmanager
+def _stop_on_signals(app: MXTuiApp, stopped: list[int]) -> Iterator[None]:
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopped.append(signum)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # before the app's loop runs, or after it ended
+            raise SystemExit(128 + signum) from None
+        loop.call_soon_threadsafe(app.exit, None, 128 + signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def launch(args: argparse.Namespace) -> int:

@@ -174,8 +174,10 @@ def run_bounded(
     env: Mapping[str, str] | None = None,
     stdin: bytes = b"",
     cwd: str | Path | None = None,
+    signals: Sequence[tuple[float, int]] = (),
 ) -> Run:
-    """Run `argv` with an address-space, output-size and CPU limit and a wall-clock timeout."""
+    """Run `argv` with an address-space, output-size and CPU limit and a wall-clock timeout;
+    `signals` are sent at their times (seconds from the start) while it runs."""
     with (
         tempfile.TemporaryFile() as out,
         tempfile.TemporaryFile() as err,
@@ -194,7 +196,13 @@ def run_bounded(
             preexec_fn=_limits(memory_mb, output_mb, int(timeout) + 5),
         )
         timed_out = False
-        status, usage = _wait4(proc.pid, timeout)
+        for after, sig in signals:  # (seconds after the start, signal) in order
+            status, usage = _wait4(proc.pid, max(0.0, start + after - time.monotonic()))
+            if status is not None:
+                break
+            os.kill(proc.pid, sig)
+        else:
+            status, usage = _wait4(proc.pid, max(0.0, start + timeout - time.monotonic()))
         if status is None:
             timed_out = True
             with contextlib.suppress(ProcessLookupError):
@@ -286,6 +294,7 @@ class ScriptedPeer:
         script: Mapping[str, str] | None = None,
         *,
         host: str = "127.0.0.1",
+        port: int = 0,
         close_in_data: int | None = None,
         reply_in_data: str = "",
         max_seconds: float = 20.0,
@@ -303,7 +312,7 @@ class ScriptedPeer:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._listener = socket.socket(family, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind((host, 0))
+        self._listener.bind((host, port))
         self._listener.listen(16)
         self._listener.settimeout(0.2)
         self.port: int = self._listener.getsockname()[1]
