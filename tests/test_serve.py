@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import subprocess
 import sys
@@ -90,16 +91,31 @@ def served():
         server.communicate(timeout=30)
 
 
+def announced_url(server: subprocess.Popen[str]) -> str:
+    """The URL (with its token) from the server's first line, which says where it listens."""
+    assert server.stdout is not None
+    line = server.stdout.readline()
+    match = re.search(r"open (http://\S+) in a browser \(loopback only\)", line)
+    assert match, line
+    return match.group(1)
+
+
 async def test_serve_gives_browsers_the_app_page_and_runs_the_demo_per_tab(served):
     port, server = served
-    page = await asyncio.to_thread(wait_for_page, f"http://127.0.0.1:{port}/", server)
+    url = await asyncio.to_thread(announced_url, server)
+    token = url.split("?token=", 1)[1]
+    assert url == f"http://127.0.0.1:{port}/?token={token}" and len(token) >= 32
+    page = await asyncio.to_thread(wait_for_page, url, server)
     assert "<html" in page.lower()
     assert "<div>mxtui</div>" in page
-    assert f'data-session-websocket-url="ws://127.0.0.1:{port}/ws"' in page
+    assert f'data-session-websocket-url="ws://127.0.0.1:{port}/ws/{token}"' in page
 
     async with (
         aiohttp.ClientSession() as client,
-        client.ws_connect(f"ws://127.0.0.1:{port}/ws?width=120&height=35") as ws,
+        client.ws_connect(
+            f"ws://127.0.0.1:{port}/ws/{token}?width=120&height=35",
+            headers={"Origin": f"http://127.0.0.1:{port}"},
+        ) as ws,
     ):
         screen = await read_until(ws, "10 · 2 hosts".encode())
         assert b"\x1b[" in screen  # a terminal screen drawn by the app, not an error page
@@ -113,9 +129,8 @@ async def test_serve_gives_browsers_the_app_page_and_runs_the_demo_per_tab(serve
             aiohttp.WSMsgType.CLOSED,
         ):
             pass
-        out, err = await asyncio.to_thread(server.communicate, timeout=STOP_WAIT)
+        _, err = await asyncio.to_thread(server.communicate, timeout=STOP_WAIT)
     assert server.returncode == 0, err
-    assert f"open http://127.0.0.1:{port}/ in a browser (loopback only)" in out
     assert not [pid for pid in tab_processes if running(pid)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -408,7 +409,9 @@ class MXTuiApp(ReplayingMixin, WalkingMixin, App[int]):
             self.notify("The transcript is empty: nothing to export.")
             return
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        base = Path.cwd() / f"mxtui-transcript-{stamp}"
+        # `mxtui serve` gives each tab a folder of its own; otherwise the working directory.
+        folder = os.environ.get("MXTUI_EXPORT_DIR") or Path.cwd()
+        base = Path(folder) / f"mxtui-transcript-{stamp}"
         try:
             base.with_suffix(".txt").write_text(transcript.export_text(), encoding="utf-8")
             base.with_suffix(".jsonl").write_text(transcript.export_jsonl(), encoding="utf-8")

@@ -147,3 +147,16 @@ def test_a_walk_held_before_the_dot_never_says_delivered(
         assert f"\noutcome: {outcome}\n" in run.out + "\n", run.describe()
         if outcome == "held":
             assert "delivered" not in run.out
+
+
+# -- no real mail without a yes ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("extra", [[], ["--quit-after", "dot"], ["--json"], ["--jsonl"]])
+def test_smtp_never_sends_the_dot_to_a_real_host_without_send(peer, extra) -> None:
+    hs.tried("no dot without send", 1)
+    p = peer()
+    run = smtp(p, *extra)
+    assert run.returncode == 5, run.describe()
+    assert p.log.dots == 0 and p.log.message_bytes == 0
+    assert run.stderr.endswith(b"add --send to let the server take the message\n")
