@@ -89,14 +89,14 @@ def code_meaning(code: int) -> CodeMeaning:
     )
 
 
-# RFC 3463 §3.1: the class digit of an enhanced code.
+# RFC 3463 §2: the class digit of an enhanced code.
 ENHANCED_CLASSES: dict[int, str] = {
     2: "success",
     4: "persistent transient failure: may succeed if sent again later",
     5: "permanent failure: will not succeed if sent again unchanged",
 }
 
-# RFC 3463 §3.2 (and later registrations): the subject.
+# RFC 3463 §2 (and later registrations): the subject.
 ENHANCED_SUBJECTS: dict[int, str] = {
     0: "other or undefined status",
     1: "addressing status",
@@ -108,66 +108,66 @@ ENHANCED_SUBJECTS: dict[int, str] = {
     7: "security or policy status",
 }
 
-# (subject, detail) -> (meaning, reference). RFC 3463 §3.3-§3.9 whole, plus the IANA "Enumerated
+# (subject, detail) -> (meaning, reference). RFC 3463 §3.1-§3.8 whole, plus the IANA "Enumerated
 # Status Codes" registry (RFC 5248) entries from later RFCs.
 ENHANCED_DETAILS: dict[tuple[int, int], tuple[str, str]] = {
-    (0, 0): ("Other undefined status", "RFC 3463 §3.2"),
-    (1, 0): ("Other address status", "RFC 3463 §3.3"),
-    (1, 1): ("Bad destination mailbox address (no such user)", "RFC 3463 §3.3"),
-    (1, 2): ("Bad destination system address (no such host or domain)", "RFC 3463 §3.3"),
-    (1, 3): ("Bad destination mailbox address syntax", "RFC 3463 §3.3"),
-    (1, 4): ("Destination mailbox address ambiguous", "RFC 3463 §3.3"),
-    (1, 5): ("Destination address valid", "RFC 3463 §3.3"),
-    (1, 6): ("Destination mailbox has moved, no forwarding address", "RFC 3463 §3.3"),
-    (1, 7): ("Bad sender's mailbox address syntax", "RFC 3463 §3.3"),
-    (1, 8): ("Bad sender's system address", "RFC 3463 §3.3"),
+    (0, 0): ("Other undefined status", "RFC 3463 §3.1"),
+    (1, 0): ("Other address status", "RFC 3463 §3.2"),
+    (1, 1): ("Bad destination mailbox address (no such user)", "RFC 3463 §3.2"),
+    (1, 2): ("Bad destination system address (no such host or domain)", "RFC 3463 §3.2"),
+    (1, 3): ("Bad destination mailbox address syntax", "RFC 3463 §3.2"),
+    (1, 4): ("Destination mailbox address ambiguous", "RFC 3463 §3.2"),
+    (1, 5): ("Destination address valid", "RFC 3463 §3.2"),
+    (1, 6): ("Destination mailbox has moved, no forwarding address", "RFC 3463 §3.2"),
+    (1, 7): ("Bad sender's mailbox address syntax", "RFC 3463 §3.2"),
+    (1, 8): ("Bad sender's system address", "RFC 3463 §3.2"),
     (1, 9): ("Message relayed to non-compliant mailer", "RFC 3886"),
     (1, 10): ("Recipient address has null MX: the domain accepts no mail", "RFC 7505 §3"),
-    (2, 0): ("Other or undefined mailbox status", "RFC 3463 §3.4"),
-    (2, 1): ("Mailbox disabled, not accepting messages", "RFC 3463 §3.4"),
-    (2, 2): ("Mailbox full", "RFC 3463 §3.4"),
-    (2, 3): ("Message length exceeds administrative limit", "RFC 3463 §3.4"),
-    (2, 4): ("Mailing list expansion problem", "RFC 3463 §3.4"),
-    (3, 0): ("Other or undefined mail system status", "RFC 3463 §3.5"),
-    (3, 1): ("Mail system full", "RFC 3463 §3.5"),
-    (3, 2): ("System not accepting network messages", "RFC 3463 §3.5"),
-    (3, 3): ("System not capable of selected features", "RFC 3463 §3.5"),
-    (3, 4): ("Message too big for system", "RFC 3463 §3.5"),
-    (3, 5): ("System incorrectly configured", "RFC 3463 §3.5"),
+    (2, 0): ("Other or undefined mailbox status", "RFC 3463 §3.3"),
+    (2, 1): ("Mailbox disabled, not accepting messages", "RFC 3463 §3.3"),
+    (2, 2): ("Mailbox full", "RFC 3463 §3.3"),
+    (2, 3): ("Message length exceeds administrative limit", "RFC 3463 §3.3"),
+    (2, 4): ("Mailing list expansion problem", "RFC 3463 §3.3"),
+    (3, 0): ("Other or undefined mail system status", "RFC 3463 §3.4"),
+    (3, 1): ("Mail system full", "RFC 3463 §3.4"),
+    (3, 2): ("System not accepting network messages", "RFC 3463 §3.4"),
+    (3, 3): ("System not capable of selected features", "RFC 3463 §3.4"),
+    (3, 4): ("Message too big for system", "RFC 3463 §3.4"),
+    (3, 5): ("System incorrectly configured", "RFC 3463 §3.4"),
     (3, 6): ("Requested priority was changed", "RFC 6710"),
-    (4, 0): ("Other or undefined network or routing status", "RFC 3463 §3.6"),
-    (4, 1): ("No answer from host", "RFC 3463 §3.6"),
-    (4, 2): ("Bad connection", "RFC 3463 §3.6"),
-    (4, 3): ("Directory server failure (for example DNS)", "RFC 3463 §3.6"),
-    (4, 4): ("Unable to route", "RFC 3463 §3.6"),
-    (4, 5): ("Mail system congestion", "RFC 3463 §3.6"),
-    (4, 6): ("Routing loop detected", "RFC 3463 §3.6"),
-    (4, 7): ("Delivery time expired", "RFC 3463 §3.6"),
-    (5, 0): ("Other or undefined protocol status", "RFC 3463 §3.7"),
-    (5, 1): ("Invalid command", "RFC 3463 §3.7"),
-    (5, 2): ("Syntax error", "RFC 3463 §3.7"),
-    (5, 3): ("Too many recipients", "RFC 3463 §3.7"),
-    (5, 4): ("Invalid command arguments", "RFC 3463 §3.7"),
-    (5, 5): ("Wrong protocol version", "RFC 3463 §3.7"),
+    (4, 0): ("Other or undefined network or routing status", "RFC 3463 §3.5"),
+    (4, 1): ("No answer from host", "RFC 3463 §3.5"),
+    (4, 2): ("Bad connection", "RFC 3463 §3.5"),
+    (4, 3): ("Directory server failure (for example DNS)", "RFC 3463 §3.5"),
+    (4, 4): ("Unable to route", "RFC 3463 §3.5"),
+    (4, 5): ("Mail system congestion", "RFC 3463 §3.5"),
+    (4, 6): ("Routing loop detected", "RFC 3463 §3.5"),
+    (4, 7): ("Delivery time expired", "RFC 3463 §3.5"),
+    (5, 0): ("Other or undefined protocol status", "RFC 3463 §3.6"),
+    (5, 1): ("Invalid command", "RFC 3463 §3.6"),
+    (5, 2): ("Syntax error", "RFC 3463 §3.6"),
+    (5, 3): ("Too many recipients", "RFC 3463 §3.6"),
+    (5, 4): ("Invalid command arguments", "RFC 3463 §3.6"),
+    (5, 5): ("Wrong protocol version", "RFC 3463 §3.6"),
     (5, 6): ("Authentication exchange line is too long", "RFC 4954 §4"),
-    (6, 0): ("Other or undefined media error", "RFC 3463 §3.8"),
-    (6, 1): ("Media not supported", "RFC 3463 §3.8"),
-    (6, 2): ("Conversion required and prohibited", "RFC 3463 §3.8"),
-    (6, 3): ("Conversion required but not supported", "RFC 3463 §3.8"),
-    (6, 4): ("Conversion with loss performed", "RFC 3463 §3.8"),
-    (6, 5): ("Conversion failed", "RFC 3463 §3.8"),
+    (6, 0): ("Other or undefined media error", "RFC 3463 §3.7"),
+    (6, 1): ("Media not supported", "RFC 3463 §3.7"),
+    (6, 2): ("Conversion required and prohibited", "RFC 3463 §3.7"),
+    (6, 3): ("Conversion required but not supported", "RFC 3463 §3.7"),
+    (6, 4): ("Conversion with loss performed", "RFC 3463 §3.7"),
+    (6, 5): ("Conversion failed", "RFC 3463 §3.7"),
     (6, 6): ("Message content not available", "RFC 4468"),
     (6, 7): ("Non-ASCII addresses not permitted for that sender/recipient", "RFC 6531"),
     (6, 8): ("UTF-8 string reply is required, but not permitted by the client", "RFC 6531"),
     (6, 9): ("UTF-8 header message cannot be transferred to one or more recipients", "RFC 6531"),
-    (7, 0): ("Other or undefined security status", "RFC 3463 §3.9"),
-    (7, 1): ("Delivery not authorized, message refused", "RFC 3463 §3.9"),
-    (7, 2): ("Mailing list expansion prohibited", "RFC 3463 §3.9"),
-    (7, 3): ("Security conversion required but not possible", "RFC 3463 §3.9"),
-    (7, 4): ("Security features not supported", "RFC 3463 §3.9"),
-    (7, 5): ("Cryptographic failure", "RFC 3463 §3.9"),
-    (7, 6): ("Cryptographic algorithm not supported", "RFC 3463 §3.9"),
-    (7, 7): ("Message integrity failure", "RFC 3463 §3.9"),
+    (7, 0): ("Other or undefined security status", "RFC 3463 §3.8"),
+    (7, 1): ("Delivery not authorized, message refused", "RFC 3463 §3.8"),
+    (7, 2): ("Mailing list expansion prohibited", "RFC 3463 §3.8"),
+    (7, 3): ("Security conversion required but not possible", "RFC 3463 §3.8"),
+    (7, 4): ("Security features not supported", "RFC 3463 §3.8"),
+    (7, 5): ("Cryptographic failure", "RFC 3463 §3.8"),
+    (7, 6): ("Cryptographic algorithm not supported", "RFC 3463 §3.8"),
+    (7, 7): ("Message integrity failure", "RFC 3463 §3.8"),
     (7, 8): ("Authentication credentials invalid", "RFC 4954 §6"),
     (7, 9): ("Authentication mechanism is too weak", "RFC 4954 §6"),
     (7, 10): ("Encryption needed", "RFC 5248"),
@@ -197,11 +197,11 @@ ENHANCED_DETAILS: dict[tuple[int, int], tuple[str, str]] = {
 ENHANCED_SPECIAL: dict[str, tuple[str, str]] = {
     "4.7.0": (
         "Other security status (with 454: temporary authentication failure)",
-        "RFC 3463 §3.9; RFC 4954 §6",
+        "RFC 3463 §3.8; RFC 4954 §6",
     ),
     "5.7.0": (
         "Other security status (with 530: authentication required)",
-        "RFC 3463 §3.9; RFC 4954 §6",
+        "RFC 3463 §3.8; RFC 4954 §6",
     ),
 }
 
@@ -233,7 +233,7 @@ def enhanced_meaning(code: str, *, reply_class: int | None = None, from_text: bo
         detail_meaning, ref = ENHANCED_DETAILS[(subject, detail)]
     else:
         detail_meaning = "not in the registry: read it by its class and subject"
-        ref = "RFC 3463 §3.1 (class and subject only)"
+        ref = "RFC 3463 §2 (class and subject only)"
     return EnhancedMeaning(
         code=norm,
         class_meaning=ENHANCED_CLASSES[klass],

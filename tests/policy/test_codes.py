@@ -7,7 +7,7 @@ import pytest
 from mxtui.model import Reply
 from mxtui.policy import code_meaning, enhanced_meaning, parse_reply_text, reply_enhanced
 
-# RFC 3463 §3.3-§3.9, transcribed from the reference table: every (subject, detail) it defines.
+# RFC 3463 §3.1-§3.8, transcribed from the reference table: every (subject, detail) it defines.
 RFC3463 = {
     0: [0],
     1: [0, 1, 2, 3, 4, 5, 6, 7, 8],
@@ -118,3 +118,18 @@ def test_control_characters_in_a_reply_are_made_visible():
     reply = parse_reply_text("550 \x1b]0;owned\x07 no")
     assert "\x1b" not in "".join(reply.lines) + reply.text
     assert "\\x1b" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("code", "section"),
+    [("5.0.0", "§3.1"), ("5.1.1", "§3.2"), ("4.2.2", "§3.3"), ("5.3.4", "§3.4"),
+     ("4.4.7", "§3.5"), ("5.5.3", "§3.6"), ("5.6.1", "§3.7"), ("5.7.1", "§3.8"),
+     ("4.7.0", "§3.8"), ("5.9.9", "§2")],
+)  # fmt: skip
+def test_each_enhanced_code_cites_its_rfc_3463_section(code, section):
+    """RFC 3463: class and subject §2, X.0.0 §3.1, X.1.x §3.2 … X.7.x §3.8 (there is no §3.9;
+    the reference's errata §0 correct an off-by-one)."""
+    meaning = enhanced_meaning(code)
+    assert meaning is not None
+    assert meaning.reference.startswith(f"RFC 3463 {section}")
+    assert "§3.9" not in meaning.reference
