@@ -64,7 +64,7 @@ from mxtui.model import (
     WalkStarted,
 )
 from mxtui.policy import decide, get_profile, ndr_preview, ndr_text, retry_timeline
-from mxtui.policy.profiles import Profile
+from mxtui.policy.profiles import Profile, ProfileParams
 from mxtui.smtp.dialer import Dialer
 from mxtui.smtp.session import Session
 
@@ -112,10 +112,16 @@ class SimClock:
                 self.listeners.append(sync)
 
 
-def try_order(plan: MXPlan, profile: str | Profile, rng: random.Random) -> tuple[TryTarget, ...]:
+def try_order(
+    plan: MXPlan,
+    profile: str | Profile,
+    rng: random.Random,
+    params: Mapping[str, object] | ProfileParams | None = None,
+) -> tuple[TryTarget, ...]:
     """Every dialable address in the order the profile dials them, equal preferences shuffled
     with `rng`: the profile's own ordering rule (`Profile.ordering`, in its module)."""
-    return get_profile(profile).ordering.order(plan, rng)
+    prof = get_profile(profile)
+    return prof.ordering.order(plan, rng, prof.parse(params))
 
 
 def dns_outcome(plan: MXPlan) -> Outcome:
@@ -126,8 +132,11 @@ def dns_outcome(plan: MXPlan) -> Outcome:
         return Outcome.DNS_TEMPFAIL
     if any(p.code == "address-lookup-failed" for p in plan.problems):
         return Outcome.DNS_TEMPFAIL
-    # NXDOMAIN, no mail records, or MX hosts without any address: nowhere to send (5.4.4).
-    return Outcome.NXDOMAIN
+    if plan.status is PlanStatus.NXDOMAIN:
+        return Outcome.NXDOMAIN
+    # No MX and no address, MX hosts without any address, or none this sender can use (qmail
+    # and Postfix 2.0 look up A records only): nowhere to connect.
+    return Outcome.NO_ADDRESS
 
 
 def _not_used(profile: Profile, stage: Stage) -> bool:
@@ -206,6 +215,7 @@ class Walk(StepGate):
         self._ndrs: dict[str, str] = {}
         self._records: list[AttemptRecord] = []
         self._held = False
+        self._next_window: tuple[int, int] | None = None
         self.relays: dict[str, str] = dict(relays or {})
         """Relay hosts by address → the profile of their onward delivery (a hop)."""
         self.hop = 1
@@ -290,7 +300,7 @@ class Walk(StepGate):
         """One delivery attempt for every recipient not yet delivered or bounced."""
         self.attempt += 1
         self._records = []
-        self.order = try_order(self.plan, self.profile, self._rng)
+        self.order = try_order(self.plan, self.profile, self._rng, self.values)
         self._emit(
             WalkStarted(
                 self.plan.domain, self.profile.name, self.seed, self.order, self.attempt,
@@ -532,12 +542,17 @@ class Walk(StepGate):
         age = self.clock.now - self.queued_at
         deferred = [r for r, s in self.states.items() if s.state is RecipientStatus.DEFERRED]
         next_retry: int | None = None
+        self._next_window = None
         if deferred:
             if age >= self.timeline.give_up_s:
                 self._give_up(deferred)
             else:
-                later = [t for t in self.timeline.attempts_s if t > age]
-                next_retry = self.queued_at + (later[0] if later else self.timeline.give_up_s)
+                t = self.timeline
+                later = [i for i, a in enumerate(t.attempts_s) if a > age]
+                next_retry = self.queued_at + (t.attempts_s[later[0]] if later else t.give_up_s)
+                lo, hi = (t.window(later[0]) if later
+                          else t.give_up_window_s or (t.give_up_s, t.give_up_s))  # fmt: skip
+                self._next_window = (self.queued_at + lo, self.queued_at + hi)
         return self._result(next_retry)
 
     # -- hops: a relay's onward delivery -------------------------------------------------------
@@ -624,6 +639,7 @@ class Walk(StepGate):
             attempt=self.attempt,
             clock_s=self.clock.now,
             next_retry_s=next_retry if queued else None,
+            next_retry_window_s=self._next_window if queued and next_retry is not None else None,
             held=self._held,
             hops=tuple(
                 HopResult(h.hop, h.relayed_by, h.result)

@@ -222,6 +222,8 @@ class Outcome(StrEnum):
     NXDOMAIN = "nxdomain"
     NULL_MX = "null-mx"
     DNS_TEMPFAIL = "dns-tempfail"
+    NO_ADDRESS = "no-address"
+    """The MX hosts (or the domain itself, without MX) have no address the sender can dial."""
 
 
 @dataclass(frozen=True)
@@ -708,8 +710,20 @@ class RetryTimeline:
     evidence: Evidence = Evidence.VERIFIED
     tested_with: str = ""
     """For `T` evidence: the real program and version whose retries were measured."""
+    windows_s: tuple[tuple[int, int], ...] = ()
+    """(earliest, latest) of each attempt: where the real program's attempt can land. Postfix
+    retries at its next queue scan, whose phase is arbitrary, so each retry has a window as
+    wide as queue_run_delay; for the others each window is the attempt's own time."""
+    give_up_window_s: tuple[int, int] | None = None
+
+    def window(self, index: int) -> tuple[int, int]:
+        """The window of attempt `index` (its own time when no window is known)."""
+        if index < len(self.windows_s):
+            return self.windows_s[index]
+        return (self.attempts_s[index], self.attempts_s[index])
 
     def to_json(self) -> dict[str, Any]:
+        give_up_window = self.give_up_window_s or (self.give_up_s, self.give_up_s)
         return {
             "attempts_s": list(self.attempts_s),
             "delay_dsn_s": self.delay_dsn_s,
@@ -718,6 +732,8 @@ class RetryTimeline:
             "reference": self.reference,
             "evidence": str(self.evidence),
             "tested_with": self.tested_with or None,
+            "attempt_windows_s": [list(self.window(i)) for i in range(len(self.attempts_s))],
+            "give_up_window_s": list(give_up_window),
         }
 
 
@@ -831,6 +847,9 @@ class WalkResult:
     hops: tuple[HopResult, ...] = ()
     """Onward deliveries by relays that took the message (a backup MX's second hop), latest
     attempt of each; empty unless the walk was given `relays`."""
+    next_retry_window_s: tuple[int, int] | None = None
+    """When the real program's next attempt can come (simulated seconds): `next_retry_s` is
+    one instant in it (Postfix retries at its next queue scan, whose phase is arbitrary)."""
 
     @property
     def ndr(self) -> str | None:
@@ -847,8 +866,10 @@ class WalkResult:
     def to_json(self) -> dict[str, Any]:
         retry = None
         if self.retry is not None:
+            window = self.next_retry_window_s
             retry = {**self.retry.to_json(), "attempt": self.attempt,
-                     "clock_s": self.clock_s, "next_attempt_s": self.next_retry_s}  # fmt: skip
+                     "clock_s": self.clock_s, "next_attempt_s": self.next_retry_s,
+                     "next_attempt_window_s": list(window) if window else None}  # fmt: skip
         return {
             "outcome": self.outcome,
             "order": [t.address for t in self.order],

@@ -74,6 +74,14 @@ r.six        A    192.0.2.215
 r.six        A    192.0.2.216
 spread       MX   10 r.six.lab.test.
 spread       MX   20 b.down.lab.test.
+dup          MX   10 n1.dup.lab.test.
+dup          MX   10 n2.dup.lab.test.
+dup          MX   20 n3.dup.lab.test.
+n1.dup       A    192.0.2.221
+n2.dup       A    192.0.2.221
+n3.dup       A    192.0.2.221
+v6only       MX   10 h.v6only.lab.test.
+h.v6only     AAAA 2001:db8::230
 """
 TEST_HOSTS = {
     "192.0.2.111": HostBehaviour("greylist", greylist_delay_s=60, hostname="primary.lab.test"),
@@ -82,6 +90,8 @@ TEST_HOSTS = {
     "192.0.2.202": HostBehaviour("refuse", hostname="b.lab.test"),
     **{f"192.0.2.13{i}": HostBehaviour("greylist", hostname=f"g{i}.lab.test") for i in (1, 2, 3)},
     **{f"192.0.2.21{i}": HostBehaviour("refuse", hostname="r.lab.test") for i in range(1, 7)},
+    "192.0.2.221": HostBehaviour("refuse", hostname="dup.lab.test"),
+    "2001:db8::230": HostBehaviour("accept", hostname="v6only.lab.test"),
 }
 
 
@@ -137,7 +147,7 @@ def _plan(*groups: tuple[int, tuple[str, ...]]) -> MXPlan:
 
 def test_try_list_keeps_preference_order_and_shuffles_only_equal_preferences() -> None:
     plan = _plan((10, ("a", "b", "c")), (20, ("backup",)))
-    orders = {try_order(plan, "postfix", random.Random(seed)) for seed in range(30)}
+    orders = {try_order(plan, "rfc", random.Random(seed)) for seed in range(30)}
     assert len(orders) > 1  # the shuffle does shuffle
     for order in orders:
         assert [t.preference for t in order] == [10] * 6 + [20] * 2
@@ -155,6 +165,40 @@ def test_host_by_host_profile_keeps_a_hosts_addresses_together() -> None:
     for seed in range(20):
         hosts = [t.host for t in try_order(plan, "sendmail", random.Random(seed))]
         assert all(hosts[i] == hosts[i + 1] for i in range(0, len(hosts), 2))
+
+
+async def test_postfix_dials_an_address_once_per_mx_name_exim_once(
+    testlab: tuple[Lab, SimClock],
+) -> None:
+    """Reference §0 [T: Postfix 3.7.11]: an address under several MX names counts against
+    smtp_mx_address_limit once per name; Exim merges duplicates (host.c:3149)."""
+    postfix = await (await _walk(testlab, "dup.lab.test", "a@dup.lab.test")).run()
+    assert [a.target.address for a in postfix.attempts] == ["192.0.2.221"] * 3
+    assert {a.target.host for a in postfix.attempts} == {f"n{i}.dup.lab.test" for i in (1, 2, 3)}
+    assert postfix.outcome == "deferred"
+    exim = await (await _walk(testlab, "dup.lab.test", "a@dup.lab.test", profile="exim")).run()
+    assert [a.target.address for a in exim.attempts] == ["192.0.2.221"]
+
+
+@pytest.mark.parametrize(
+    ("profile", "outcome"),
+    [("postfix", "delivered"), ("opensmtpd", "delivered"), ("qmail", "bounced"),
+     ("postfix-2.0", "deferred")],
+)  # fmt: skip
+async def test_an_ipv6_only_mx_is_nowhere_to_dial_for_senders_without_ipv6(
+    testlab: tuple[Lab, SimClock], profile: str, outcome: str
+) -> None:
+    """notqmail dns.c and Postfix 2.0 smtp_addr.c look up A records only: an MX host with only
+    AAAA records leaves them no address (qmail bounces 5.4.4, Postfix 2.0 defers)."""
+    walk = await _walk(testlab, "v6only.lab.test", "a@v6only.lab.test", profile=profile)
+    events: list[object] = []
+    walk.on_event = events.append
+    result = await walk.run()
+    assert result.outcome == outcome
+    if outcome != "delivered":
+        assert result.order == () and result.attempts == ()
+        [step] = [e for e in events if isinstance(e, StepDone)]
+        assert step.stage is Stage.DNS and step.decision.outcome == "no-address"
 
 
 # -- DNS outcomes: decided without a connection -------------------------------------------------
@@ -532,7 +576,8 @@ async def test_a_relay_s_hop_comes_between_the_sender_s_attempt_and_walk_ended(
     assert [hop_start.order[e.index] for e in hop_attempts] == [e.target for e in hop_attempts]
     result = events[-1].result  # type: ignore[union-attr]
     assert result.outcome == "delivered" and result.next_retry_s is None
-    assert result.next_retry_any_s == 300  # the backup (postfix) retries mx1 at 300 s
+    # The backup (postfix) retries mx1 at its next queue scan: 450 s at the scan phase 150 s.
+    assert result.next_retry_any_s == 450
     assert result.to_json()["hops"][0]["outcome"] == "deferred"
 
 
@@ -543,20 +588,21 @@ async def test_fast_forward_runs_the_sender_s_and_the_relay_s_retries_on_one_clo
     walk = await _walk(hoplab, "late.hop.test", "alice@late.hop.test", "bob@late.hop.test",
                        profile="postfix", relays=relay_profiles(HOP_HOSTS))  # fmt: skip
     first = await walk.run()
-    assert first.outcome == "partial" and first.next_retry_s == 300  # bob: 450 at the backup
+    assert first.outcome == "partial" and first.next_retry_s == 450  # bob: 450 at the backup
     seen: list[object] = []
     walk.on_event = seen.append
     results = [first]
-    while results[-1].next_retry_any_s is not None and clock.now < 1200:
+    while results[-1].next_retry_any_s is not None and clock.now < 2000:
         results.append(await walk.fast_forward_to_next_retry())
-    # Both queues ran at 300, 600 and 1200 s; the primary is up from 1000 s.
+    # Both queues (Postfix, scan phase 150 s) ran at 450 and 1050 s; the primary is up from
+    # 1000 s.
     sender = [(e.attempt, e.clock_s) for e in seen if isinstance(e, WalkStarted)]
     relay = [(e.attempt, e.clock_s) for e in seen if isinstance(e, HopStarted)]
-    assert sender == [(1, 300), (2, 600), (3, 1200)]
-    assert relay == [(1, 300), (2, 600), (3, 1200)]
+    assert sender == [(1, 450), (2, 1050)]
+    assert relay == [(1, 450), (2, 1050)]
     hop = results[-1].hops[0].result
     assert hop.outcome == "delivered" and hop.recipients.keys() == {"alice@late.hop.test"}
-    # At 1200 s the sender's own retry finds the primary up too and gives it bob directly.
+    # At 1050 s the sender's own retry finds the primary up too and gives it bob directly.
     assert results[-1].recipients["bob@late.hop.test"].state is RecipientStatus.DELIVERED
     received = {m.recipients: m.helo for m in lab.smtp.hosts["192.0.2.10"].messages}
     assert received == {
@@ -573,18 +619,18 @@ async def test_a_hop_s_retries_count_from_when_the_relay_took_the_message(
     first = await walk.run()
     assert first.outcome == "deferred" and first.hops == ()  # greylisted at the backup
     second = await walk.fast_forward_to_next_retry()
-    assert second.outcome == "delivered"  # at 300 s
+    assert second.outcome == "delivered"  # at 450 s
     [hop] = second.hops
-    # qmail's first retry is 400 s after it queued the message, at 300 s: so at 700 s.
+    # qmail's first retry is 400 s after it queued the message, at 450 s: so at 850 s.
     assert (hop.relay.address, hop.result.profile, hop.result.outcome) == (
         "192.0.2.40",
         "qmail",
         "deferred",
     )
-    assert hop.result.clock_s == 300 and hop.result.next_retry_s == 700
-    assert second.next_retry_any_s == 700
+    assert hop.result.clock_s == 450 and hop.result.next_retry_s == 850
+    assert second.next_retry_any_s == 850
     third = await walk.fast_forward_to_next_retry()
-    assert third.hops[0].result.attempt == 1 and third.hops[0].result.clock_s == 700
+    assert third.hops[0].result.attempt == 1 and third.hops[0].result.clock_s == 850
     assert walk.attempt == 1  # the sender did not start again for the relay's retry
 
 
@@ -642,6 +688,16 @@ def test_walk_json_deferred_has_retry(capsys: pytest.CaptureFixture[str]) -> Non
     doc = json.loads(capsys.readouterr().out)
     assert status == 3 and doc["outcome"] == "deferred"
     assert doc["retry"]["next_attempt_s"] == 400 and doc["ndr"] is None
+
+
+def test_walk_json_gives_the_window_of_a_postfix_retry(capsys: pytest.CaptureFixture[str]) -> None:
+    """Reference §0: Postfix retries at its next queue scan, 300-600 s after arrival."""
+    status = main(["walk", "broken.example.com", "--lab", "--from", SENDER, "--to",
+                   "a@broken.example.com", "--profile", "postfix", "--json"])  # fmt: skip
+    retry = json.loads(capsys.readouterr().out)["retry"]
+    assert status == 3
+    assert retry["next_attempt_window_s"] == [300, 600]
+    assert retry["next_attempt_s"] == 450 and retry["attempt_windows_s"][1] == [300, 600]
 
 
 def test_walk_same_seed_same_order(capsys: pytest.CaptureFixture[str]) -> None:

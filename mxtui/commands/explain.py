@@ -216,6 +216,12 @@ def _duration(seconds: int) -> str:
     return "".join(parts) or "0s"
 
 
+def _window(window: tuple[int, int]) -> str:
+    """One attempt's time, or the window it lands in ("5m-9m59s") when it waits for a scan."""
+    lo, hi = window
+    return _duration(lo) if lo == hi else f"{_duration(lo)}-{_duration(hi)}"
+
+
 def to_text(decision: Decision, timeline: RetryTimeline, others: dict[str, Decision]) -> str:
     prof = PROFILES[decision.profile]
     lines = [
@@ -242,7 +248,7 @@ def to_text(decision: Decision, timeline: RetryTimeline, others: dict[str, Decis
         f"  reference: {decision.reference}   [rule: {decision.rule}; {decision.evidence}]"
     )
     lines.append(f"  evidence:  {decision.evidence_detail.plain()}")
-    shown = [_duration(t) for t in timeline.attempts_s[:12]]
+    shown = [_window(timeline.window(i)) for i in range(min(12, len(timeline.attempts_s)))]
     more = f" … ({len(timeline.attempts_s)} attempts)" if len(timeline.attempts_s) > 12 else ""
     warn = _duration(timeline.delay_dsn_s) if timeline.delay_dsn_s is not None else "none"
     lines += [

@@ -298,8 +298,14 @@ def to_text(result: WalkResult, domain: str) -> str:
             lines.append(f"  retry: next attempt at +{duration(r.next_retry_s)}")
     lines.append(f"outcome: {result.outcome}")
     if result.retry is not None and result.next_retry_s is not None:
+        window = result.next_retry_window_s
+        real = (
+            f" (a real one: between +{duration(window[0])} and +{duration(window[1])})"
+            if window and window[0] != window[1]
+            else ""
+        )
         lines.append(
-            f"retry: next attempt at +{duration(result.next_retry_s)}, give up at "
+            f"retry: next attempt at +{duration(result.next_retry_s)}{real}, give up at "
             f"+{duration(result.retry.give_up_s)} ({result.retry.formula})"
         )
     if result.ndr:

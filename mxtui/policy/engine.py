@@ -30,6 +30,7 @@ _DNS_OUTCOMES = {
     Outcome.NXDOMAIN: "nxdomain",
     Outcome.NULL_MX: "null-mx",
     Outcome.DNS_TEMPFAIL: "tempfail",
+    Outcome.NO_ADDRESS: "no-address",
 }
 
 
@@ -120,6 +121,9 @@ _HEADLINES = {
     (Action.RETRY_HELO, Scope.RECIPIENT): "RETRY WITH HELO",
 }
 
+_SOFTENED = {"NDR": "NX", "r-NDR": "r-NX", "NX>NDR": "NX"}
+"""What a bounce cell becomes when soft_bounce makes the 5xx a soft error."""
+
 _EVIDENCE_NOTES = {
     Evidence.TESTED: "",
     Evidence.VERIFIED: "",
@@ -142,13 +146,7 @@ def _status(row: Row, outcome: Reply | Outcome, profile: Profile, enhanced: str 
     if isinstance(outcome, Reply):
         klass = outcome.code // 100 if 100 <= outcome.code <= 999 else 0
         return f"{klass}.0.0" if klass in (2, 4, 5) else "5.5.0"
-    if row.outcome == "null-mx":
-        return profile.dsn.null_mx_status
-    return {
-        "nxdomain": "5.4.4",
-        "tempfail": "4.4.3",
-        "fail": "4.4.1",
-    }.get(row.outcome, "4.4.2")
+    return profile.dsn.status_for(row.outcome)
 
 
 def decide(
@@ -185,18 +183,34 @@ def decide(
         sentence = f"This was the last address {prof.mta} would try ({final_reason}). " + sentence
     notes = [cell.note] if cell.note else []
     if values.softens_bounces() and action is Action.NDR:
-        action = Action.REQUEUE
         whom = "this recipient" if scope is Scope.RECIPIENT else "the message"
-        sentence = (
+        lead = (
             f"{prof.subject} would bounce {whom}, but soft_bounce=yes turns every bounce into a "
-            "deferral: the mail stays queued and is retried."
+            "deferral"
         )
+        if prof.moving.soft_errors_move_on and row.stage is not Stage.DNS:
+            # The 5xx now counts as a soft error, and a soft error moves on like a 4xx.
+            soft = _SOFTENED.get(cell.code, "NX")
+            action, scope, sentence, final_used = _act(soft, prof, row, bool(final_reason))
+            if final_used:
+                sentence = f"This was the last address {prof.mta} would try ({final_reason}). " + (
+                    sentence
+                )
+            sentence = f"{lead}, read as a soft error like a 4xx. {sentence}"
+        else:
+            action = Action.REQUEUE
+            sentence = f"{lead}: the mail stays queued and is retried."
     # The DSN status class follows what is done: a bounce is 5.x.x, a deferral 4.x.x, whatever
     # class the server's enhanced code claimed (soft_bounce rewrites 5xx the same way).
     if action is Action.REQUEUE and not status.startswith("4"):
         status = "4" + status[1:]
     elif action is Action.NDR and not status.startswith("5"):
         status = "5" + status[1:]
+    # Some MTAs write one fixed status in every notice (Exim: 5.0.0 failed, 4.0.0 delayed).
+    if action is Action.NDR and prof.dsn.bounce_status:
+        status = prof.dsn.bounce_status
+    elif action is Action.REQUEUE and prof.dsn.delay_status:
+        status = prof.dsn.delay_status
     evidence_note = _EVIDENCE_NOTES[cell.evidence]
     if stage not in TABLE_STAGES:
         notes.insert(0, f"{stage.value.upper()} is not a delivery step; its reply is read as a "

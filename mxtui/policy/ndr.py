@@ -35,6 +35,7 @@ _DNS_TEXT = {
     "nxdomain": "Host or domain name not found (NXDOMAIN)",
     "null-mx": "Domain does not accept mail (null MX, RFC 7505)",
     "dns-tempfail": "Temporary failure in the MX lookup (SERVFAIL or timeout)",
+    "no-address": "No MX host (nor the domain itself) has an address to connect to",
 }
 _NET_TEXT = {
     "refused": "connect to {peer}: Connection refused",
@@ -143,6 +144,12 @@ def ndr_preview(
         status = "4" + status[1:] if status[:1] in "25" else "4.0.0"
     if expiry and status == "4.0.0":
         status = "4.4.7"
+    if expiry and flavour.expiry_status:
+        status = flavour.expiry_status
+    elif kind == "failed" and not expiry and flavour.bounce_status:
+        status = flavour.bounce_status
+    elif kind == "delayed" and flavour.delay_status:
+        status = flavour.delay_status
 
     fmt = {
         "mta": reporting_mta,

@@ -101,9 +101,12 @@ SITUATIONS: tuple[Situation, ...] = (
        c("NDR", "V", "RFC 5321 §4.2.1, §4.5.4")),
     _s(S.MAIL, "drop", "MAIL timeout / drop",
        "The connection was lost, or timed out, waiting for the MAIL reply (treated as 451)."),
-    _s(S.MAIL, "unexpected", "MAIL 3xx (or a code outside 2-5)",
-       "MAIL is answered with 250 or an error; any other code is fatal to the transaction "
-       "(RFC 5321 §4.3.2).",
+    _s(S.MAIL, "3xx", "MAIL 3xx",
+       "MAIL is answered with 250 or an error; a 3xx is out of place (RFC 5321 §4.3.2). "
+       "Senders differ: a protocol error, a temporary failure, or read as success.",
+       c("NDR", "I", "RFC 5321 §4.2, §4.3.2")),
+    _s(S.MAIL, "unexpected", "MAIL: a code outside 2-5",
+       "A first digit outside 2-5 should be fatal to the transaction (RFC 5321 §4.2.1).",
        c("NDR", "I", "RFC 5321 §4.2, §4.3.2")),
     # ---------------------------------------------------------------- RCPT
     _s(S.RCPT, "2xx", "RCPT 2xx", "The server accepts this recipient.",
@@ -119,8 +122,12 @@ SITUATIONS: tuple[Situation, ...] = (
     _s(S.RCPT, "drop", "RCPT timeout / drop / 421",
        "The connection was lost (or 421 closed it) with recipients pending; each is treated "
        "as if 451 had been received (RFC 5321 §3.8)."),
-    _s(S.RCPT, "unexpected", "RCPT 3xx (or a code outside 2-5)",
-       "RCPT is answered with 250/251 or an error; any other code is fatal to that recipient.",
+    _s(S.RCPT, "3xx", "RCPT 3xx",
+       "RCPT is answered with 250/251 or an error; a 3xx is out of place (RFC 5321 §4.3.2). "
+       "Senders differ: fatal to that recipient, temporary, or read as accepted.",
+       c("r-NDR", "I", "RFC 5321 §4.2, §4.3.2")),
+    _s(S.RCPT, "unexpected", "RCPT: a code outside 2-5",
+       "A first digit outside 2-5 should be fatal (RFC 5321 §4.2.1); here, to that recipient.",
        c("r-NDR", "I", "RFC 5321 §4.2, §4.3.2")),
     # ---------------------------------------------------------------- DATA
     _s(S.DATA, "3xx", "DATA 354", "The server is ready for the message.",
@@ -131,8 +138,12 @@ SITUATIONS: tuple[Situation, ...] = (
        c("NDR", "V", "RFC 5321 §4.2.1")),
     _s(S.DATA, "drop", "DATA timeout / drop",
        "The connection was lost, or timed out, waiting for the DATA reply (treated as 451)."),
-    _s(S.DATA, "unexpected", "DATA 2xx (or another code where 354 is due)",
-       "DATA must be answered with 354 or an error; anything else is a protocol error.",
+    _s(S.DATA, "2xx", "DATA 2xx (where 354 is due)",
+       "DATA must be answered with 354 or an error (RFC 5321 §4.3.2); a 2xx is out of place. "
+       "Senders differ: a protocol error, a temporary failure, or go on and send the message.",
+       c("NDR", "I", "RFC 5321 §4.3.2")),
+    _s(S.DATA, "unexpected", "DATA: a code outside 2-5",
+       "A first digit outside 2-5 should be fatal to the transaction (RFC 5321 §4.2.1).",
        c("NDR", "I", "RFC 5321 §4.3.2")),
     # ---------------------------------------------------------------- end of data
     _s(S.DOT, "2xx", "end-of-data 2xx",
@@ -146,8 +157,12 @@ SITUATIONS: tuple[Situation, ...] = (
     _s(S.DOT, "drop", "end-of-data timeout / drop",
        "The connection was lost after the message was sent but before the reply: the server "
        "may have taken it, so a retry risks a duplicate."),
-    _s(S.DOT, "unexpected", "end-of-data 3xx (or a code outside 2-5)",
-       "The end of data is answered with 250 or an error; anything else is a protocol error.",
+    _s(S.DOT, "3xx", "end-of-data 3xx",
+       "The end of data is answered with 250 or an error (RFC 5321 §4.3.2); a 3xx is out of "
+       "place. Senders differ: a protocol error, a temporary failure, or read as delivered.",
+       c("NDR", "I", "RFC 5321 §4.2, §4.3.2")),
+    _s(S.DOT, "unexpected", "end-of-data: a code outside 2-5",
+       "A first digit outside 2-5 should be fatal to the transaction (RFC 5321 §4.2.1).",
        c("NDR", "I", "RFC 5321 §4.2, §4.3.2")),
     # ---------------------------------------------------------------- QUIT
     _s(S.QUIT, "any", "QUIT (any reply / none)",
@@ -159,6 +174,10 @@ SITUATIONS: tuple[Situation, ...] = (
     _s(S.DNS, "null-mx", "DNS: null MX",
        "The domain publishes a null MX ('MX 0 .'): it accepts no mail, so the sender bounces "
        "without connecting anywhere (RFC 7505)."),
+    _s(S.DNS, "no-address", "DNS: no address to dial",
+       "The MX hosts have no address records this sender can use (or the domain has neither MX "
+       "nor address records): there is nowhere to connect. RFC 5321 §5.1: MX records present "
+       "but none usable is an error."),
     _s(S.DNS, "tempfail", "DNS temporary failure",
        "The DNS lookup failed for now (SERVFAIL or timeout); nothing is known about the "
        "domain."),

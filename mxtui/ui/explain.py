@@ -124,8 +124,11 @@ def short_duration(seconds: int) -> str:
 
 
 def timeline_legend(timeline: RetryTimeline, shown: int = 5) -> str:
-    """One line under the chart: "retries at 5m 10m 20m … · delay notice 4h · give up 5d"."""
-    retries = [short_duration(t) for t in timeline.attempts_s[1:]]
+    """One line under the chart: "retries at 5m–10m 15m–20m … · delay notice 4h · give up 5d"
+    (a window where the real program's retry can land, as Postfix's queue scans make it)."""
+    windows = [timeline.window(i) for i in range(1, len(timeline.attempts_s))]
+    retries = [short_duration(lo) if lo == hi else f"{short_duration(lo)}–{short_duration(hi)}"
+               for lo, hi in windows]  # fmt: skip
     more = " …" if len(retries) > shown else ""
     retries_text = f"retries at {' '.join(retries[:shown])}{more}" if retries else "no retries"
     notice = (

@@ -61,7 +61,7 @@ SPEEDS = (0.0, 0.15, 0.4, 0.8, 1.5)
 
 DNS_OUTCOMES = {
     PlanStatus.NXDOMAIN: Outcome.NXDOMAIN,
-    PlanStatus.NO_MAIL_RECORDS: Outcome.NXDOMAIN,
+    PlanStatus.NO_MAIL_RECORDS: Outcome.NO_ADDRESS,
     PlanStatus.NULL_MX: Outcome.NULL_MX,
     PlanStatus.SERVFAIL: Outcome.DNS_TEMPFAIL,
     PlanStatus.TIMEOUT: Outcome.DNS_TEMPFAIL,

@@ -443,15 +443,16 @@ async def test_backup_mx_narrative_the_second_hop_is_shown_until_mx1_is_back(
     assert [str(r.outcome) for r in results] == ["delivered"] * len(results)
     assert first.attempts[-1].target.address == "198.51.100.20"
     assert len(backup.messages) == 1
-    # The backup, as Postfix, tries mx1 only (preference 10 < its own 20) at 0, 300 and 600 s,
-    # while mx1 is down, and delivers at 1200 s, once mx1 is back (from 1000 s).
+    # The backup, as Postfix, tries mx1 only (preference 10 < its own 20) at 0 and 450 s (its
+    # queue scan, phase 150 s), while mx1 is down, and delivers at 1050 s, once mx1 is back
+    # (from 1000 s).
     starts = [e for e in events if isinstance(e, HopStarted)]
     assert [(e.hop, e.from_host, e.profile, e.clock_s) for e in starts] == [
-        (2, "backup.backup.example.net", "postfix", t) for t in (0, 300, 600, 1200)
+        (2, "backup.backup.example.net", "postfix", t) for t in (0, 450, 1050)
     ]
     assert all({t.host for t in e.order} == {"mx1.backup.example.net"} for e in starts)
     ends = [e for e in events if isinstance(e, HopEnded)]
-    assert [str(e.result.outcome) for e in ends] == ["deferred"] * 3 + ["delivered"]
+    assert [str(e.result.outcome) for e in ends] == ["deferred"] * 2 + ["delivered"]
     hop = results[-1].hops[0]
     assert (hop.hop, hop.relay.address, str(hop.result.outcome)) == (2, "198.51.100.20",
                                                                      "delivered")  # fmt: skip

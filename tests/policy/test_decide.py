@@ -27,9 +27,37 @@ LAST = DecisionContext(last_address=True)
 
 
 @pytest.mark.parametrize("code", [421, 450, 451])
-def test_qmail_and_postfix_2_0_requeue_on_a_4xx_greeting(code):
-    for profile in ("qmail", "postfix-2.0"):
-        assert decide(Stage.GREETING, Reply(code), profile).action is Action.REQUEUE
+def test_qmail_requeues_on_a_4xx_greeting(code):
+    assert decide(Stage.GREETING, Reply(code), "qmail").action is Action.REQUEUE
+
+
+@pytest.mark.parametrize("code", [421, 450, 451])
+def test_postfix_2_0_skips_a_server_greeting_4xx_but_not_one_that_greeted(code):
+    """Postfix 2.0 smtp_connect.c:249-255: smtp_skip_4xx_greeting (default yes) counts a 4xx
+    greeting as not contacted, so the next address is tried; once a server has greeted, a 4xx
+    (here to MAIL) defers (smtp_connect.c:305-310). Reference §0 corrects §5."""
+    assert decide(Stage.GREETING, Reply(code), "postfix-2.0").action is Action.NEXT_ADDRESS
+    assert decide(Stage.GREETING, Reply(code), "postfix-2.0", LAST).action is Action.REQUEUE
+    off = decide(Stage.GREETING, Reply(code), "postfix-2.0",
+                 params={"smtp_skip_4xx_greeting": "no"})  # fmt: skip
+    assert off.action is Action.REQUEUE
+    assert decide(Stage.MAIL, Reply(code), "postfix-2.0").action is Action.REQUEUE
+
+
+def test_postfix_2_0_moves_on_after_a_5xx_greeting_and_defers_on_the_last_address():
+    reply = Reply(554, "no")
+    assert decide(Stage.GREETING, reply, "postfix-2.0").action is Action.NEXT_ADDRESS
+    last = decide(Stage.GREETING, reply, "postfix-2.0", LAST)
+    assert last.action is Action.REQUEUE and last.status.startswith("4")
+    off = decide(Stage.GREETING, reply, "postfix-2.0", params={"smtp_skip_5xx_greeting": "no"})
+    assert off.action is Action.NDR
+
+
+def test_no_postfix_profile_claims_2_1_added_failover_after_a_failed_greeting():
+    """Reference §0: what 2.1 added is failover after a successful greeting."""
+    for profile in ("postfix", "postfix-2.0"):
+        assert "2.1 and later try the next MX" not in decide(Stage.GREETING, Reply(421),
+                                                             profile).why  # fmt: skip
 
 
 @pytest.mark.parametrize("code", [421, 450, 451])
@@ -52,12 +80,40 @@ def test_a_5xx_to_one_rcpt_bounces_that_recipient_only(profile):
     assert decision.headline == "BOUNCE RECIPIENT"
 
 
+NULL_MX_STATUS = {
+    "postfix": "5.1.0",  # smtp_addr.c:591
+    "exim": "5.0.0",  # every Exim bounce: deliver.c:7863
+    "qmail": "5.4.4",  # no null MX in notqmail: no address found (qmail-remote.c:82-84)
+    "postfix-2.0": "4.4.4",  # deferred: no MX host has an A record (smtp_addr.c:392-396)
+    "opensmtpd": "4.0.0",  # deferred, "No MX found for domain": ESC_OTHER_STATUS (mta.c)
+}
+
+
 @pytest.mark.parametrize("profile", list(PROFILES))
-def test_a_null_mx_bounces_without_a_connection(profile):
+def test_a_null_mx_is_decided_without_a_connection(profile):
     decision = decide(Stage.DNS, Outcome.NULL_MX, profile)
-    assert decision.action is Action.NDR
+    deferred = profile in ("opensmtpd", "postfix-2.0")
+    assert decision.action is (Action.REQUEUE if deferred else Action.NDR)
     assert decision.code is None
-    assert decision.status == ("5.1.0" if profile == "postfix" else "5.1.10")
+    assert decision.status == NULL_MX_STATUS.get(profile, "5.1.10")
+
+
+@pytest.mark.parametrize("outcome", [Outcome.NULL_MX, Outcome.NO_ADDRESS])
+def test_opensmtpd_6_8_defers_a_domain_with_no_usable_mx(outcome):
+    """Reference §0 [T: 6.8.0p2]: null MX, MX hosts without addresses and no MX and no A are
+    deferred ("No MX found for domain"), not bounced; NXDOMAIN is still a bounce."""
+    decision = decide(Stage.DNS, outcome, "opensmtpd")
+    assert decision.action is Action.REQUEUE
+    assert decision.proof.tested_with == "OpenSMTPD 6.8.0p2"
+    assert decide(Stage.DNS, Outcome.NXDOMAIN, "opensmtpd").action is Action.NDR
+
+
+def test_no_address_bounces_postfix_unless_it_is_told_to_defer():
+    assert decide(Stage.DNS, Outcome.NO_ADDRESS, "postfix").action is Action.NDR
+    defer = decide(Stage.DNS, Outcome.NO_ADDRESS, "postfix",
+                   params={"smtp_defer_if_no_mx_address_found": "yes"})  # fmt: skip
+    assert defer.action is Action.REQUEUE
+    assert decide(Stage.DNS, Outcome.NO_ADDRESS, "postfix-2.0").action is Action.REQUEUE
 
 
 def test_a_null_mx_reported_at_any_stage_is_still_a_dns_bounce():
@@ -102,11 +158,25 @@ def test_nxdomain_bounces_and_dns_tempfail_requeues_everywhere():
 def test_soft_bounce_turns_an_ndr_into_a_requeue_with_a_4xx_status():
     reply = Reply(550, "5.1.1 no such user")
     plain = decide(Stage.RCPT, reply, "postfix")
-    soft = decide(Stage.RCPT, reply, "postfix", params={"soft_bounce": "yes"})
+    soft = decide(Stage.RCPT, reply, "postfix", LAST, params={"soft_bounce": "yes"})
     assert plain.action is Action.NDR
     assert (soft.action, soft.scope) == (Action.REQUEUE, Scope.RECIPIENT)
     assert soft.status == "4.1.1"
     assert "soft_bounce" in soft.why
+
+
+def test_soft_bounce_makes_a_5xx_a_soft_error_that_moves_on_before_the_final_server():
+    """Postfix smtp_trouble.c:221-231 (and 391-405 for one recipient): a soft_bounce 5xx is
+    kept for the next server unless this is the final one; Postfix 2.0 never moves on after
+    a greeting, so there it only defers."""
+    soft = {"soft_bounce": "yes"}
+    mail = decide(Stage.MAIL, Reply(550, "5.7.1 no"), "postfix", params=soft)
+    assert mail.action is Action.NEXT_ADDRESS and "soft_bounce" in mail.why
+    rcpt = decide(Stage.RCPT, Reply(550, "5.1.1 no"), "postfix", params=soft)
+    assert (rcpt.action, rcpt.scope) == (Action.NEXT_ADDRESS, Scope.RECIPIENT)
+    assert decide(Stage.DNS, Outcome.NXDOMAIN, "postfix", params=soft).action is Action.REQUEUE
+    old = decide(Stage.MAIL, Reply(550), "postfix-2.0", params=soft)
+    assert old.action is Action.REQUEUE
 
 
 def test_skip_5xx_greeting_moves_on_and_defers_on_the_last_mx():

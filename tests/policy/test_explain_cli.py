@@ -26,7 +26,10 @@ def test_json_follows_the_contract(capsys):
     assert data["code"]["code"] == 550 and data["code"]["class"] == 5
     assert data["enhanced"]["code"] == "5.1.1"
     assert set(data["retry"]) >= {"attempts_s", "delay_dsn_s", "give_up_s"}
-    assert data["retry"]["attempts_s"][:3] == [0, 300, 600]
+    # Postfix retries at its next queue scan: windows of queue_run_delay (reference §0), one
+    # instant of each (the scan phase φ=150 s) in attempts_s.
+    assert data["retry"]["attempts_s"][:3] == [0, 450, 1050]
+    assert data["retry"]["attempt_windows_s"][:3] == [[0, 0], [300, 600], [900, 1200]]
     assert set(data["others"]) == set(PROFILES) - {"postfix"}
     assert data["others"]["qmail"] == "ndr"
 
@@ -41,7 +44,7 @@ def test_json_evidence_is_an_object_with_kind_source_and_tested_version(capsys):
     qmail = data["others_detail"]["qmail"]
     assert qmail["evidence"]["kind"] == qmail["evidence_mark"] == "V"
     assert qmail["evidence"]["tested_with"] is None
-    recalled = _json(capsys, "--stage", "mail", "--reply", "451 x", "--profile", "postfix-2.0")
+    recalled = _json(capsys, "--stage", "auth", "--reply", "454 x", "--profile", "exim")
     assert recalled["evidence"] == {
         "kind": "M", "source": recalled["reference"], "tested_with": None, "cases": []
     }  # fmt: skip

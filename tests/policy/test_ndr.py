@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mxtui.model import Outcome, Reply, Stage
+from mxtui.model import DecisionContext, Outcome, Reply, Stage
 from mxtui.policy import PROFILES, NoNoticeError, decide, ndr_preview, ndr_text
 
 ARRIVAL = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -38,7 +38,11 @@ def test_an_ndr_parses_back_as_a_three_part_delivery_status_report(profile):
     assert per_message["Reporting-MTA"] == "dns; mx.sender.example"
     assert per_recipient["Final-Recipient"] == "rfc822; recipient@example.com"
     assert per_recipient["Action"] == "failed"
-    assert per_recipient["Status"] == "5.1.1"
+    # Exim and OpenSMTPD write 5.0.0 in every bounce, whatever the server said (Exim
+    # deliver.c:7863, tested with Exim 4.96, reference §0; OpenSMTPD mta.c ESC_OTHER_STATUS);
+    # the others pass the server's enhanced code on.
+    fixed = profile in ("exim", "opensmtpd")
+    assert per_recipient["Status"] == ("5.0.0" if fixed else "5.1.1")
     assert per_recipient["Remote-MTA"] == "dns; mx1.example.com"
     assert per_recipient["Diagnostic-Code"] == "smtp; 550 5.1.1 no such user"
     assert per_recipient["Last-Attempt-Date"] == "Mon, 23 Nov 2026 09:05:00 +0000"
@@ -65,10 +69,18 @@ def test_a_requeue_previews_the_delay_notice_with_will_retry_until():
     parsed, _ = _parts(message)
     _, per_recipient = _status_blocks(parsed)
     assert per_recipient["Action"] == "delayed"
-    assert per_recipient["Status"] == "4.3.2"
+    assert per_recipient["Status"] == "4.0.0"  # Exim's delay notices: deliver.c:8386
     assert per_recipient["Last-Attempt-Date"] == "Tue, 24 Nov 2026 09:00:00 +0000"  # 24 h warning
     assert per_recipient["Will-Retry-Until"] == "Fri, 27 Nov 2026 14:01:52 +0000"  # +363712 s
     assert parsed["Subject"] == "Warning: message delayed 1 day"
+
+
+def test_a_delay_notice_carries_the_server_s_enhanced_code_unless_the_mta_fixes_it():
+    reply = Reply(421, "4.3.2 busy")
+    for profile, status in (("sendmail", "4.3.2"), ("exim", "4.0.0")):
+        decision = decide(Stage.MAIL, reply, profile, DecisionContext(last_address=True))
+        _, per_recipient = _status_blocks(_parts(ndr_preview(decision, arrival=ARRIVAL))[0])
+        assert (per_recipient["Action"], per_recipient["Status"]) == ("delayed", status)
 
 
 def test_a_profile_without_delay_notices_previews_the_expiry_bounce():

@@ -4,36 +4,63 @@ from __future__ import annotations
 
 import pytest
 
+from mxtui.model import Evidence
 from mxtui.policy import PROFILES, ProfileError, retry_timeline, timeline_strip
 
 H, D = 3600, 86400
 
 
-def test_postfix_backs_off_between_300_and_4000_seconds_at_300_second_scans():
+def test_postfix_retries_at_queue_scans_so_each_retry_is_a_window():
+    """Reference §0: eligible at now + clamp(age, 300, 4000) (qmgr_active.c:558-564), taken at
+    the next 300 s scan of the deferred queue (qmgr.c:530-538), whose phase φ is arbitrary:
+    first retry 300-600 s, then 900+φ, 2100+φ, 4500+φ, 8700+φ, 12900+φ, then every 4200 s."""
     t = retry_timeline("postfix")
-    # 0 → +300 → +300 → +600 → +1200 → +2400 → 4800+4000=8800, taken at the 9000 s scan;
-    # from then on +4000, each taken at the next scan: +4200.
-    head = [0, 300, 600, 1200, 2400, 4800, 9000, 13200, 17400]
-    assert list(t.attempts_s[: len(head)]) == head
-    steps = {b - a for a, b in zip(t.attempts_s[6:], t.attempts_s[7:], strict=False)}
+    starts = [300, 900, 2100, 4500, 8700, 12900, 17100, 21300]
+    assert [lo for lo, _ in t.windows_s[1:9]] == starts
+    assert all(hi - lo == 300 for lo, hi in t.windows_s[1:])
+    assert t.windows_s[0] == (0, 0)
+    steps = {b[0] - a[0] for a, b in zip(t.windows_s[6:], t.windows_s[7:], strict=False)}
     assert steps == {4200}
-    # The first attempt at or after 5 days: 9000 + 4200·101 = 433200.
-    assert t.give_up_s == 433200 == t.attempts_s[-1]
-    assert len(t.attempts_s) == 7 + 101
+    # attempts_s is one run, at the default phase φ=150: each attempt inside its window.
+    assert list(t.attempts_s[:7]) == [0, 450, 1050, 2250, 4650, 8850, 13050]
+    assert all(lo <= a <= hi for a, (lo, hi) in zip(t.attempts_s, t.windows_s, strict=True))
+    # Returned after the first failed attempt at or past 5 days: 13050 + 4200·100 = 433050.
+    assert t.give_up_s == 433050 == t.attempts_s[-1]
+    assert t.give_up_window_s == (432900, 433200)
     assert t.delay_dsn_s is None  # delay_warning_time=0h
+    assert t.evidence is Evidence.TESTED and t.tested_with.startswith("Postfix 3.7.11")
+
+
+def test_the_measured_postfix_retries_are_one_scan_phase_of_the_model():
+    """Postfix 3.7.11 retried a message that arrived at 08:19:00 at ages 529 s and 1129 s
+    (real-senders.md): the model's run at φ=229 s."""
+    t = retry_timeline("postfix", {"queue_scan_phase": 229})
+    assert t.attempts_s[1:3] == (529, 1129)
 
 
 def test_postfix_parameters_change_the_timeline():
     t = retry_timeline("postfix", {"maximal_queue_lifetime": "36h", "delay_warning_time": "4h"})
     assert t.delay_dsn_s == 4 * H
-    assert t.give_up_s == 9000 + 4200 * 29  # first attempt >= 129600 s
+    assert t.give_up_s == 13050 + 4200 * 28  # the first attempt at or past 129600 s
     assert t.give_up_s >= 36 * H > t.attempts_s[-2]
+    fast = retry_timeline("postfix", {"queue_run_delay": "60s", "queue_scan_phase": 0})
+    assert list(fast.attempts_s[:4]) == [0, 300, 600, 1200]
+    assert all(hi - lo <= 60 for lo, hi in fast.windows_s)
 
 
 def test_postfix_2_0_used_1000_second_backoff_and_scans():
+    """Postfix 2.0 mail_params.h:504-507: minimal_backoff_time and queue_run_delay 1000s."""
     t = retry_timeline("postfix-2.0")
-    assert list(t.attempts_s[:7]) == [0, 1000, 2000, 4000, 8000, 12000, 16000]
-    assert t.give_up_s == 432000
+    assert [lo for lo, _ in t.windows_s[1:5]] == [1000, 3000, 7000, 11000]
+    assert all(hi - lo == 1000 for lo, hi in t.windows_s[1:])
+    assert list(t.attempts_s[:4]) == [0, 1500, 3500, 7500]
+    assert t.give_up_s >= 432000
+
+
+def test_a_schedule_without_scans_has_windows_of_one_instant():
+    t = retry_timeline("qmail")
+    assert t.windows_s == tuple((a, a) for a in t.attempts_s)
+    assert t.to_json()["attempt_windows_s"][1] == [400, 400]
 
 
 def test_exim_follows_its_three_retry_rules():

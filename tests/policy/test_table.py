@@ -159,15 +159,20 @@ def test_every_row_has_a_cell_with_source_for_every_profile():
             assert cell.source, (row.label, name)
 
 
-def test_opensmtpd_follows_the_qmail_column_outside_ehlo():
-    """Reference §3 note: OpenSMTPD matches qmail except EHLO → HELO (and route penalties)."""
-    for key in REFERENCE:
-        stage = Stage(key[0])
-        if stage in (Stage.EHLO, Stage.STARTTLS):
-            continue
-        assert TABLE[(stage, key[1])].cells["opensmtpd"].code == (
-            TABLE[(stage, key[1])].cells["qmail"].code
+def test_opensmtpd_moves_on_before_the_session_is_ready_and_requeues_after():
+    """OpenSMTPD 6.8.0p2 mta_session.c: before the session is ready for mail a failure
+    disables the route and the next MX is tried in the same attempt (reference §0 [T]); once
+    an envelope is under way, anything but a 5 tempfails it for later, like qmail."""
+    for key in (("greeting", "4xx"), ("greeting", "5xx"), ("greeting", "drop"),
+                ("helo", "4xx"), ("helo", "5xx"), ("connect", "fail")):  # fmt: skip
+        assert TABLE[(Stage(key[0]), key[1])].cells["opensmtpd"].code == "NX", key
+    for key in (("mail", "4xx"), ("rcpt", "4xx"), ("data", "4xx"), ("dot", "4xx")):
+        assert TABLE[(Stage(key[0]), key[1])].cells["opensmtpd"].code == (
+            TABLE[(Stage(key[0]), key[1])].cells["qmail"].code
         ), key
+    assert decide(Stage.GREETING, Reply(554), "opensmtpd").action is Action.NEXT_ADDRESS
+    assert decide(Stage.GREETING, Reply(554), "opensmtpd", DecisionContext(last_address=True)
+                  ).action is Action.REQUEUE  # fmt: skip
 
 
 def test_opensmtpd_falls_back_to_helo_where_qmail_never_sends_ehlo():

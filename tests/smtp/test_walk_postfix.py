@@ -63,8 +63,9 @@ QUICK = Timeouts.all(5)
 FAILOVER = ("next-address", "next-mx")
 """What an attempt record says when the profile moved on from that address (a host-by-host
 MTA such as Sendmail says next-mx)."""
-FIRST_RETRY_S = {"postfix": 300, "qmail": 400}
-"""delivery-decisions.md §4: Postfix's attempts [0, 300, ...], qmail's [0, 400, ...]."""
+FIRST_RETRY_S = {"postfix": 450, "qmail": 400}
+"""delivery-decisions.md §0/§4: Postfix's first retry lands at its next queue scan, 300-600 s
+after arrival (450 s at the profile's default scan phase of 150 s); qmail's at 400 s."""
 
 
 @dataclass(frozen=True)
@@ -180,12 +181,13 @@ def _greeting_421(record: AttemptRecord, transcript: list[SessionEvent]) -> None
     assert "Service shutting down" in record.reply.text
 
 
-@pytest.mark.parametrize("profile", ["postfix", "exim", "sendmail"])
+@pytest.mark.parametrize("profile", ["postfix", "exim", "sendmail", "opensmtpd", "postfix-2.0"])
 async def test_421_greeting_on_primary_delivers_via_backup_for_profiles_that_move_on(
     peers: Peers, profile: str
 ) -> None:
     """§3 row "greeting 421 / 4xx": Postfix, Exim, Sendmail NX (Postfix §2: greeting soft
-    failure on a non-final server → next address)."""
+    failure on a non-final server → next address). §0: OpenSMTPD 6.8 moves to the next MX in
+    the same attempt [T], and so does Postfix 2.0 (smtp_skip_4xx_greeting)."""
     walk = _walk(profile, f"a-{profile}", peers.greeting_421, peers.accepting)
     transcript: list[SessionEvent] = []
     walk.on_session_event = transcript.append
@@ -199,14 +201,13 @@ async def test_421_greeting_on_primary_delivers_via_backup_for_profiles_that_mov
     assert reply is not None and reply.code == 250  # the backup's answer to the dot
 
 
-@pytest.mark.parametrize("profile", ["qmail", "opensmtpd"])
+@pytest.mark.parametrize("profile", ["qmail"])
 async def test_421_greeting_on_primary_requeues_for_profiles_that_move_only_on_connect_failure(
     peers: Peers, profile: str
 ) -> None:
     """§3 row "greeting 421 / 4xx": qmail RQ (§2 qmail: "moves to the next address only when
-    connect fails; once connected there is no failover"); OpenSMTPD: banner rejection → the
-    envelope is tempfailed (§2 OpenSMTPD, "matches the qmail column"). The row "greeting:
-    drop / timeout" says RQ for both too."""
+    connect fails; once connected there is no failover"). (§2 said OpenSMTPD matches the qmail
+    column here; §0 and OpenSMTPD 6.8.0p2 say it moves on: see the test above.)"""
     walk = _walk(profile, f"a-{profile}", peers.greeting_421, peers.accepting)
     transcript: list[SessionEvent] = []
     walk.on_session_event = transcript.append

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
 
@@ -170,27 +170,36 @@ class Ordering:
 
     The default: one flat list of every address in preference order, the addresses of equal
     preference shuffled together (`rng`), an address listed under two MX names dialled once at
-    its best place. Subclasses override `group` (one preference level) or `merge`.
+    its best place. Subclasses set `families` (which address families the MTA looks up),
+    `merge_duplicates`, or override `group` (one preference level) and `finish` (the whole
+    list, e.g. Postfix's IPv4/IPv6 balance within its address limit).
     """
 
     flat: ClassVar[bool] = True
     merge_duplicates: ClassVar[bool] = True
+    families: ClassVar[frozenset[int]] = frozenset({4, 6})
     rule: ClassVar[str] = (
         "one flat list of every MX address, lowest preference first; the addresses of equal "
         "preference shuffled together; an address listed under two MX names dialled once"
     )
 
-    def order(self, plan: MXPlan, rng: random.Random) -> tuple[TryTarget, ...]:
+    def order(
+        self, plan: MXPlan, rng: random.Random, params: ProfileParams | None = None
+    ) -> tuple[TryTarget, ...]:
         seen: set[str] = set()
         order: list[TryTarget] = []
         for group in sorted(plan.groups, key=lambda g: g.preference):
-            hosts = [h for h in group.hosts if h.addresses]
+            hosts = [
+                replace(h, addresses=kept)
+                for h in group.hosts
+                if (kept := tuple(a for a in h.addresses if a.family in self.families))
+            ]
             for entry in self.group(group.preference, hosts, rng):
                 if self.merge_duplicates and entry.address in seen:
                     continue
                 seen.add(entry.address)
                 order.append(entry)
-        return tuple(order)
+        return self.finish(tuple(order), params)
 
     def group(self, preference: int, hosts: list[Any], rng: random.Random) -> list[TryTarget]:
         entries = [
@@ -198,6 +207,11 @@ class Ordering:
         ]
         rng.shuffle(entries)
         return entries
+
+    def finish(
+        self, order: tuple[TryTarget, ...], params: ProfileParams | None
+    ) -> tuple[TryTarget, ...]:
+        return order
 
 
 class HostShuffle(Ordering):
@@ -228,10 +242,13 @@ class MoveOn:
     (which may be the same host's other address) or to the next MX *host*? `final_reason` says
     why the current address is the last one the MTA would try ('' when it is not), beyond the
     list simply ending; `skips_rest_of_preference` lets an MTA jump to the next preference level
-    once a limit is reached (Exim's hosts_max_try).
+    once a limit is reached (Exim's hosts_max_try). `soft_errors_move_on`: a 5xx that a
+    parameter reads as soft (Postfix soft_bounce) moves on like a 4xx instead of only being
+    deferred.
     """
 
     rule: ClassVar[str] = "tries every address of the list until one takes the message"
+    soft_errors_move_on: ClassVar[bool] = False
 
     def __init__(self, *, flat_list: bool = True) -> None:
         self.flat_list = flat_list
@@ -278,34 +295,63 @@ def until(
     raise RuntimeError("retry schedule did not reach give-up")  # pragma: no cover
 
 
+Windows = Callable[[Any], tuple[tuple[tuple[int, int], ...], tuple[int, int]]]
+
+
 @dataclass(frozen=True)
 class RetrySchedule:
     """When the MTA tries again, warns the sender and gives up: `attempts(params)` gives
     (attempt times, give-up time, the formula in words); `warn_param` names the parameter
-    holding the delay-warning time (None: the MTA sends none)."""
+    holding the delay-warning time (None: the MTA sends none). `windows(params)`, for an MTA
+    whose retries wait for a queue scan of arbitrary phase (Postfix), gives the earliest and
+    latest time of each attempt and of give-up; without it every window is one instant."""
 
     attempts: Schedule
     warn_param: str | None
     reference: str
     evidence: Evidence = Evidence.VERIFIED
     tested_with: str = ""
+    windows: Windows | None = None
 
     def timeline(self, profile: str, params: ProfileParams) -> RetryTimeline:
-        attempts, give_up, formula = self.attempts(params)
-        warn = int(params[self.warn_param]) if self.warn_param else 0
-        return RetryTimeline(
-            profile=profile,
-            attempts_s=attempts,
-            delay_dsn_s=warn if warn and warn < give_up else None,
-            give_up_s=give_up,
-            formula=formula,
-            reference=self.reference,
-            evidence=self.evidence,
-            tested_with=self.tested_with,
-        )
+        return _timeline(self, profile, params)
+
+
+@lru_cache(maxsize=128)
+def _timeline(schedule: RetrySchedule, profile: str, params: ProfileParams) -> RetryTimeline:
+    attempts, give_up, formula = schedule.attempts(params)
+    warn = int(params[schedule.warn_param]) if schedule.warn_param else 0
+    if schedule.windows is not None:
+        windows, give_up_window = schedule.windows(params)
+    else:
+        windows, give_up_window = tuple((t, t) for t in attempts), (give_up, give_up)
+    return RetryTimeline(
+        profile=profile,
+        attempts_s=attempts,
+        delay_dsn_s=warn if warn and warn < give_up else None,
+        give_up_s=give_up,
+        formula=formula,
+        reference=schedule.reference,
+        evidence=schedule.evidence,
+        tested_with=schedule.tested_with,
+        windows_s=windows,
+        give_up_window_s=give_up_window,
+    )
 
 
 # -------------------------------------------------------------------------------- DSN
+
+
+DNS_STATUSES: Mapping[str, str] = {
+    "nxdomain": "5.4.4",
+    "null-mx": "5.1.10",
+    "no-address": "5.4.4",
+    "tempfail": "4.4.3",
+    "fail": "4.4.1",
+}
+"""The RFC 3463 status of a notice about an outcome that is not a reply (RFC 3463 §3.5:
+X.4.4 unable to route, X.4.3 directory server failure, X.4.1 no answer; RFC 7505 §4.2: X.1.10
+null MX), unless a profile's `DsnFlavour.statuses` says what that MTA writes instead."""
 
 
 @dataclass(frozen=True)
@@ -313,8 +359,11 @@ class DsnFlavour:
     """How the MTA's bounce and delay notice read: sender, subjects, the human text (each
     MTA's wording paraphrased, not copied), and the status codes it puts in them.
 
-    `null_mx_status` is the RFC 3463 status of a null-MX bounce; `bounce_status`, when set,
-    replaces the status of every failed-recipient block (Exim's 5.0.0).
+    `statuses` overrides `DNS_STATUSES` for outcomes without a reply (Postfix's 5.1.0 for a
+    null MX); `bounce_status` / `delay_status`, when set, replace the status of every failed /
+    delayed recipient (Exim writes 5.0.0 and 4.0.0 whatever the server said), and
+    `expiry_status` that of a bounce at the end of the queue lifetime; `evidence` says how the
+    statuses are known.
     """
 
     from_name: str
@@ -324,9 +373,15 @@ class DsnFlavour:
     intro: str
     failed_text: str
     delayed_text: str
-    null_mx_status: str = "5.1.10"
+    statuses: Mapping[str, str] = field(default_factory=dict)
     bounce_status: str | None = None
+    delay_status: str | None = None
+    expiry_status: str | None = None
     evidence: Proof | None = None
+
+    def status_for(self, outcome: str) -> str:
+        """The status for a DNS or connection outcome ("nxdomain", "null-mx", "fail", …)."""
+        return self.statuses.get(outcome) or DNS_STATUSES.get(outcome, "4.4.2")
 
 
 # -------------------------------------------------------------------------------- the profile

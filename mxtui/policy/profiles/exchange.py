@@ -94,6 +94,7 @@ CELLS = {
     (S.QUIT, "any"): c("IGN", "I", MSI),
     (S.DNS, "nxdomain"): c("NDR", "M", "Exchange NDR 5.4.4 SMTPSEND.DNS.NonExistentDomain"),
     (S.DNS, "null-mx"): c("NDR", "I", MSI),
+    (S.DNS, "no-address"): c("NDR", "I", MSI),
     (S.DNS, "tempfail"): c("RQ", "V", "Exchange docs (451 4.4.0)"),
 }  # fmt: skip
 

@@ -1,15 +1,24 @@
-"""Exim 4: tries the next host on any deferral; retry rule F,2h,15m; G,16h,1h,1.5; F,4d,6h.
+"""Exim 4 (as Exim 4.96, Debian 12): tries the next host on any deferral; fails an address only
+on a reply whose first digit is 5; retry rule F,2h,15m; G,16h,1h,1.5; F,4d,6h.
 
-hosts_max_try counts addresses, but once it is reached Exim still tries one address of each
-worse preference (up to hosts_max_try_hardlimit): the spec's "How the limits for the number
-of hosts to try are used".
+Equal-preference MX hosts are shuffled and, within one preference, IPv6 addresses go first
+(host.c); a duplicate address is dialled once. hosts_max_try counts addresses, but once it is
+reached Exim still tries one address of each worse preference (up to hosts_max_try_hardlimit):
+the spec's "How the limits for the number of hosts to try are used". Its notices say
+Status: 5.0.0 (failed) and 4.0.0 (delayed), whatever the server said (deliver.c).
+
+Sources: github.com/Exim/exim at tag exim-4.96, src/src/...; "smtp.c" is
+src/src/transports/smtp.c, "dnslookup.c" src/src/routers/dnslookup.c; line numbers are that
+tag's. Run as a sender: Exim 4.96 (reference §0, real-senders.md).
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
+from typing import Any
 
-from mxtui.model import DecisionContext
+from mxtui.model import DecisionContext, Evidence, MXPlan, Proof, TryTarget
 from mxtui.policy.cells import S, c
 from mxtui.policy.profiles.base import (
     D,
@@ -25,12 +34,14 @@ from mxtui.policy.profiles.base import (
     until,
 )
 
+TESTED = "Exim 4.96"
+
 
 # fmt: off
 @dataclass(frozen=True)
 class EximParams(ProfileParams):
     hosts_max_try: int = setting(
-        5, "int", "Exim spec, smtp transport hosts_max_try",
+        5, "int", "Exim spec, smtp transport hosts_max_try; smtp.c:5658",
         "IP addresses tried per delivery attempt (one of each worse preference still tried)")
     hosts_max_try_hardlimit: int = setting(
         50, "int", "Exim spec, smtp transport",
@@ -44,9 +55,53 @@ class EximParams(ProfileParams):
 # fmt: on
 
 
+class EximOrdering(Ordering):
+    """host.c (exim-4.96): MX hosts sorted by preference·1000 + a random weight below 500
+    (2796-2800, 2834-2896: equal preferences shuffled); a host's own addresses by a random key,
+    AAAA below 500, A from 500 (2326-2329, 2435, 2460: IPv6 first within a host); then one pass
+    that swaps an IPv4 address followed by an IPv6 one of the same preference (3105-3138), and
+    the later copies of a duplicate address removed (3149, 1464-1490)."""
+
+    rule = (
+        "MX hosts lowest preference first, equal preferences shuffled; each host's IPv6 "
+        "addresses before its IPv4 ones, and one pass moving IPv6 addresses ahead of IPv4 "
+        "within a preference; an address listed twice dialled once"
+    )
+
+    def order(
+        self, plan: MXPlan, rng: random.Random, params: ProfileParams | None = None
+    ) -> tuple[TryTarget, ...]:
+        listed: list[TryTarget] = []
+        for group in sorted(plan.groups, key=lambda g: g.preference):
+            hosts = [h for h in group.hosts if h.addresses]
+            weighted = sorted(((rng.randrange(500), i, h) for i, h in enumerate(hosts)),
+                              key=lambda w: (w[0], w[1]))  # fmt: skip
+            for _, _, host in weighted:
+                keyed = [
+                    (rng.randrange(500) + (0 if a.family == 6 else 500), i, a)
+                    for i, a in enumerate(host.addresses)
+                ]
+                for _, _, a in sorted(keyed, key=lambda k: (k[0], k[1])):
+                    listed.append(TryTarget(host.name, group.preference, a.address, a.family))
+        for i in range(len(listed) - 1):  # one pass, as host.c does it
+            here, there = listed[i], listed[i + 1]
+            if here.preference == there.preference and here.family == 4 and there.family == 6:
+                listed[i], listed[i + 1] = there, here
+        seen: set[str] = set()
+        order = []
+        for target in listed:
+            if target.address not in seen:
+                seen.add(target.address)
+                order.append(target)
+        return tuple(order)
+
+    def group(self, preference: int, hosts: list[Any], rng: random.Random) -> list[TryTarget]:
+        raise NotImplementedError  # pragma: no cover - `order` does the whole list
+
+
 class EximLimits(MoveOn):
     """hosts_max_try within a preference, at least one address of every worse preference,
-    hosts_max_try_hardlimit in all (spec, smtp transport)."""
+    hosts_max_try_hardlimit in all (spec, smtp transport; smtp.c:5263-5301, 5658)."""
 
     rule = (
         "tries up to hosts_max_try addresses, then still one address of each worse "
@@ -66,45 +121,85 @@ class EximLimits(MoveOn):
         return dialled >= params.hosts_max_try
 
 
-EX = "Exim transports/smtp.c; spec §49.2"
+SMTP = "Exim smtp.c"
+NEXT = "smtp.c:5855-5860 (a deferral tries the next host in the same run)"
+SETUP = f"{SMTP}:3154-3163 (setup failure: fail only on a 5 and only on the last host); {NEXT}"
+MSG = f"{SMTP}:4434-4520 (message error: a first digit 5 fails, anything else defers); {NEXT}"
+FIRST_DIGIT = (
+    "Exim fails an address only on a reply whose first digit is 5; anything else it reads as "
+    "temporary and tries the next host (smtp.c:4508-4511)."
+)
 
 CELLS = {
-    (S.CONNECT, "fail"): c("NX", "V", EX, "Exim also keeps a retry record for that IP address."),
-    (S.GREETING, "drop"): c("NX", "V", EX),
-    (S.GREETING, "unexpected"): c("NX", "V", EX, "A non-2xx greeting is a host error."),
-    (S.GREETING, "4xx"): c("NX", "V", EX),
-    (S.GREETING, "5xx"): c("NX>NDR", "V", f"{EX} (FAILED: only on the last host)"),
-    (S.EHLO, "421"): c("H", "V", EX, "Exim falls back to HELO after any non-2xx EHLO; after a "
-                       "421 the connection is gone, so that fails and Exim moves on (H→NX)."),
-    (S.EHLO, "4xx"): c("H", "V", EX),
-    (S.EHLO, "drop"): c("NX", "V", EX),
-    (S.HELO, "4xx"): c("NX", "V", EX),
-    (S.HELO, "5xx"): c("NX>NDR", "V", f"{EX} (FAILED: only on the last host)"),
-    (S.HELO, "drop"): c("NX", "V", EX),
-    (S.HELO, "unexpected"): c("NX>NDR", "I", EX),
-    (S.STARTTLS, "refused"): c("PLAIN", "V", f"{EX}; tls_tempfail_tryclear=true"),
-    (S.STARTTLS, "drop"): c("RECON", "V", EX),
-    (S.STARTTLS, "req-4xx"): c("NX", "V", f"{EX}; hosts_require_tls"),
-    (S.STARTTLS, "req-5xx"): c("NX", "V", f"{EX}; hosts_require_tls"),
+    (S.CONNECT, "fail"): c("NX", "V", f"{SETUP}", "Exim also keeps a retry record for that IP "
+                           "address."),
+    (S.GREETING, "drop"): c("NX", "V", f"{SMTP}:2366-2371, 3083-3111; {SETUP}"),
+    (S.GREETING, "unexpected"): c("NX", "V", f"{SMTP}:2366-2371; {SETUP}",
+                                  "A non-2xx greeting is a host error; not a 5, so deferred even "
+                                  "on the last host."),
+    (S.GREETING, "4xx"): c("NX", "V", f"{SMTP}:2366-2371; {SETUP}"),
+    (S.GREETING, "5xx"): c("NX>NDR", "V", f"{SMTP}:2366-2371; {SETUP}"),
+    (S.EHLO, "421"): c("H", "V", f"{SMTP}:742-756, 3121-3127",
+                       "Exim falls back to HELO after any non-2xx EHLO; after a 421 the "
+                       "connection is gone, so that fails and Exim moves on (H→NX)."),
+    (S.EHLO, "4xx"): c("H", "V", f"{SMTP}:742-756 (any non-2xx EHLO: HELO)"),
+    (S.EHLO, "5xx"): c("H", "V", f"{SMTP}:742-756"),
+    (S.EHLO, "drop"): c("NX", "V", f"{SMTP}:746-752; {SETUP}"),
+    (S.EHLO, "unexpected"): c("H", "V", f"{SMTP}:742-756"),
+    (S.HELO, "4xx"): c("NX", "V", f"{SMTP}:2503-2528; {SETUP}"),
+    (S.HELO, "5xx"): c("NX>NDR", "V", f"{SMTP}:2503-2528; {SETUP}"),
+    (S.HELO, "drop"): c("NX", "V", f"{SMTP}:2516-2524; {SETUP}"),
+    (S.HELO, "unexpected"): c("NX", "V", f"{SMTP}:2503-2528; {SETUP}",
+                              "Not a 5, so deferred even on the last host."),
+    (S.STARTTLS, "refused"): c("PLAIN", "V", f"{SMTP}:2679-2696; tls_tempfail_tryclear=true"),
+    (S.STARTTLS, "drop"): c("RECON", "V", f"{SMTP}:5702-5722 (again in clear, new "
+                            "connection)"),
+    (S.STARTTLS, "req-4xx"): c("NX", "V", f"{SMTP}:3135-3137 (TLS_FAILED: code 4); "
+                               "hosts_require_tls"),
+    (S.STARTTLS, "req-5xx"): c("NX", "V", f"{SMTP}:3135-3137 (TLS_FAILED: code 4); "
+                               "hosts_require_tls"),
     (S.AUTH, "4xx"): c("NX", "M", "Exim spec, smtp transport AUTH"),
     (S.AUTH, "5xx"): c("C", "M", "Exim spec, smtp transport hosts_require_auth",
                        "Unless the host is in hosts_require_auth, Exim carries on "
                        "unauthenticated."),
-    (S.AUTH, "drop"): c("NX", "M", EX),
-    (S.MAIL, "4xx"): c("NX", "V", EX, "Exim tries the next host in the same run."),
-    (S.MAIL, "drop"): c("NX", "V", EX),
-    (S.RCPT, "4xx"): c("r-NX", "V", EX, "The reference cell reads 'r-RQ, other hosts tried': "
+    (S.AUTH, "drop"): c("NX", "M", SMTP),
+    (S.MAIL, "4xx"): c("NX", "V", f"{SMTP}:1217-1249; {MSG}",
+                       "Exim tries the next host in the same run."),
+    (S.MAIL, "3xx"): c("NX", "V", f"{SMTP}:1217-1249; {MSG}", FIRST_DIGIT),
+    (S.MAIL, "5xx"): c("NDR", "V", f"{SMTP}:1217-1249, 4508-4509"),
+    (S.MAIL, "drop"): c("NX", "V", f"{SMTP}:4454-4456 (timeout after MAIL: message error); "
+                        f"{NEXT}"),
+    (S.MAIL, "unexpected"): c("NX", "V", f"{SMTP}:1217-1249; {MSG}", FIRST_DIGIT),
+    (S.RCPT, "4xx"): c("r-NX", "V", f"{SMTP}:1336-1350 (DEFER); {NEXT}",
                        "Exim defers the address on this host and tries it on the next host in "
-                       "the same run."),
-    (S.RCPT, "552"): c("r-NDR", "I", EX),
-    (S.RCPT, "drop"): c("NX", "V", EX, "All addresses are deferred."),
-    (S.DATA, "4xx"): c("NX", "V", EX),
-    (S.DATA, "drop"): c("NX", "I", EX),
-    (S.DOT, "4xx"): c("NX", "V", EX),
-    (S.DOT, "drop"): c("NX", "V", EX),
+                       "the same run (the reference's table cell 'r-RQ' is wrong, its prose "
+                       "right: reference §0)."),
+    (S.RCPT, "552"): c("r-NDR", "V", f"{SMTP}:1336-1340 (a 5: FAIL)"),
+    (S.RCPT, "3xx"): c("r-NX", "V", f"{SMTP}:1336-1350 (not a 5: DEFER); {NEXT}", FIRST_DIGIT),
+    (S.RCPT, "5xx"): c("r-NDR", "V", f"{SMTP}:1336-1340 (a 5: FAIL)"),
+    (S.RCPT, "drop"): c("NX", "V", f"{SMTP} (I/O error: host error, all deferred); {NEXT}",
+                        "All addresses are deferred."),
+    (S.RCPT, "unexpected"): c("r-NX", "V", f"{SMTP}:1336-1350; {NEXT}", FIRST_DIGIT),
+    (S.DATA, "4xx"): c("NX", "V", f"{SMTP}:1425-1440; {MSG}"),
+    (S.DATA, "2xx"): c("NX", "V", f"{SMTP}:1425-1440; {MSG}", FIRST_DIGIT),
+    (S.DATA, "5xx"): c("NDR", "V", f"{SMTP}:1425-1440, 4508-4509"),
+    (S.DATA, "drop"): c("NX", "V", f"{SMTP}:4460-4462 (a drop before the dot: host error); "
+                        f"{NEXT}"),
+    (S.DATA, "unexpected"): c("NX", "V", f"{SMTP}:1425-1440; {MSG}", FIRST_DIGIT),
+    (S.DOT, "4xx"): c("NX", "V", f"{SMTP}:4194-4200; {MSG}"),
+    (S.DOT, "3xx"): c("NX", "V", f"{SMTP}:4194-4200; {MSG}", FIRST_DIGIT),
+    (S.DOT, "5xx"): c("NDR", "V", f"{SMTP}:4194-4200, 4508-4509"),
+    (S.DOT, "drop"): c("NX", "V", f"{SMTP}:4454-4462 (timeout or drop after the dot: message "
+                       f"error); {NEXT}"),
+    (S.DOT, "unexpected"): c("NX", "V", f"{SMTP}:4194-4200; {MSG}", FIRST_DIGIT),
     (S.DNS, "nxdomain"): c("NDR", "M", "Exim dnslookup router (unrouteable)"),
-    (S.DNS, "null-mx"): c("NDR", "I", "Exim dnslookup router declines (unrouteable)"),
-    (S.DNS, "tempfail"): c("RQ", "M", "Exim dnslookup router"),
+    (S.DNS, "null-mx"): c("NDR", "V", "Exim dnslookup.c:365-369 ('an MX or SRV record "
+                          "indicated no SMTP service'); no RFC 7505 code in 4.96",
+                          "Exim 4.96 knows no null MX: the '.' target has no address, the "
+                          "router declines and the address is unrouteable."),
+    (S.DNS, "no-address"): c("NDR", "V", "Exim dnslookup.c:365-386 ('all relevant MX records "
+                             "point to non-existent hosts': DECLINE)"),
+    (S.DNS, "tempfail"): c("RQ", "V", "Exim dnslookup.c:324-333 (HOST_FIND_AGAIN: DEFER)"),
 }  # fmt: skip
 
 
@@ -134,7 +229,8 @@ def _schedule(p: EximParams) -> tuple[tuple[int, ...], int, str]:
 PROFILE = Profile(
     name="exim",
     display="Exim 4",
-    description="Tries the next host on any deferral; retry rules F,2h,15m; G,16h,1h,1.5; F,4d,6h.",
+    description="Tries the next host on any deferral; fails only on a 5; retry rules "
+    "F,2h,15m; G,16h,1h,1.5; F,4d,6h.",
     mta="Exim",
     params_type=EximParams,
     cells=CELLS,
@@ -152,9 +248,19 @@ PROFILE = Profile(
         "A message that you sent has not yet been delivered to one or more of its recipients "
         "after more than {age} on the queue. No action is required on your part; delivery "
         "attempts will continue for some time.",
+        bounce_status="5.0.0",
+        delay_status="4.0.0",
+        expiry_status="5.0.0",
+        evidence=Proof(
+            Evidence.TESTED,
+            "Exim deliver.c:7863 (failed: 5.0.0), 8386 (delayed: 4.0.0)",
+            TESTED,
+            ("errata:exim-bounce-status",),
+        ),
     ),
-    ordering=Ordering(),
+    ordering=EximOrdering(),
     moving=EximLimits(),
-    sources="Exim transports/smtp.c, retry.c; spec ch. 30, 32, 49",
+    sources="Exim 4.96 transports/smtp.c, host.c, deliver.c, routers/dnslookup.c, retry.c; "
+    "spec ch. 30, 32, 49",
     models="Exim 4.96",
 )

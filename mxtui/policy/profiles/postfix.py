@@ -1,15 +1,21 @@
-"""Postfix (2.1 and later; defaults of 3.7): moves on after soft failures, bounces on 5xx.
+"""Postfix (2.1 and later), as Postfix 3.7.11 (Debian 12) does it by default.
 
-One flat list of MX addresses capped by smtp_mx_address_limit, sessions capped by
-smtp_mx_session_limit; the last address either limit allows is the "final server", where a
-soft failure defers instead of moving on. Retries come from the queue manager's scans.
+One flat list of MX addresses (smtp_addr.c), capped by smtp_mx_address_limit, sessions capped
+by smtp_mx_session_limit; the last address either limit allows is the "final server", where a
+soft failure defers instead of moving on (smtp_connect.c, smtp_trouble.c). An address listed
+under several MX names is in the list once per name. Retries come from the queue manager's
+scans of the deferred queue, so they land in windows, not at instants.
+
+Sources: github.com/vdukhovni/postfix at tag v3.7.11, postfix/src/...; line numbers are that
+tag's. Run as a sender: Postfix 3.7.11 (reference §0, real-senders.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from mxtui.model import DecisionContext
+from mxtui.model import DecisionContext, Evidence, TryTarget
 from mxtui.policy.cells import S, c
 from mxtui.policy.profiles.base import (
     D,
@@ -19,9 +25,16 @@ from mxtui.policy.profiles.base import (
     Profile,
     ProfileParams,
     RetrySchedule,
-    ceil_to,
     setting,
     until,
+)
+
+TESTED = "Postfix 3.7.11"
+"""The version run as a sender against the lab (reference §0, real-senders.md)."""
+
+PHASE = (
+    "not a Postfix setting: when the queue manager's scan timer fires, in seconds after the "
+    "message arrived (mod queue_run_delay); real runs land anywhere in the window"
 )
 
 
@@ -29,17 +42,23 @@ from mxtui.policy.profiles.base import (
 @dataclass(frozen=True)
 class PostfixParams(ProfileParams):
     smtp_skip_5xx_greeting: bool = setting(
-        True, "bool", "postconf(5) smtp_skip_5xx_greeting",
+        True, "bool", "postconf(5) smtp_skip_5xx_greeting; smtp_proto.c:370",
         "a 5xx greeting is read as 4xx: move on, and defer (not bounce) on the last MX")
     soft_bounce: bool = setting(
-        False, "bool", "postconf(5) soft_bounce",
-        "every bounce becomes a deferral (the mail stays queued)")
+        False, "bool", "postconf(5) soft_bounce; smtp_trouble.c:222",
+        "every bounce becomes a deferral (the 5xx is a soft error: Postfix moves on)")
     smtp_mx_address_limit: int = setting(
-        5, "int", "postconf(5) smtp_mx_address_limit",
+        5, "int", "postconf(5) smtp_mx_address_limit; smtp_connect.c:987",
         "how many MX addresses one delivery attempt may try")
     smtp_mx_session_limit: int = setting(
-        2, "int", "postconf(5) smtp_mx_session_limit",
+        2, "int", "postconf(5) smtp_mx_session_limit; smtp_connect.c:1059",
         "how many sessions that got through EHLO/TLS one attempt may use")
+    smtp_balance_inet_protocols: bool = setting(
+        True, "bool", "postconf(5) smtp_balance_inet_protocols; smtp_addr.c:378",
+        "keep both IPv4 and IPv6 addresses within smtp_mx_address_limit")
+    smtp_defer_if_no_mx_address_found: bool = setting(
+        False, "bool", "postconf(5) smtp_defer_if_no_mx_address_found; smtp_addr.c:610",
+        "defer (not bounce) when no MX host has an address")
     maximal_queue_lifetime: int = setting(
         5 * D, "duration", "postconf(5) maximal_queue_lifetime",
         "how long a message may stay queued before it is returned")
@@ -47,21 +66,75 @@ class PostfixParams(ProfileParams):
         0, "duration", "postconf(5) delay_warning_time",
         "when to warn the sender of a delay (0 = never)")
     minimal_backoff_time: int = setting(
-        300, "duration", "postconf(5) minimal_backoff_time", "shortest wait between attempts")
+        300, "duration", "postconf(5) minimal_backoff_time; qmgr_active.c:561",
+        "shortest wait between attempts")
     maximal_backoff_time: int = setting(
-        4000, "duration", "postconf(5) maximal_backoff_time", "longest wait between attempts")
+        4000, "duration", "postconf(5) maximal_backoff_time; qmgr_active.c:559",
+        "longest wait between attempts")
     queue_run_delay: int = setting(
-        300, "duration", "postconf(5) queue_run_delay", "how often the deferred queue is scanned")
+        300, "duration", "postconf(5) queue_run_delay; qmgr.c:538",
+        "how often the deferred queue is scanned")
+    queue_scan_phase: int = setting(150, "duration", PHASE, "the scan timer's phase (φ)")
 
     def softens_bounces(self) -> bool:
         return self.soft_bounce
 # fmt: on
 
 
+class PostfixOrdering(Ordering):
+    """smtp_addr.c: every MX name's addresses appended in turn, duplicates kept (263-305,
+    dns_rr_append in dns_rr.c:224 does not merge); shuffled, then sorted by preference
+    (642-645); then, when both families are present and the list is longer than
+    smtp_mx_address_limit, cut so that each family keeps its share (378-495)."""
+
+    merge_duplicates = False
+    rule = (
+        "one flat list of the addresses of every MX name, lowest preference first, equal "
+        "preferences shuffled; an address listed under several MX names is dialled once per "
+        "name; with IPv4 and IPv6 both present, each family keeps its share of "
+        "smtp_mx_address_limit"
+    )
+
+    def finish(
+        self, order: tuple[TryTarget, ...], params: ProfileParams | None
+    ) -> tuple[TryTarget, ...]:
+        if not isinstance(params, PostfixParams) or not params.smtp_balance_inet_protocols:
+            return order
+        return balance_inet_protocols(order, params.smtp_mx_address_limit)
+
+
+def balance_inet_protocols(order: tuple[TryTarget, ...], limit: int) -> tuple[TryTarget, ...]:
+    """smtp_balance_inet_proto (smtp_addr.c:378-495): keep the list's order, but when it holds
+    both families and more than `limit` entries, keep `limit` of them so that neither family
+    crowds the other out."""
+    v4 = sum(t.family == 4 for t in order)
+    v6 = len(order) - v4
+    if limit <= 0 or not v4 or not v6 or v4 + v6 <= limit:
+        return order
+    if v6 <= limit // 2:
+        v6_target, v4_target = v6, limit - v6
+    elif v4 <= limit // 2:
+        v4_target, v6_target = v4, limit - v4
+    else:
+        v4_target = (limit + (order[0].family == 4)) // 2
+        v6_target = limit - v4_target
+    kept: list[TryTarget] = []
+    for target in order:
+        if target.family == 4 and v4_target > 0:
+            v4_target -= 1
+            kept.append(target)
+        elif target.family == 6 and v6_target > 0:
+            v6_target -= 1
+            kept.append(target)
+    return tuple(kept)
+
+
 class PostfixLimits(MoveOn):
     """The final server: the last address smtp_mx_address_limit or smtp_mx_session_limit
-    allows (smtp_connect.c)."""
+    allows (smtp_connect.c:985-1063). A soft_bounce 5xx is a soft error and moves on like a
+    4xx (smtp_trouble.c:221-231 for the session, 391-405 for one recipient)."""
 
+    soft_errors_move_on = True
     rule = (
         "tries the flat address list until smtp_mx_address_limit addresses or "
         "smtp_mx_session_limit sessions are used; the last one allowed is the final server"
@@ -76,76 +149,144 @@ class PostfixLimits(MoveOn):
         return ""
 
 
-PF = "Postfix"
-TESTED = "Postfix 3.7.11"
-"""The version run as a sender against the lab (reference §0, real-senders.md)."""
+PROTO = "Postfix smtp_proto.c"
+TROUBLE = "smtp_trouble.c:221-231 (a soft error moves on unless this is the final server)"
+BAD_CODE = (
+    "A reply whose first digit is not 4 or 5 where another was due is a protocol error: "
+    "status 5.5.0 (smtp_chat.c:412, smtp_trouble.c:329-335), a bounce."
+)
+GREETING_FAIL = f"{PROTO}:366-378 (any non-2xx greeting: smtp_site_fail); {TROUBLE}"
 
 CELLS = {
-    (S.CONNECT, "fail"): c("NX", "T", f"{PF} smtp_connect.c; smtp_connect_timeout=30s",
-                           tested_with=TESTED, cases=("errata:five-mx-names-one-address",)),
-    (S.GREETING, "drop"): c("NX", "V", f"{PF} smtp_connect.c; smtp_helo_timeout"),
-    (S.GREETING, "unexpected"): c("NDR", "V", f"{PF} smtp_proto.c",
+    (S.CONNECT, "fail"): c(
+        "NX", "T", "Postfix smtp_connect.c:985-1022 (each address in turn; "
+        "smtp_connect_timeout=30s)",
+        tested_with=TESTED, cases=("errata:five-mx-names-one-address",)),
+    (S.GREETING, "drop"): c("NX", "V", f"{PROTO}:366 (smtp_stream_except); {TROUBLE}"),
+    (S.GREETING, "unexpected"): c("NDR", "V", f"{GREETING_FAIL}; smtp_chat.c:412",
                                   "Postfix calls it a protocol error (5.5.0)."),
-    (S.GREETING, "4xx"): c("NX", "V", f"{PF} smtp_proto.c, smtp_trouble.c",
-                           "Postfix 2.1 and later try the next MX after a failed greeting."),
+    (S.GREETING, "4xx"): c("NX", "V", GREETING_FAIL),
     (S.GREETING, "5xx"): c(
-        "NX>RQ", "V", f"{PF} smtp_proto.c; smtp_skip_5xx_greeting=yes",
+        "NX>RQ", "V", f"{PROTO}:369-371; smtp_skip_5xx_greeting=yes",
         "smtp_skip_5xx_greeting=yes reads the 5xx as 4xx, so on the last MX Postfix defers "
         "instead of bouncing.",
         smtp_skip_5xx_greeting__no=c(
-            "NDR", "V", f"{PF} smtp_proto.c; smtp_skip_5xx_greeting=no",
+            "NDR", "V", f"{PROTO}:369-378; smtp_skip_5xx_greeting=no",
             "With smtp_skip_5xx_greeting=no the 5xx greeting bounces the message.")),
-    (S.EHLO, "421"): c("NX", "V", f"{PF} smtp_proto.c"),
-    (S.EHLO, "4xx"): c("H", "V", f"{PF} smtp_proto.c"),
-    (S.EHLO, "drop"): c("NX", "M", f"{PF} smtp_trouble.c"),
-    (S.EHLO, "unexpected"): c("H", "V", f"{PF} smtp_proto.c", "Any non-2xx EHLO → HELO."),
-    (S.HELO, "4xx"): c("NX", "V", f"{PF} smtp_proto.c"),
-    (S.HELO, "5xx"): c("NDR", "V", f"{PF} smtp_proto.c"),
-    (S.HELO, "drop"): c("NX", "M", f"{PF} smtp_trouble.c"),
-    (S.HELO, "unexpected"): c("NDR", "I", f"{PF} smtp_proto.c"),
-    (S.STARTTLS, "refused"): c("PLAIN", "V", f"{PF} smtp_proto.c; smtp_tls_security_level=may"),
-    (S.STARTTLS, "drop"): c("RECON", "V", f"{PF} smtp_connect.c; smtp_tls_security_level=may"),
-    (S.STARTTLS, "req-4xx"): c("NX", "V", f"{PF} smtp_proto.c; smtp_tls_security_level=encrypt"),
-    (S.STARTTLS, "req-5xx"): c("NDR", "V",
-                               f"{PF} smtp_proto.c; smtp_tls_security_level=encrypt"),
-    (S.AUTH, "4xx"): c("NX", "M", f"{PF} smtp_sasl_proto.c"),
-    (S.AUTH, "5xx"): c("NX", "M", f"{PF} postconf(5) smtp_sasl_auth_soft_bounce=yes",
+    (S.EHLO, "421"): c("NX", "V", f"{PROTO}:469-474 (EHLO 421: smtp_site_fail)"),
+    (S.EHLO, "4xx"): c("H", "V", f"{PROTO}:469-476 (any other non-2xx EHLO: HELO)"),
+    (S.EHLO, "drop"): c("NX", "V", f"{PROTO}:466 (smtp_stream_except); {TROUBLE}"),
+    (S.EHLO, "unexpected"): c("H", "V", f"{PROTO}:469-476", "Any non-2xx EHLO → HELO."),
+    (S.HELO, "4xx"): c("NX", "V", f"{PROTO}:481-486; {TROUBLE}"),
+    (S.HELO, "5xx"): c("NDR", "V", f"{PROTO}:481-486 (smtp_site_fail, hard)"),
+    (S.HELO, "drop"): c("NX", "V", f"{PROTO}:480 (smtp_stream_except); {TROUBLE}"),
+    (S.HELO, "unexpected"): c("NDR", "V", f"{PROTO}:481-486; smtp_chat.c:412", BAD_CODE),
+    (S.STARTTLS, "refused"): c("PLAIN", "V", f"{PROTO}; smtp_tls_security_level=may"),
+    (S.STARTTLS, "drop"): c("RECON", "V",
+                            "Postfix smtp_connect.c:1036-1046 (retry_plain: same address "
+                            "again without TLS); smtp_tls_security_level=may"),
+    (S.STARTTLS, "req-4xx"): c("NX", "V", f"{PROTO}; smtp_tls_security_level=encrypt"),
+    (S.STARTTLS, "req-5xx"): c("NDR", "V", f"{PROTO}; smtp_tls_security_level=encrypt"),
+    (S.AUTH, "4xx"): c("NX", "M", "Postfix smtp_sasl_proto.c"),
+    (S.AUTH, "5xx"): c("NX", "M", "Postfix postconf(5) smtp_sasl_auth_soft_bounce=yes",
                        "Postfix reads a 535 as a soft error, so it moves on and never bounces "
                        "for it."),
-    (S.AUTH, "drop"): c("NX", "M", f"{PF} smtp_trouble.c"),
-    (S.MAIL, "4xx"): c("NX", "V", f"{PF} smtp_proto.c, smtp_trouble.c"),
-    (S.MAIL, "drop"): c("NX", "V", f"{PF} smtp_trouble.c"),
-    (S.RCPT, "4xx"): c("r-NX", "V", f"{PF} smtp_proto.c",
+    (S.AUTH, "drop"): c("NX", "M", "Postfix smtp_trouble.c"),
+    (S.MAIL, "4xx"): c("NX", "V", f"{PROTO}:1993-2000 (smtp_mesg_fail); {TROUBLE}"),
+    (S.MAIL, "3xx"): c("NDR", "V", f"{PROTO}:1993-2000; smtp_trouble.c:329-335", BAD_CODE),
+    (S.MAIL, "drop"): c("NX", "V", f"Postfix smtp_trouble.c (smtp_stream_except); {TROUBLE}"),
+    (S.MAIL, "unexpected"): c("NDR", "V", f"{PROTO}:1993-2000; smtp_chat.c:412", BAD_CODE),
+    (S.RCPT, "4xx"): c("r-NX", "V", f"{PROTO}:2067 (smtp_rcpt_fail); smtp_trouble.c:391-405",
                        "The recipient is retried on the next address in the same attempt, and "
                        "deferred on the final server."),
-    (S.RCPT, "552"): c("r-NX", "M", f"{PF} smtp_proto.c", "Postfix reads 552 at RCPT as 452."),
-    (S.RCPT, "drop"): c("NX", "V", f"{PF} smtp_trouble.c"),
-    (S.DATA, "4xx"): c("NX", "V", f"{PF} smtp_proto.c"),
-    (S.DATA, "drop"): c("NX", "V", f"{PF} smtp_trouble.c"),
-    (S.DOT, "4xx"): c("NX", "V", f"{PF} smtp_proto.c"),
-    (S.DOT, "drop"): c("NX", "V", f"{PF} smtp_proto.c; smtp_data_done_timeout=600s",
+    (S.RCPT, "552"): c("r-NDR", "V", f"{PROTO}:2036-2049, 2067",
+                       "The 552→452 rewrite RFC 5321 §4.5.3.1.10 asks for is compiled out "
+                       "(#ifdef notdef): 'too much mail data' must not become a retry. So a 552 "
+                       "bounces that recipient."),
+    (S.RCPT, "3xx"): c("r-NDR", "V", f"{PROTO}:2050-2072; smtp_trouble.c:329-335", BAD_CODE),
+    (S.RCPT, "drop"): c("NX", "V", f"Postfix smtp_trouble.c (smtp_stream_except); {TROUBLE}"),
+    (S.RCPT, "unexpected"): c("r-NDR", "V", f"{PROTO}:2050-2072; smtp_chat.c:412", BAD_CODE),
+    (S.DATA, "4xx"): c("NX", "V", f"{PROTO}:2087-2097; {TROUBLE}"),
+    (S.DATA, "2xx"): c("NDR", "V", f"{PROTO}:2089-2097 (not 3xx); smtp_trouble.c:329-335",
+                       BAD_CODE),
+    (S.DATA, "drop"): c("NX", "V", f"Postfix smtp_trouble.c (smtp_stream_except); {TROUBLE}"),
+    (S.DATA, "unexpected"): c("NDR", "V", f"{PROTO}:2089-2097; smtp_chat.c:412", BAD_CODE),
+    (S.DOT, "4xx"): c("NX", "V", f"{PROTO}:2133-2142; {TROUBLE}"),
+    (S.DOT, "3xx"): c("NDR", "V", f"{PROTO}:2133-2142; smtp_trouble.c:329-335", BAD_CODE),
+    (S.DOT, "drop"): c("NX", "V", "Postfix smtp_proto.c; smtp_data_done_timeout=600s",
                        "Postfix logs a possible-duplicate warning."),
-    (S.QUIT, "any"): c("IGN", "V", f"{PF} smtp_skip_quit_response=yes",
+    (S.DOT, "unexpected"): c("NDR", "V", f"{PROTO}:2133-2142; smtp_chat.c:412", BAD_CODE),
+    (S.QUIT, "any"): c("IGN", "V", "Postfix smtp_skip_quit_response=yes",
                        "Postfix does not even wait for the reply."),
-    (S.DNS, "nxdomain"): c("NDR", "V", f"{PF} smtp_addr.c (5.4.4)"),
-    (S.DNS, "null-mx"): c("NDR", "V", f"{PF} smtp_addr.c (5.1.0)"),
-    (S.DNS, "tempfail"): c("RQ", "V", f"{PF} smtp_addr.c (4.4.3); ignore_mx_lookup_error=no"),
+    (S.DNS, "nxdomain"): c("NDR", "V", "Postfix smtp_addr.c:193-194 (DNS_NOTFOUND: 5.4.4)"),
+    (S.DNS, "null-mx"): c("NDR", "V", "Postfix smtp_addr.c:590-592 (DNS_NULLMX: 5.1.0)"),
+    (S.DNS, "no-address"): c(
+        "NDR", "V", "Postfix smtp_addr.c:608-619; smtp_defer_if_no_mx_address_found=no",
+        "'no MX host for … has a valid address record': a bounce, unless "
+        "smtp_defer_if_no_mx_address_found=yes.",
+        smtp_defer_if_no_mx_address_found__yes=c(
+            "RQ", "V", "Postfix smtp_addr.c:610-614; smtp_defer_if_no_mx_address_found=yes")),
+    (S.DNS, "tempfail"): c("RQ", "V", "Postfix smtp_addr.c:580-584 (4.4.3); "
+                           "ignore_mx_lookup_error=no"),
 }  # fmt: skip
+
+
+def _postfix_attempts(
+    lo: int, hi: int, scan: int, lifetime: int, phase: int
+) -> tuple[tuple[int, ...], int]:
+    """Failed attempts from arrival (t=0) until the first at or past `lifetime`: each makes the
+    message eligible at now + clamp(age, lo, hi) (qmgr_active.c:558-564), and it is taken at
+    the next scan of the deferred queue, which runs every `scan` s at `phase` (qmgr.c:530-538).
+    """
+    phase %= max(scan, 1)
+
+    def next_after(t: int, _k: int) -> int:
+        eligible = t + min(max(t, lo), hi)
+        if scan <= 0:
+            return eligible
+        return phase + -(-(eligible - phase) // scan) * scan
+
+    return until(next_after, lifetime, at_lifetime=False)
+
+
+@lru_cache(maxsize=64)
+def _windows(
+    lo: int, hi: int, scan: int, lifetime: int, count: int
+) -> tuple[tuple[tuple[int, int], ...], tuple[int, int]]:
+    """Where each attempt (and give-up) can land over every scan phase 0 < φ < scan: from the
+    earliest to the latest, the edges being the limits as φ nears 0 and the scan interval."""
+    if scan <= 1:
+        attempts, give_up = _postfix_attempts(lo, hi, scan, lifetime, 0)
+        return tuple((t, t) for t in attempts[:count]), (give_up, give_up)
+    step = max(1, scan // 60)
+    phases = sorted({*range(1, scan, step), scan - 1})
+    runs = [_postfix_attempts(lo, hi, scan, lifetime, phase) for phase in phases]
+    windows = []
+    for k in range(count):
+        times = [attempts[k] for attempts, _ in runs if k < len(attempts)]
+        windows.append((min(times) - 1 if k else 0, max(times) + 1 if k else 0))
+    ends = [give_up for _, give_up in runs]
+    return tuple(windows), (min(ends) - 1, max(ends) + 1)
 
 
 def schedule(p: PostfixParams) -> tuple[tuple[int, ...], int, str]:
     """Postfix's queue: next = now + clamp(age, minimal, maximal backoff), at the next scan."""
     lo, hi, scan = p.minimal_backoff_time, p.maximal_backoff_time, p.queue_run_delay
-    attempts, give_up = until(
-        lambda t, _k: ceil_to(t + min(max(t, lo), hi), scan),
-        p.maximal_queue_lifetime,
-        at_lifetime=False,
-    )
+    attempts, give_up = _postfix_attempts(lo, hi, scan, p.maximal_queue_lifetime,
+                                          p.queue_scan_phase)  # fmt: skip
     formula = (
-        f"next = now + clamp(age, {lo}, {hi}) s, taken at the next queue scan (every {scan} s); "
-        f"returned after the first failed attempt at age >= {p.maximal_queue_lifetime} s"
+        f"eligible at now + clamp(age, {lo}, {hi}) s (qmgr_active.c), taken at the next scan "
+        f"of the deferred queue, every {scan} s at phase φ={p.queue_scan_phase % max(scan, 1)} "
+        f"s (qmgr.c), so each retry lands in a window of {scan} s; returned after the first "
+        f"failed attempt at age >= {p.maximal_queue_lifetime} s"
     )
     return attempts, give_up, formula
+
+
+def windows(p: PostfixParams) -> tuple[tuple[tuple[int, int], ...], tuple[int, int]]:
+    attempts, _, _ = schedule(p)
+    return _windows(p.minimal_backoff_time, p.maximal_backoff_time, p.queue_run_delay,
+                    p.maximal_queue_lifetime, len(attempts))  # fmt: skip
 
 
 DSN = DsnFlavour(
@@ -156,7 +297,7 @@ DSN = DsnFlavour(
     "more recipients. It's attached below.",
     "Your message could not be delivered for {age}. It will be retried until it is "
     "{lifetime} old.",
-    null_mx_status="5.1.0",
+    statuses={"null-mx": "5.1.0"},
 )  # fmt: skip
 
 PROFILE = Profile(
@@ -166,10 +307,18 @@ PROFILE = Profile(
     mta="Postfix",
     params_type=PostfixParams,
     cells=CELLS,
-    retry=RetrySchedule(schedule, "delay_warning_time", "Postfix qmgr_active.c; postconf(5)"),
+    retry=RetrySchedule(
+        schedule,
+        "delay_warning_time",
+        "Postfix qmgr_active.c:558-564, qmgr.c:530-538; postconf(5)",
+        Evidence.TESTED,
+        f"{TESTED} (retries at 529 s and 1129 s)",
+        windows,
+    ),
     dsn=DSN,
-    ordering=Ordering(),
+    ordering=PostfixOrdering(),
     moving=PostfixLimits(),
-    sources="Postfix smtp_connect.c, smtp_proto.c, smtp_trouble.c; postconf(5)",
+    sources="Postfix 3.7.11 smtp_addr.c, smtp_connect.c, smtp_proto.c, smtp_trouble.c, "
+    "qmgr_active.c; postconf(5)",
     models="Postfix 3.7.11",
 )

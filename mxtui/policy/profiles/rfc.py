@@ -69,6 +69,10 @@ CELLS = {
     (S.DOT, "drop"): c("RQ", "V", "RFC 5321 §3.8, §4.2.5"),
     (S.DNS, "nxdomain"): c("NDR", "V", "RFC 5321 §5.1"),
     (S.DNS, "null-mx"): c("NDR", "M", "RFC 7505 §3 (556 5.1.10)"),
+    (S.DNS, "no-address"): c("NDR", "V", "RFC 5321 §5.1",
+                             "'If MX records are present, but none of them are usable, or the "
+                             "implicit MX is unusable, this situation MUST be reported as an "
+                             "error.'"),
     (S.DNS, "tempfail"): c("RQ", "V", "RFC 5321 §5.1"),
 }  # fmt: skip
 

@@ -72,6 +72,7 @@ CELLS = {
     (S.DOT, "drop"): c("NX", "V", SM),
     (S.DNS, "nxdomain"): c("NDR", "M", "Sendmail deliver.c (host unknown)"),
     (S.DNS, "null-mx"): c("NDR", "V", "Sendmail deliver.c (556 5.1.10)"),
+    (S.DNS, "no-address"): c("NDR", "M", "Sendmail deliver.c (host unknown)"),
     (S.DNS, "tempfail"): c("RQ", "M", "Sendmail domain.c"),
 }  # fmt: skip
 
