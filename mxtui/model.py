@@ -208,6 +208,7 @@ class Stage(StrEnum):
     RSET = "rset"
     NOOP = "noop"
     RAW = "raw"
+    XCLIENT = "xclient"
 
 
 DECISION_STAGES: tuple[Stage, ...] = tuple(Stage)[:12]
@@ -338,10 +339,25 @@ class Credentials:
 
 
 @dataclass(frozen=True)
+class DSNRequest:
+    """What the sender asks of delivery status notifications (RFC 3461), sent only to a server
+    that offers DSN: `notify` for each recipient (NEVER, or any of SUCCESS, FAILURE, DELAY),
+    `ret` (FULL or HDRS: what a bounce returns), `envid` (the sender's id for the message, echoed
+    in every DSN), `orcpt` (send each recipient as the original recipient, ORCPT=rfc822;…)."""
+
+    notify: tuple[str, ...] = ()
+    ret: str = ""
+    envid: str = ""
+    orcpt: bool = False
+
+
+@dataclass(frozen=True)
 class Envelope:
     """What the session sends: SMTP envelope, EHLO name, message, and optional AUTH account.
 
     An empty `message` means "a short test message" (made by the session, like swaks's).
+    `dsn` asks for delivery status notifications (RFC 3461); `requiretls` asks that the message
+    travel over TLS all the way (RFC 8689), so it is not sent to a server without REQUIRETLS.
     """
 
     mail_from: str
@@ -349,6 +365,8 @@ class Envelope:
     ehlo_name: str = "localhost"
     message: bytes = b""
     credentials: Credentials | None = None
+    dsn: DSNRequest | None = None
+    requiretls: bool = False
 
 
 @dataclass(frozen=True)
@@ -437,6 +455,8 @@ class StepResult:
     error: str = ""
     replies: tuple[Reply, ...] = ()
     tls: TLSInfo | None = None
+    uses: tuple[str, ...] = ()
+    """The ESMTP extensions this step's commands used (SIZE, 8BITMIME, PIPELINING, CHUNKING…)."""
 
     @property
     def ok(self) -> bool:
@@ -461,6 +481,7 @@ class StepResult:
             "failure": self.failure,
             "error": self.error,
             "tls": self.tls.to_json() if self.tls else None,
+            "uses": list(self.uses),
         }
 
 

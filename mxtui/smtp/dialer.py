@@ -62,6 +62,8 @@ async def _open(
     protocol_factory: Callable[[], asyncio.BaseProtocol],
     ssl_context: ssl.SSLContext | None,
     server_hostname: str | None,
+    family: int = 0,
+    local_address: str | None = None,
 ) -> tuple[asyncio.BaseTransport, asyncio.BaseProtocol]:
     loop = asyncio.get_running_loop()
     return await loop.create_connection(
@@ -70,11 +72,16 @@ async def _open(
         port=route.port,
         ssl=ssl_context,
         server_hostname=server_hostname if ssl_context is not None else None,
+        family=family,
+        local_addr=(local_address, 0) if local_address else None,
     )
 
 
 class _RoutingDialer:
     """Dials wherever `route` says; subclasses decide the route."""
+
+    family: int = 0
+    local_address: str | None = None
 
     def route(self, address: str, port: int | None = None) -> Route:
         raise NotImplementedError
@@ -89,15 +96,29 @@ class _RoutingDialer:
         server_hostname: str | None = None,
     ) -> tuple[asyncio.BaseTransport, asyncio.BaseProtocol]:
         return await _open(
-            self.route(address, port), protocol_factory, ssl_context, server_hostname
+            self.route(address, port),
+            protocol_factory,
+            ssl_context,
+            server_hostname,
+            self.family,
+            self.local_address,
         )
 
 
 class RealDialer(_RoutingDialer):
-    """Connects to the address itself (port 25 unless told otherwise). Never a lab host."""
+    """Connects to the address itself (port 25 unless told otherwise). Never a lab host.
 
-    def __init__(self, port: int = SMTP_PORT) -> None:
+    `family` (socket.AF_INET or AF_INET6) limits a host name to its IPv4 or IPv6 addresses
+    (swaks' -4 / -6); `local_address` binds the connection to one of this machine's addresses
+    (swaks' --local-interface).
+    """
+
+    def __init__(
+        self, port: int = SMTP_PORT, *, family: int = 0, local_address: str | None = None
+    ) -> None:
         self.port = port
+        self.family = family
+        self.local_address = local_address
 
     def route(self, address: str, port: int | None = None) -> Route:
         return Route(_norm(address), port or self.port, lab=False)

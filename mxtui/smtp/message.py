@@ -9,21 +9,24 @@ from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 from mxtui.model import Envelope
 
 
-def default_message(envelope: Envelope) -> bytes:
-    """A short test message like swaks's, so a session can reach the dot with no typing."""
+def default_headers(envelope: Envelope) -> list[tuple[str, str]]:
+    """The headers of swaks' test message, in its order."""
     now = email.utils.formatdate(localtime=True)
     domain = envelope.ehlo_name or "localhost"
-    lines = [
-        f"Date: {now}",
-        f"To: {', '.join(envelope.recipients)}",
-        f"From: {envelope.mail_from}",
-        f"Subject: test {now}",
-        f"Message-Id: {email.utils.make_msgid('mxtui', domain=domain)}",
-        "X-Mailer: mxtui",
-        "",
-        "This is a test mailing",
-        "",
+    return [
+        ("Date", now),
+        ("To", ", ".join(envelope.recipients)),
+        ("From", envelope.mail_from),
+        ("Subject", f"test {now}"),
+        ("Message-Id", email.utils.make_msgid("mxtui", domain=domain)),
+        ("X-Mailer", "mxtui"),
     ]
+
+
+def default_message(envelope: Envelope) -> bytes:
+    """A short test message like swaks's, so a session can reach the dot with no typing."""
+    lines = [f"{name}: {value}" for name, value in default_headers(envelope)]
+    lines += ["", "This is a test mailing", ""]
     return "\r\n".join(lines).encode("utf-8")
 
 
@@ -40,3 +43,20 @@ def wire_message(message: bytes) -> bytes:
     if message.startswith(b".") or b"\n." in message:
         message = PERIOD_REGEX.sub(b"..", message)
     return message + b".\r\n"
+
+
+def bdat_message(message: bytes) -> bytes:
+    """The message as BDAT sends it (RFC 3030 §2): CRLF line ends, no dot-stuffing, no dot."""
+    crlf = message.count(b"\r\n")
+    if not (crlf == message.count(b"\n") == message.count(b"\r") and message.endswith(b"\r\n")):
+        message = normalize_message_line_endings(message)
+    return message
+
+
+def xtext(text: str) -> str:
+    """RFC 3461 §4 xtext: "+", "=" and anything outside "!".."~" as "+XX" (UTF-8 bytes)."""
+    out = []
+    for byte in text.encode("utf-8"):
+        char = chr(byte)
+        out.append(f"+{byte:02X}" if byte < 33 or byte > 126 or char in "+=" else char)
+    return "".join(out)

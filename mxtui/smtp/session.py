@@ -22,6 +22,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import Literal
 
 from aiosmtplib import (
     SMTPResponseException,
@@ -48,15 +49,20 @@ from mxtui.model import (
 )
 from mxtui.smtp import auth as sasl
 from mxtui.smtp.dialer import Dialer, RealDialer, Route
-from mxtui.smtp.message import default_message, wire_message
+from mxtui.smtp.message import bdat_message, default_message, wire_message, xtext
 from mxtui.smtp.protocol import MalformedReply, ReplyTooLong, TracingProtocol
 from mxtui.smtp.replies import parse_extensions, parse_reply
 from mxtui.smtp.state import Phase, Transaction, TxStep
-from mxtui.smtp.tlsinfo import client_context, describe, load_trust
+from mxtui.smtp.tlsconf import TLSClientOptions, client_context
 from mxtui.smtp.transcript import MASK, Transcript, secret_forms
 from mxtui.text import printable, printable_bytes
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+BDAT_CHUNK = 1024 * 1024
+"""Bytes per BDAT chunk: a 20 MB message goes in 20 chunks, each with its own reply."""
+Protocol = Literal["smtp", "esmtp", "lmtp"]
+"""smtp: HELO, no extensions; esmtp: EHLO (the default); lmtp: LHLO and one reply per
+recipient after the message (RFC 2033)."""
 EventSink = Callable[[SessionEvent], None]
 
 
@@ -106,6 +112,12 @@ class Session:
         limits: Limits | None = None,
         on_event: EventSink | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        protocol: Protocol = "esmtp",
+        pipelining: bool = False,
+        chunking: bool = False,
+        chunk_size: int = BDAT_CHUNK,
+        xclient: tuple[tuple[str, str], ...] = (),
+        tls_options: TLSClientOptions | None = None,
     ) -> None:
         self.address = address
         self.port = port
@@ -113,7 +125,19 @@ class Session:
         self.tls_mode: TLSMode = tls
         self.tls_verify = tls_verify
         self.tls_name = tls_name or address
-        self._trust = load_trust(trust_pem) if trust_pem else ()
+        self._trust_pem = trust_pem
+        if trust_pem:
+            from mxtui.smtp.tlsinfo import load_trust
+
+            load_trust(trust_pem)  # unusable PEM is a ValueError now, not at the handshake
+        self.protocol: Protocol = protocol
+        self.pipelining = pipelining
+        self.pipeline_through: Stage = Stage.DATA
+        """The last command a PIPELINING burst carries (MAIL, RCPT or DATA: --quit-after)."""
+        self.chunking = chunking
+        self.chunk_size = chunk_size
+        self.xclient = xclient
+        self.tls_options = tls_options
         self.timeouts = timeouts or Timeouts()
         self.limits = limits or Limits()
         self._on_event = on_event
@@ -128,6 +152,7 @@ class Session:
         self._protocol: TracingProtocol | None = None
         self._stage: Stage | None = None
         self._wire_cache: tuple[bytes, bytes] | None = None
+        self._bdat_cache: tuple[bytes, bytes] | None = None
         self._raw_reply: Reply | None = None
         self._envelope = envelope
         self.envelope = envelope
@@ -236,14 +261,18 @@ class Session:
         if phase is Phase.ENDING:
             return Stage.QUIT
         if phase is Phase.HELLO:
-            return Stage.EHLO
+            return Stage.HELO if self.protocol == "smtp" else Stage.EHLO
         if phase is Phase.HELO:
             return Stage.HELO
         if not self.encrypted and Stage.STARTTLS not in self.tried and self._wants_tls():
             return Stage.STARTTLS
+        if self.xclient and Stage.XCLIENT not in self.tried:
+            return Stage.XCLIENT
         if self.envelope.credentials is not None and Stage.AUTH not in self.tried:
             return Stage.AUTH
-        return self.transaction.next_stage(self.envelope.recipients)
+        return self.transaction.next_stage(
+            self.envelope.recipients, skip_data=self._uses_chunking()
+        )
 
     async def step(self, *, confirm_send: bool = False) -> StepResult | None:
         """Do the next stage of the standard path; None when the conversation is over."""
@@ -267,6 +296,7 @@ class Session:
             Stage.QUIT: self.quit,
             Stage.RSET: self.rset,
             Stage.NOOP: self.noop,
+            Stage.XCLIENT: self.send_xclient,
         }
         if stage is Stage.DOT:
             return await self.send_message(confirm_send=confirm_send)
@@ -329,6 +359,10 @@ class Session:
         await self.aclose()
 
     def _server_name(self) -> str | None:
+        """The SNI name: as asked (`tls_options.sni`, "" for none), else the certificate name
+        when it is a host name (RFC 6066 §3 allows no address)."""
+        if self.tls_options is not None and self.tls_options.sni is not None:
+            return self.tls_options.sni or None
         return None if _is_ip(self.tls_name) else self.tls_name
 
     async def connect(self) -> StepResult:
@@ -358,7 +392,7 @@ class Session:
                     self.address,
                     self.port,
                     self._new_protocol,
-                    ssl_context=client_context() if tls_on_connect else None,
+                    ssl_context=client_context(self.tls_options) if tls_on_connect else None,
                     server_hostname=self._server_name(),
                 ),
                 self.timeouts.connect,
@@ -434,7 +468,10 @@ class Session:
         if sslobj is None:
             assert self._protocol is not None and self._protocol.transport is not None
             sslobj = self._protocol.transport.get_extra_info("ssl_object")
-        info = describe(sslobj, self.tls_name, self._trust)
+        from mxtui.smtp.tlsinfo import describe, load_trust  # cryptography: only once TLS is up
+
+        trust = load_trust(self._trust_pem) if self._trust_pem else ()
+        info = describe(sslobj, self.tls_name, trust)
         self.tls_info = info
         for line in info.lines():
             self.note(line, tls=True)
@@ -454,8 +491,10 @@ class Session:
         action: Callable[[TracingProtocol], Awaitable[SMTPResponse]],
         *,
         more: list[str] | None = None,
+        echo: bool = True,
     ) -> StepResult:
-        """Show `shown` as sent, run `action`, and turn whatever happens into a StepResult.
+        """Show `shown` as sent (unless already shown: `echo=False`), run `action`, and turn
+        whatever happens into a StepResult.
 
         `more` holds lines the action showed itself as it sent them (the end-of-data dot, once
         the message is written): they count as sent only if the action got that far.
@@ -466,7 +505,7 @@ class Session:
         start = self._clock()
         # A step that only reads (the greeting) may still read a reply that came before the
         # server hung up: Postfix's "421 4.3.2" at connect arrives, then the close.
-        readable = protocol is not None and not shown and protocol.reply_waiting
+        readable = protocol is not None and (not shown or not echo) and protocol.reply_waiting
         if protocol is not None and not self.closed and not protocol.is_connected and not readable:
             # The server hung up between steps: that is what this step meets, a dropped line.
             return self._failed(
@@ -475,7 +514,7 @@ class Session:
             )  # fmt: skip
         if protocol is None or not (self.connected or (readable and not self.closed)):
             return self._refuse(stage, "not connected")
-        for text in shown:
+        for text in shown if echo else ():
             self._sent(text)
         extra = more if more is not None else []
         try:
@@ -569,7 +608,8 @@ class Session:
 
     async def ehlo(self, name: str | None = None) -> StepResult:
         """EHLO; a 5xx makes HELO the next stage (RFC 5321 §3.2)."""
-        result = await self._command(Stage.EHLO, f"EHLO {name or self.envelope.ehlo_name}")
+        verb = "LHLO" if self.protocol == "lmtp" else "EHLO"  # RFC 2033 §4.1
+        result = await self._command(Stage.EHLO, f"{verb} {name or self.envelope.ehlo_name}")
         if result.reply is not None:
             if result.reply.klass == 2:
                 self.phase = Phase.READY
@@ -599,7 +639,7 @@ class Session:
         if self.encrypted:
             self._stage = Stage.STARTTLS
             return self._refuse(Stage.STARTTLS, "the connection is already encrypted")
-        context = client_context()
+        context = client_context(self.tls_options)
         timeout = self.timeouts.reply
         handshake = self.timeouts.connect
         server_name = self._server_name()
@@ -643,6 +683,31 @@ class Session:
                 replies=result.replies, tls=info,
             )
         )  # fmt: skip
+
+    async def send_xclient(self) -> StepResult:
+        """XCLIENT (Postfix): tell the server who the real client is (ADDR=, NAME=, HELO=…),
+        as a proxy or a test of client restrictions does. The server greets anew with 220, so
+        EHLO is due again; sent only when the server offers XCLIENT."""
+        self.tried.add(Stage.XCLIENT)
+        self._stage = Stage.XCLIENT
+        if "XCLIENT" not in self.extensions:
+            result = self._refuse(Stage.XCLIENT, "Host did not advertise XCLIENT")
+            self._end_path()
+            return result
+        offered = {a.upper() for a in self.extensions["XCLIENT"].split()}
+        unknown = [name for name, _ in self.xclient if name.upper() not in offered]
+        if unknown:
+            self.note(f"XCLIENT: the server does not list {', '.join(unknown)}")
+        attrs = " ".join(f"{name.upper()}={xtext(value)}" for name, value in self.xclient)
+        result = await self._command(Stage.XCLIENT, f"XCLIENT {attrs}")
+        if result.reply is None:
+            return result
+        if result.reply.code == 220:
+            self.phase = Phase.HELLO  # a new greeting: hello again, extensions anew
+            self.extensions = {}
+        else:
+            self._end_path()
+        return self._finish(replace(result, uses=("XCLIENT",)))
 
     async def auth(self, mechanism: str | None = None) -> StepResult:
         """AUTH with the envelope's credentials (RFC 4954), only where it is safe and offered.
@@ -771,76 +836,279 @@ class Session:
             cached = self._wire_cache = (message, wire_message(message))
         return cached[1]
 
+    def _addresses_ascii(self) -> bool:
+        return all(a.isascii() for a in (self.envelope.mail_from, *self.envelope.recipients))
+
+    def _uses_chunking(self) -> bool:
+        """BDAT instead of DATA: asked for, and offered (RFC 3030)."""
+        return self.chunking and "CHUNKING" in self.extensions
+
+    def _pipelines(self) -> bool:
+        return self.pipelining and "PIPELINING" in self.extensions
+
+    def _message_size(self) -> int:
+        """The size SIZE declares: the message as it goes on the wire, without the dot."""
+        if self._uses_chunking():
+            return len(self._chunk_payload())
+        return len(self._wire(self._message())) - 3
+
+    def _chunk_payload(self) -> bytes:
+        """The message as BDAT sends it: CRLF line ends, no dot-stuffing, no end dot."""
+        return self._wire_cache_bdat(self._message())
+
+    def _wire_cache_bdat(self, message: bytes) -> bytes:
+        cached = self._bdat_cache
+        if cached is None or cached[0] is not message:
+            cached = self._bdat_cache = (message, bdat_message(message))
+        return cached[1]
+
     def mail_parameters(self) -> list[str]:
-        """ESMTP MAIL parameters the server advertised and this message needs (RFC 1870, 6152,
-        6531)."""
-        params: list[str] = []
-        message = self._message()
-        if "SIZE" in self.extensions:
-            params.append(f"SIZE={len(self._wire(message)) - 3}")
-        if "8BITMIME" in self.extensions and not message.isascii():
-            params.append("BODY=8BITMIME")
-        addresses = (self.envelope.mail_from, *self.envelope.recipients)
-        if "SMTPUTF8" in self.extensions and not all(a.isascii() for a in addresses):
-            params.append("SMTPUTF8")
+        """ESMTP MAIL parameters the server advertised and this message needs or the sender
+        asked for: SIZE (RFC 1870), BODY=8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531), RET= and
+        ENVID= (DSN, RFC 3461), REQUIRETLS (RFC 8689)."""
+        params, _ = self._mail_parameters()
         return params
 
+    def _mail_parameters(self) -> tuple[list[str], list[str]]:
+        params: list[str] = []
+        uses: list[str] = []
+        ext = self.extensions
+        message = self._message()
+        if "SIZE" in ext:
+            params.append(f"SIZE={self._message_size()}")
+            uses.append("SIZE")
+        if "8BITMIME" in ext and not message.isascii():
+            params.append("BODY=8BITMIME")
+            uses.append("8BITMIME")
+        if "SMTPUTF8" in ext and not self._addresses_ascii():
+            params.append("SMTPUTF8")
+            uses.append("SMTPUTF8")
+        dsn = self.envelope.dsn
+        if dsn is not None and "DSN" in ext:
+            if dsn.ret:
+                params.append(f"RET={dsn.ret.upper()}")
+            if dsn.envid:
+                params.append(f"ENVID={xtext(dsn.envid)}")
+            if dsn.ret or dsn.envid:
+                uses.append("DSN")
+        if self.envelope.requiretls and "REQUIRETLS" in ext:
+            params.append("REQUIRETLS")
+            uses.append("REQUIRETLS")
+        return params, uses
+
+    def rcpt_parameters(self, recipient: str) -> tuple[list[str], list[str]]:
+        """NOTIFY= and ORCPT= (DSN, RFC 3461 §4) where the server offers DSN."""
+        dsn = self.envelope.dsn
+        if dsn is None or "DSN" not in self.extensions or not (dsn.notify or dsn.orcpt):
+            return [], []
+        params = []
+        if dsn.notify:
+            params.append(f"NOTIFY={','.join(n.upper() for n in dsn.notify)}")
+        if dsn.orcpt:
+            params.append(f"ORCPT=rfc822;{xtext(recipient)}")
+        return params, ["DSN"]
+
+    def _mail_refusal(self) -> str:
+        """Why MAIL must not be sent at all here, or ""."""
+        ext = self.extensions
+        if not self._addresses_ascii() and "SMTPUTF8" not in ext:
+            return (
+                "an address is not ASCII and the server does not offer SMTPUTF8 "
+                "(RFC 6531 §3.2: such an address is not sent to it)"
+            )
+        if self.envelope.requiretls:
+            if not self.encrypted:
+                return "REQUIRETLS was asked for and the connection is not encrypted (RFC 8689)"
+            if "REQUIRETLS" not in ext:
+                return (
+                    "REQUIRETLS was asked for and the server does not offer it: RFC 8689 §4.1 "
+                    "says the message is not sent to it (a sender bounces it instead)"
+                )
+        return ""
+
+    def _mail_notes(self) -> None:
+        """Say what the server's extensions change before MAIL goes out."""
+        ext = self.extensions
+        dsn = self.envelope.dsn
+        if dsn is not None and "DSN" not in ext:
+            self.note(
+                "the server does not offer DSN: NOTIFY, RET, ENVID and ORCPT are not sent, "
+                "so its own defaults decide which notifications you get (RFC 3461)"
+            )
+        limit = ext.get("SIZE", "").strip()
+        if limit.isdigit() and int(limit) > 0 and self._message_size() > int(limit):
+            self.note(
+                f"the message ({self._message_size()} bytes) is over the server's declared "
+                f"SIZE limit ({int(limit)} bytes): expect 552 5.3.4 (RFC 1870 §6)"
+            )
+        if self.chunking and "CHUNKING" not in ext:
+            self.note("the server does not offer CHUNKING: the message goes with DATA")
+        if self.pipelining and "PIPELINING" not in ext:
+            self.note("the server does not offer PIPELINING: one command at a time")
+
     async def mail(self) -> StepResult:
-        """MAIL FROM with SIZE, BODY=8BITMIME and SMTPUTF8 where advertised and needed."""
-        line = " ".join([f"MAIL FROM:<{self.envelope.mail_from}>", *self.mail_parameters()])
+        """MAIL FROM with the parameters the server offers and the message needs; with
+        PIPELINING asked for and offered, MAIL, every RCPT and DATA go as one burst."""
+        refusal = self._mail_refusal()
+        if refusal:
+            self._stage = Stage.MAIL
+            result = self._refuse(Stage.MAIL, refusal)
+            self._end_path()
+            return result
+        self._mail_notes()
+        params, uses = self._mail_parameters()
+        line = " ".join([f"MAIL FROM:<{self.envelope.mail_from}>", *params])
+        if self._pipelines():
+            return await self._pipeline(line, uses)
         result = await self._command(Stage.MAIL, line)
-        if result.reply is not None:
-            self.transaction = Transaction()
-            if result.reply.klass == 2:
-                self.transaction.step = TxStep.RCPT
-            else:
-                self._end_path()
-            return self._finish(result)
-        return result
+        return self._after_mail(result, uses)
+
+    def _after_mail(self, result: StepResult, uses: list[str]) -> StepResult:
+        if result.reply is None:
+            return result
+        self.transaction = Transaction()
+        if result.reply.klass == 2:
+            self.transaction.step = TxStep.RCPT
+        else:
+            self._end_path()
+        return self._finish(self._used(result, uses))
+
+    def _used(self, result: StepResult, uses: list[str]) -> StepResult:
+        """The step with the extensions it used, also said in the transcript."""
+        if not uses:
+            return result
+        self.note(f"{result.stage.upper()} used: {', '.join(uses)}")
+        return replace(result, uses=tuple(uses))
+
+    def _next_recipient(self) -> str | None:
+        tx = self.transaction
+        if tx.recipients_sent >= len(self.envelope.recipients):
+            return None
+        tx.recipients_sent += 1
+        return self.envelope.recipients[tx.recipients_sent - 1]
 
     async def rcpt(self, recipient: str | None = None) -> StepResult:
         """RCPT TO for `recipient`, or for the next envelope recipient not yet sent."""
         if recipient is None:
-            tx = self.transaction
-            if tx.recipients_sent >= len(self.envelope.recipients):
+            recipient = self._next_recipient()
+            if recipient is None:
                 self._stage = Stage.RCPT
                 return self._refuse(Stage.RCPT, "every recipient has been sent")
-            recipient = self.envelope.recipients[tx.recipients_sent]
-            tx.recipients_sent += 1
-        result = await self._command(Stage.RCPT, f"RCPT TO:<{recipient}>")
-        if result.reply is not None:
-            if result.reply.klass == 2:
-                self.transaction.accepted.append(recipient)
-            return self._finish(result)
-        return result
+        params, uses = self.rcpt_parameters(recipient)
+        result = await self._command(Stage.RCPT, " ".join([f"RCPT TO:<{recipient}>", *params]))
+        return self._after_rcpt(result, recipient, uses)
+
+    def _after_rcpt(self, result: StepResult, recipient: str, uses: list[str]) -> StepResult:
+        if result.reply is None:
+            return result
+        if result.reply.klass == 2:
+            self.transaction.accepted.append(recipient)
+        return self._finish(self._used(result, uses))
 
     async def data(self) -> StepResult:
         """DATA; a 354 makes the message (and its dot) the next step."""
-        result = await self._command(Stage.DATA, "DATA")
-        if result.reply is not None:
-            if result.reply.code == 354:
-                self.transaction.step = TxStep.MESSAGE
-            else:
+        return self._after_data(await self._command(Stage.DATA, "DATA"), [])
+
+    def _after_data(self, result: StepResult, uses: list[str]) -> StepResult:
+        if result.reply is None:
+            return result
+        if result.reply.code == 354:
+            self.transaction.step = TxStep.MESSAGE
+        else:
+            self._end_path()
+        return self._finish(self._used(result, uses))
+
+    async def _pipeline(self, mail_line: str, mail_uses: list[str]) -> StepResult:
+        """RFC 2920: MAIL, the RCPTs and DATA written at once, then the replies read in order;
+        each reply pairs with the command at the same place in the burst."""
+        commands: list[tuple[Stage, str, str | None, list[str]]] = [
+            (Stage.MAIL, mail_line, None, [*mail_uses, "PIPELINING"])
+        ]
+        if self.pipeline_through is not Stage.MAIL:
+            while (recipient := self._next_recipient()) is not None:
+                params, uses = self.rcpt_parameters(recipient)
+                line = " ".join([f"RCPT TO:<{recipient}>", *params])
+                commands.append((Stage.RCPT, line, recipient, [*uses, "PIPELINING"]))
+            if self.pipeline_through not in (Stage.MAIL, Stage.RCPT) and not (
+                self._uses_chunking()
+            ):
+                commands.append((Stage.DATA, "DATA", None, ["PIPELINING"]))
+        for _, line, _, _ in commands:
+            if _CONTROL.search(line):
+                self._stage = Stage.MAIL
+                result = self._refuse(Stage.MAIL, "the command contains control characters")
                 self._end_path()
-            return self._finish(result)
-        return result
+                return result
+        protocol = self._protocol
+        if protocol is None or not self.connected:
+            self._stage = Stage.MAIL
+            return self._refuse(Stage.MAIL, "not connected")
+        self._stage = Stage.MAIL
+        self.note(f"PIPELINING: {len(commands)} commands in one write (RFC 2920)")
+        for stage, line, _, _ in commands:
+            self._stage = stage
+            self._sent(printable(line))
+        protocol.write(b"".join(line.encode("utf-8") + b"\r\n" for _, line, _, _ in commands))
+        timeout = self.timeouts.reply
+        first: StepResult | None = None
+        pairs: list[str] = []
+        for stage, line, recipient, uses in commands:
+            result = await self._exchange(
+                stage, (printable(line),), lambda p: p.read_response(timeout=timeout), echo=False
+            )
+            if stage is Stage.MAIL:
+                result = self._after_mail(result, uses)
+            elif stage is Stage.RCPT:
+                assert recipient is not None
+                result = self._after_rcpt(result, recipient, uses)
+            else:
+                result = self._after_data(result, uses)
+            first = first or result
+            code = result.reply.code if result.reply else "no reply"
+            pairs.append(f"{line.split(':', 1)[0].split(' ', 1)[0]} → {code}")
+            if result.reply is None:
+                break
+        self._stage = Stage.MAIL
+        self.note(f"replies paired in order: {'; '.join(pairs)}")
+        assert first is not None
+        return first
 
     async def send_message(self, *, confirm_send: bool = False) -> StepResult:
-        """Write the message and the end-of-data dot, and read the reply.
+        """Write the message and its end (the dot, or BDAT … LAST), and read the reply.
 
-        To a host that is not a lab host this happens only with ``confirm_send=True``: the dot is
-        what makes a real server take responsibility for delivering the message.
+        To a host that is not a lab host this happens only with ``confirm_send=True``: the end of
+        the message is what makes a real server take responsibility for delivering it. Over LMTP
+        one reply comes per accepted recipient (RFC 2033 §4.2).
         """
         self._stage = Stage.DOT
+        chunked = self._uses_chunking()
         if not self.lab and not confirm_send:
+            end = "BDAT … LAST" if chunked else "end-of-data dot"
             why = (
-                "the message and its end-of-data dot go to a host that is not a lab host; "
+                f"the message and its {end} go to a host that is not a lab host; "
                 "confirm to send them"
             )
             self.note(f"held: {why}")
             return self._finish(StepResult(Stage.DOT, (), None, 0.0, failure="held", error=why))
+        if chunked:
+            result = await self._send_chunks()
+            uses = ["CHUNKING"]
+        else:
+            result = await self._send_dotted()
+            uses = []
+        self.transaction.step = TxStep.DONE
+        if result.reply is None:
+            return result
+        if self.protocol == "lmtp" and len(self.transaction.accepted) > 1 and self.connected:
+            result = await self._lmtp_replies(result)
+        if any(r.klass != 2 for r in (result.replies or (result.reply,))):
+            self._end_path()
+        return self._finish(self._used(result, uses))
+
+    async def _send_dotted(self) -> StepResult:
         payload = self._wire(self._message())
-        *body, dot = self._show_message(payload)
+        body = self._show_message(payload, len(payload) - 3)
+        dot = "."
         timeout = self.timeouts.reply
         total = len(payload)
         written: list[str] = []  # the dot, once every byte of the message has been written
@@ -868,20 +1136,73 @@ class Session:
                 ) from None
 
         self._emit(DataProgress(0, total))
-        result = await self._exchange(Stage.DOT, tuple(body), write, more=written)
-        self.transaction.step = TxStep.DONE
-        if result.reply is not None:
-            if result.reply.klass != 2:
-                self._end_path()
-            return self._finish(result)
-        return result
+        return await self._exchange(Stage.DOT, tuple(body), write, more=written)
 
-    def _show_message(self, payload: bytes) -> tuple[str, ...]:
-        """The first lines of the message for the transcript, a count of the rest, then '.'."""
+    async def _send_chunks(self) -> StepResult:
+        """RFC 3030: the message in BDAT chunks of `chunk_size` bytes, the last one LAST; each
+        chunk gets its own reply."""
+        data = self._chunk_payload()
+        total = len(data)
+        size = max(1, self.chunk_size)
+        timeout = self.timeouts.reply
+        start = self._clock()
+        sent: list[str] = []
+        replies: list[Reply] = []
+        offsets = list(range(0, total, size)) or [0]
+        self._emit(DataProgress(0, total))
+        result: StepResult | None = None
+        for i, offset in enumerate(offsets):
+            chunk = data[offset : offset + size]
+            last = i == len(offsets) - 1
+            header = f"BDAT {len(chunk)}{' LAST' if last else ''}"
+            shown = (header, *self._show_message(chunk, len(chunk))) if i == 0 else (header,)
+            payload = header.encode() + b"\r\n" + chunk
+            done = offset + len(chunk)
+
+            def progress(_sent: int, _of: int, done: int = done) -> None:
+                self._emit(DataProgress(done, total))
+
+            result = await self._exchange(
+                Stage.DOT,
+                shown,
+                lambda p, b=payload: p.write_message(b, timeout=timeout, progress=progress),
+            )
+            sent.extend(shown)
+            if result.reply is None:
+                return result
+            replies.append(result.reply)
+            if result.reply.klass != 2:
+                break
+        assert result is not None and result.reply is not None
+        ms = (self._clock() - start) * 1000.0
+        return StepResult(Stage.DOT, tuple(sent), replies[-1], ms, replies=tuple(replies))
+
+    async def _lmtp_replies(self, first: StepResult) -> StepResult:
+        """After the message, LMTP answers once per accepted recipient, in RCPT order."""
+        assert first.reply is not None
+        accepted = self.transaction.accepted
+        replies = [first.reply]
+        timeout = self.timeouts.reply
+        for _ in accepted[1:]:
+            more = await self._exchange(
+                Stage.DOT, (), lambda p: p.read_response(timeout=timeout), echo=False
+            )
+            if more.reply is None:
+                break
+            replies.append(more.reply)
+        for recipient, reply in zip(accepted, replies, strict=False):
+            verdict = {2: "delivered", 4: "deferred (try again later)", 5: "bounced"}.get(
+                reply.klass, "unclear"
+            )
+            self.note(f"LMTP: <{printable(recipient)}> {reply.code}: {verdict}")
+        worst = max(replies, key=lambda r: r.klass)
+        return replace(first, reply=worst, replies=tuple(replies))
+
+    def _show_message(self, payload: bytes, body_end: int) -> tuple[str, ...]:
+        """The first lines of `payload[:body_end]` for the transcript, and a count of the rest."""
         limit = self.limits.shown_message_lines
         lines: list[str] = []
         pos = 0
-        body_end = len(payload) - 3  # the final ".\r\n"
         while pos < body_end and len(lines) < limit:
             end = payload.find(b"\r\n", pos, body_end)
             end = body_end - 2 if end < 0 else end
@@ -893,7 +1214,6 @@ class Session:
                 f"[... {rest} more lines, {body_end - pos} bytes, not shown; "
                 f"message {body_end} bytes in all ...]"
             )
-        lines.append(".")
         return tuple(lines)
 
     async def quit(self) -> StepResult:

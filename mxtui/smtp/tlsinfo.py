@@ -25,19 +25,6 @@ from mxtui.text import printable
 
 
 @functools.cache
-def client_context() -> ssl.SSLContext:
-    """A client context that completes the handshake whatever the certificate (checked later).
-
-    Made once: it verifies nothing, so loading the system CA store for it (what
-    `ssl.create_default_context` does, ~18 ms each time) would only slow every STARTTLS.
-    """
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
-@functools.cache
 def _system_roots() -> tuple[x509.Certificate, ...]:
     paths = ssl.get_default_verify_paths()
     for name in (paths.cafile, paths.openssl_cafile):

@@ -42,11 +42,16 @@ async def accept_lab() -> AsyncIterator[SessionFactory]:
 
 
 @pytest.fixture(scope="session")
-def postfix() -> Iterator[postfix_peer.Postfix]:
-    """A running Postfix; skipped when it is not installed, unless MXTUI_REQUIRE_POSTFIX=1."""
+def postfix_available() -> None:
+    """Skips the test when Postfix cannot run here, unless MXTUI_REQUIRE_POSTFIX=1."""
     if os.geteuid() != 0 or not postfix_peer.available():
         if os.environ.get("MXTUI_REQUIRE_POSTFIX") == "1":
             pytest.fail("Postfix is required (MXTUI_REQUIRE_POSTFIX=1) but cannot run here")
         pytest.skip("Postfix is not installed (or not running as root)")
+
+
+@pytest.fixture(scope="session")
+def postfix(postfix_available: None) -> Iterator[postfix_peer.Postfix]:
+    """A running Postfix; skipped when it is not installed, unless MXTUI_REQUIRE_POSTFIX=1."""
     with postfix_peer.Postfix() as instance:
         yield instance

@@ -69,6 +69,14 @@ class HostBehaviour:
     certificate: str = "self-signed"
     """The STARTTLS certificate: ``self-signed``, or the lab CA's, ``lab-ca`` or
     ``lab-ca-rotated`` (a new key, as after a rotation); see `mxtui.lab.certs.host_context`."""
+    lmtp: bool = False
+    """Speak LMTP (RFC 2033): LHLO instead of EHLO, and one reply per recipient after the
+    message (from `lmtp_replies`, else 250)."""
+    lmtp_replies: tuple[tuple[str, str], ...] = ()
+    """lmtp: (local part or full address, reply line) pairs: that recipient's reply after the
+    message (a mailbox over quota, say), as `rcpt_replies` are at RCPT."""
+    requiretls: bool = False
+    """Advertise REQUIRETLS (RFC 8689) and take MAIL FROM's REQUIRETLS parameter."""
 
     def __post_init__(self) -> None:
         if self.certificate not in CERTIFICATES:
@@ -112,6 +120,12 @@ class HostBehaviour:
             raise ValueError(
                 f"relay_profile {self.relay_profile!r} is not one of: {', '.join(PROFILES)}"
             )
+        for who, reply in self.lmtp_replies:
+            if not self.lmtp:
+                raise ValueError("lmtp_replies needs lmtp = true")
+            if not who or not _RCPT_REPLY.match(reply):
+                raise ValueError(f"lmtp_replies: {who!r} must map to one reply line like "
+                                 f'"452 4.2.2 Mailbox full", not {reply!r}')  # fmt: skip
         if self.relay and self.kind == "refuse":
             raise ValueError("a refuse host cannot be a relay (it never takes a message)")
 
@@ -120,16 +134,24 @@ class HostBehaviour:
 
         A full address wins over a local part, as in `known-users`.
         """
-        addr = address.lower()
-        local = addr.rpartition("@")[0] if "@" in addr else addr
-        by_local = None
-        for who, reply in self.rcpt_replies:
-            who = who.lower()
-            if who == addr:
-                return reply
-            if "@" not in who and who == local and by_local is None:
-                by_local = reply
-        return by_local
+        return _scripted(self.rcpt_replies, address)
+
+    def lmtp_reply(self, address: str) -> str | None:
+        """The scripted LMTP reply after the message for `address`, None if unlisted."""
+        return _scripted(self.lmtp_replies, address)
+
+
+def _scripted(table: tuple[tuple[str, str], ...], address: str) -> str | None:
+    addr = address.lower()
+    local = addr.rpartition("@")[0] if "@" in addr else addr
+    by_local = None
+    for who, reply in table:
+        who = who.lower()
+        if who == addr:
+            return reply
+        if "@" not in who and who == local and by_local is None:
+            by_local = reply
+    return by_local
 
 
 _RCPT_REPLY = re.compile(r"^[245]\d\d(?: [^\r\n]*)?$")
@@ -158,6 +180,9 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "relay": (bool,),
     "relay_profile": (str,),
     "certificate": (str,),
+    "lmtp": (bool,),
+    "lmtp_replies": (dict,),
+    "requiretls": (bool,),
 }
 
 
@@ -201,6 +226,11 @@ def behaviour_from_dict(d: Mapping[str, Any]) -> HostBehaviour:
         if not all(isinstance(v, str) for v in table.values()):
             raise ValueError("host setting 'rcpt_replies' must map recipients to reply strings")
         values["rcpt_replies"] = tuple((str(k).lower(), v) for k, v in table.items())
+    if "lmtp_replies" in values:
+        table = values["lmtp_replies"]
+        if not all(isinstance(v, str) for v in table.values()):
+            raise ValueError("host setting 'lmtp_replies' must map recipients to reply strings")
+        values["lmtp_replies"] = tuple((str(k).lower(), v) for k, v in table.items())
     return HostBehaviour(**values)
 
 

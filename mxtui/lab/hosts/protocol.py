@@ -56,6 +56,7 @@ class _LabSMTP(SMTP):
         self._behaviour = b
         self._verb: str | None = None
         self._mid_reply = False
+        self._requiretls = False
         super().__init__(
             _LabHandler(host),
             data_size_limit=b.max_size if b.kind == "size-limit" else DEFAULT_SIZE,
@@ -117,7 +118,7 @@ class _LabSMTP(SMTP):
     async def push(self, status: str | bytes) -> None:
         if isinstance(status, str) and not self._behaviour.enhanced_codes:
             status = without_enhanced_code(status)
-        elif isinstance(status, str) and self._verb not in (None, "EHLO", "HELO"):
+        elif isinstance(status, str) and self._verb not in (None, "EHLO", "HELO", "LHLO"):
             status = with_enhanced_code(status, self._verb)
         line = status if isinstance(status, bytes) else status.encode("utf-8", "surrogateescape")
         if self._behaviour.delay_s and not self._mid_reply:
@@ -183,6 +184,38 @@ class _LabSMTP(SMTP):
             if self.transport is not None:
                 self.transport.close()
 
+    # LMTP and REQUIRETLS ----------------------------------------------------------------------
+
+    async def smtp_LHLO(self, arg: str | None) -> None:
+        """RFC 2033 §4.1: LMTP's hello, answered like EHLO by an LMTP host only."""
+        if not self._behaviour.lmtp:
+            await self.push('500 Error: command "LHLO" not recognized')
+            return
+        await super().smtp_EHLO(arg)
+
+    async def smtp_EHLO(self, arg: str | None) -> None:
+        if self._behaviour.lmtp:
+            await self.push("500 5.5.1 This is an LMTP server: say LHLO (RFC 2033)")
+            return
+        await super().smtp_EHLO(arg)
+
+    async def smtp_HELO(self, arg: str | None) -> None:
+        if self._behaviour.lmtp:
+            await self.push("500 5.5.1 This is an LMTP server: say LHLO (RFC 2033)")
+            return
+        await super().smtp_HELO(arg)
+
+    @syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        """REQUIRETLS (RFC 8689) is taken off before aiosmtpd, which knows no such parameter."""
+        if self._behaviour.requiretls and arg:
+            words = arg.split(" ")
+            kept = [w for w in words if w.upper() != "REQUIRETLS"]
+            if len(kept) != len(words):
+                self._requiretls = True
+                arg = " ".join(kept)
+        await super().smtp_MAIL(arg)
+
     # DATA, read in bulk --------------------------------------------------------------------
     #
     # aiosmtpd reads a message one line at a time through a 1 kB-limited stream, which caps it
@@ -211,9 +244,16 @@ class _LabSMTP(SMTP):
         content = bytes(body.replace(b"\r\n.", b"\r\n")[2:])
         self.envelope.content = content
         self.envelope.original_content = content
+        recipients = list(self.envelope.rcpt_tos)
         status = await self._call_handler_hook("DATA")
         self._set_post_data_state()
-        await self.push("250 OK" if status is MISSING else status)
+        status = "250 OK" if status is MISSING else status
+        if not self._behaviour.lmtp:
+            await self.push(status)
+            return
+        for recipient in recipients:  # RFC 2033 §4.2: one reply per accepted recipient
+            scripted = self._behaviour.lmtp_reply(recipient)
+            await self.push(scripted or status)
 
     async def _read_message(self) -> tuple[bytearray, str | None]:
         """Read up to the lone dot; return the stuffed body behind a CRLF, or a reply to give.
@@ -275,6 +315,8 @@ class _LabHandler:
         out.append(last[:3] + "-" + last[4:])
         if self.behaviour.enhanced_codes:
             out.append("250-ENHANCEDSTATUSCODES")
+        if self.behaviour.requiretls:
+            out.append("250-REQUIRETLS")
         return [*out, "250 HELP"]
 
     async def handle_RCPT(
