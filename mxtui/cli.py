@@ -124,11 +124,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     config, args_list = _leading_config(list(sys.argv[1:] if argv is None else argv))
     if args_list and args_list[0] in COMMANDS:
         name = args_list[0]
-        module, parser = command_parser(name)
-        parser.set_defaults(config=config)
-        args = parser.parse_args(args_list[1:])
-        if getattr(module, "USES_SETTINGS", True) and not _settings(args, f"mxtui {name}"):
-            return EXIT_USAGE
+        module_name, summary = COMMANDS[name]
+        module = importlib.import_module(module_name)
+        parser = argparse.ArgumentParser(
+            prog=f"mxtui {name}",
+            description=getattr(module, "DESCRIPTION", summary),
+            epilog=getattr(module, "EPILOG", None),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(parser)
+        rewrite = getattr(module, "rewrite_argv", None)  # smtp: swaks' --h-NAME options
+        args = parser.parse_args(rewrite(args_list[1:]) if rewrite else args_list[1:])
         try:
             status = int(module.run(args))
             sys.stdout.flush()

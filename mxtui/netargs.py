@@ -45,14 +45,15 @@ def split_endpoint(text: str) -> tuple[str, int | None]:
     return host, int(port_text)
 
 
-def resolve_host(host: str, port: int) -> str:
-    """An IP address for `host` (itself when it is one; else one system-resolver lookup)."""
+def resolve_host(host: str, port: int, family: int = 0) -> str:
+    """An IP address for `host` (itself when it is one; else one system-resolver lookup, of
+    `family` when given: socket.AF_INET or AF_INET6)."""
     try:
         return str(ipaddress.ip_address(host))
     except ValueError:
         pass
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+        infos = socket.getaddrinfo(host, port, family=family, type=socket.SOCK_DGRAM)
     except (OSError, UnicodeError) as exc:
         raise EndpointError(f"{_shown(host)}: cannot find its address ({exc})") from None
     return str(infos[0][4][0])

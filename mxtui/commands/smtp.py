@@ -10,28 +10,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mxtui.fields import FieldError, check_envelope, check_seconds
+from mxtui.fields import FieldError, check_envelope, check_field, check_seconds
 from mxtui.model import (
     Credentials,
+    DSNRequest,
     Envelope,
     Outcome,
     SessionEvent,
     Stage,
-    StepResult,
     Timeouts,
     TLSMode,
     TranscriptLine,
 )
-from mxtui.netargs import EndpointError, resolve_host, split_endpoint
+from mxtui.netargs import EndpointError, nameserver_type, resolve_host, split_endpoint
 from mxtui.output import json_text
+from mxtui.smtp.auth import MECHANISMS
 from mxtui.smtp.dialer import RealDialer
 from mxtui.smtp.session import Session
+from mxtui.smtp.tlsconf import TLSClientOptions, client_context, parse_protocols
 from mxtui.smtp.transcript import marker, to_jsonl
+from mxtui.text import printable
 
 DESCRIPTION = (
     "Talk SMTP to one server, stage by stage (connect, greeting, EHLO, STARTTLS, AUTH, MAIL, "
@@ -46,7 +51,8 @@ exit status:
   2  bad input (an option or a file that cannot be used)
   3  a temporary failure: a 4xx reply (a sender would retry later)
   4  no usable connection: refused, timed out, dropped, a broken reply, or a TLS failure
-     (with --tls, any answer to STARTTLS but 220 is one: TLS did not start)
+     (with --tls, any answer to STARTTLS but 220 is one: TLS did not start); or a command
+     mxtui would not send (AUTH the server did not offer, or over an unencrypted connection)
   5  held before the end-of-data dot: add --send to let the server take the message
 
 examples:
@@ -57,21 +63,36 @@ examples:
 
 EXIT_OK, EXIT_PERMANENT, EXIT_USAGE, EXIT_TEMPORARY, EXIT_CONNECTION, EXIT_HELD = range(6)
 
-QUIT_AFTER = ("connect", "banner", "ehlo", "tls", "auth", "mail", "rcpt", "data", "dot")
-_ALIASES = {"greeting": "banner", "helo": "ehlo", "starttls": "tls", "from": "mail", "to": "rcpt"}
-_RANK: dict[Stage, int] = {
-    Stage.CONNECT: 0,
-    Stage.GREETING: 1,
-    Stage.EHLO: 2,
-    Stage.HELO: 2,
-    Stage.STARTTLS: 3,
-    Stage.AUTH: 4,
-    Stage.MAIL: 5,
-    Stage.RCPT: 6,
-    Stage.DATA: 7,
-    Stage.DOT: 8,
+QUIT_AFTER = (
+    "connect", "banner", "first-helo", "tls", "helo", "xclient", "auth", "mail", "rcpt", "data",
+    "dot",
+)  # fmt: skip
+_ALIASES = {
+    "greeting": "banner",
+    "first-ehlo": "first-helo",
+    "ehlo": "helo",
+    "lhlo": "helo",
+    "starttls": "tls",
+    "from": "mail",
+    "to": "rcpt",
 }
-_NO_RANK = 99
+# What may still run before each --quit-after point is reached (swaks' stops).
+_HELLO = {Stage.CONNECT, Stage.GREETING, Stage.EHLO, Stage.HELO}
+_BEFORE: dict[str, set[Stage]] = {
+    "connect": {Stage.CONNECT},
+    "banner": {Stage.CONNECT, Stage.GREETING},
+    "first-helo": _HELLO,
+    "tls": _HELLO | {Stage.STARTTLS},
+    "helo": _HELLO | {Stage.STARTTLS},
+    "xclient": _HELLO | {Stage.STARTTLS, Stage.XCLIENT},
+    "auth": _HELLO | {Stage.STARTTLS, Stage.XCLIENT, Stage.AUTH},
+}
+_BEFORE["mail"] = _BEFORE["auth"] | {Stage.MAIL}
+_BEFORE["rcpt"] = _BEFORE["mail"] | {Stage.RCPT}
+_BEFORE["data"] = _BEFORE["rcpt"] | {Stage.DATA}
+_BEFORE["dot"] = _BEFORE["data"] | {Stage.DOT}
+_STOP_AFTER_ONE = {"first-helo": {Stage.EHLO, Stage.HELO}, "tls": {Stage.STARTTLS}}
+"""Points reached as soon as one such step ran (the first hello; the TLS negotiation)."""
 
 
 def _quit_after(text: str) -> str:
@@ -81,18 +102,95 @@ def _quit_after(text: str) -> str:
     return value
 
 
+def _auth_types(text: str) -> tuple[str, ...]:
+    types = tuple(t.strip().upper() for t in text.split(",") if t.strip())
+    unknown = [t for t in types if t not in MECHANISMS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"{unknown[0]!r}: AUTH types are {', '.join(MECHANISMS)} (comma-separated)"
+        )
+    return types
+
+
+class _Attach(argparse.Action):
+    """--attach in order with the --attach-type / --attach-name given before it (as swaks)."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+        items = list(getattr(namespace, "attach", None) or [])
+        items.append((values, namespace.attach_type, namespace.attach_name))
+        namespace.attach_name = None  # a name is for one attachment; a type stays (as swaks)
+        namespace.attach = items
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    conn = parser.add_argument_group("connection")
+    conn.add_argument(
         "-s",
         "--server",
-        required=True,
         metavar="HOST[:PORT]",
-        help="server to talk to (port 25 or the settings' port, 465 with --tls-on-connect)",
+        help="server to talk to (port 25, or 465 with --tls-on-connect); without it, the first "
+        "MX host of the first --to's domain (as swaks does)",
     )
-    parser.add_argument(
+    conn.add_argument(
         "-p", "--port", type=int, metavar="PORT", help="port, when not given in --server"
     )
-    parser.add_argument(
+    family = conn.add_mutually_exclusive_group()
+    family.add_argument(
+        "-4", dest="family", action="store_const", const=4, help="connect over IPv4 only"
+    )
+    family.add_argument(
+        "-6", dest="family", action="store_const", const=6, help="connect over IPv6 only"
+    )
+    conn.add_argument(
+        "-li",
+        "--local-interface",
+        metavar="ADDRESS",
+        help="this machine's address to connect from",
+    )
+    conn.add_argument(
+        "--protocol",
+        type=str.upper,
+        choices=("SMTP", "ESMTP", "LMTP"),
+        default="ESMTP",
+        help="SMTP: HELO and no extensions; ESMTP: EHLO (default); LMTP: LHLO, and one reply "
+        "per recipient after the message (RFC 2033)",
+    )
+    conn.add_argument(
+        "--ehlo",
+        "--helo",
+        "--lhlo",
+        dest="ehlo",
+        metavar="NAME",
+        help="name to give in EHLO/HELO/LHLO (default this machine's name)",
+    )
+    conn.add_argument(
+        "--timeout",
+        type=float,
+        metavar="S",
+        help="seconds to wait for the connection and each reply "
+        "(default 10 to connect, 30 per reply)",
+    )
+    conn.add_argument(
+        "--nameserver",
+        metavar="HOST[:PORT]",
+        action="append",
+        default=[],
+        type=nameserver_type,
+        help="DNS server for the MX lookup without --server",
+    )
+    conn.add_argument(
+        "--xclient",
+        action="append",
+        default=[],
+        metavar="ATTR=VALUE",
+        help="send XCLIENT with these attributes (ADDR, NAME, PORT, PROTO, HELO, LOGIN, …; "
+        "space- or comma-separated, repeatable): Postfix then treats you as that client",
+    )
+    for name in ("addr", "name", "port", "proto", "helo", "login"):
+        conn.add_argument(f"--xclient-{name}", metavar="VALUE", help=argparse.SUPPRESS)
+
+    env = parser.add_argument_group("envelope")
+    env.add_argument(
         "-f",
         "--from",
         dest="mail_from",
@@ -100,7 +198,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="envelope sender (MAIL FROM), default the settings' envelope.from; empty for the "
         "null sender <>",
     )
-    parser.add_argument(
+    env.add_argument(
         "-t",
         "--to",
         action="append",
@@ -109,102 +207,262 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="recipient (repeatable, or comma-separated); one RCPT each (default the "
         "settings' envelope.to)",
     )
-    parser.add_argument(
+    env.add_argument(
+        "--dsn-notify",
+        metavar="WHEN",
+        help="DSN: NEVER, or SUCCESS,FAILURE,DELAY (RCPT NOTIFY=, RFC 3461)",
+    )
+    env.add_argument(
+        "--dsn-ret",
+        type=str.upper,
+        choices=("FULL", "HDRS"),
+        help="DSN: what a bounce returns (MAIL RET=)",
+    )
+    env.add_argument("--dsn-envid", metavar="ID", help="DSN: your id for the message (ENVID=)")
+    env.add_argument(
+        "--dsn-orcpt", action="store_true", help="DSN: send each recipient as ORCPT=rfc822;ADDRESS"
+    )
+    env.add_argument(
+        "--requiretls",
+        action="store_true",
+        help="REQUIRETLS (RFC 8689): only to a server offering it, over TLS",
+    )
+
+    msg = parser.add_argument_group("message")
+    msg.add_argument(
+        "-d",
+        "--data",
+        metavar="TEXT|@FILE",
+        help="the whole message: text (\\n for line ends) or @FILE; default a test message",
+    )
+    msg.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="replace that header of the test message, or add it (repeatable; "
+        "--h-NAME VALUE and --header-NAME VALUE say the same)",
+    )
+    msg.add_argument(
+        "--add-header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="add a header even when the message has one of that name",
+    )
+    msg.add_argument(
+        "--body",
+        metavar="TEXT|@FILE|-",
+        help="the test message's body (text, a file, or - for standard input)",
+    )
+    msg.add_argument(
+        "--attach",
+        action=_Attach,
+        metavar="@FILE|TEXT|-",
+        help="attach a file (@FILE), text, or standard input (-), as MIME (repeatable)",
+    )
+    msg.add_argument(
+        "--attach-type",
+        default="application/octet-stream",
+        metavar="TYPE",
+        help="MIME type of the --attach options after it",
+    )
+    msg.add_argument(
+        "--attach-name",
+        metavar="NAME",
+        help="file name of the next --attach (default the file's name)",
+    )
+
+    flow = parser.add_argument_group("transfer")
+    flow.add_argument(
         "-q",
         "--quit-after",
         type=_quit_after,
         metavar="STAGE",
         help=f"stop after this stage and QUIT: {', '.join(QUIT_AFTER)}",
     )
-    parser.add_argument(
+    flow.add_argument(
         "--send",
         action="store_true",
-        help="send the end-of-data dot, so the server takes the message",
+        help="send the end of the message (the dot, or BDAT LAST), so the server takes it",
     )
-    parser.add_argument(
-        "-d",
-        "--data",
-        metavar="TEXT|@FILE",
-        help="the message: text (\\n for line ends) or @FILE; default a short test message",
+    flow.add_argument(
+        "--pipeline",
+        action="store_true",
+        help="PIPELINING: MAIL, RCPTs and DATA in one write, replies paired",
     )
-    parser.add_argument(
-        "--ehlo",
-        "--helo",
-        dest="ehlo",
-        metavar="NAME",
-        help="name to give in EHLO/HELO (default the settings' envelope.ehlo, else this "
-        "machine's name)",
+    flow.add_argument(
+        "--chunking",
+        "--bdat",
+        dest="chunking",
+        action="store_true",
+        help="CHUNKING: send the message with BDAT instead of DATA",
     )
-    tls = parser.add_mutually_exclusive_group()
-    tls.add_argument(
+    flow.add_argument(
+        "--chunk-size",
+        type=int,
+        default=1024 * 1024,
+        metavar="BYTES",
+        help="bytes per BDAT chunk (default 1 MiB)",
+    )
+
+    tls = parser.add_argument_group("TLS")
+    mode = tls.add_mutually_exclusive_group()
+    mode.add_argument(
         "--tls", action="store_true", help="require STARTTLS (stop if the server does not start it)"
     )
-    tls.add_argument(
+    mode.add_argument(
         "--tls-optional",
         action="store_true",
         help="use STARTTLS when the server offers it, as MTAs do",
     )
-    tls.add_argument(
+    mode.add_argument(
         "--tls-on-connect", action="store_true", help="TLS from the first byte (SMTPS, port 465)"
     )
-    parser.add_argument(
+    tls.add_argument(
         "--tls-verify",
         action="store_true",
         help="stop when the certificate does not verify (shown either way)",
     )
-    parser.add_argument(
+    tls.add_argument(
         "--tls-verify-host",
         "--tls-name",
         dest="tls_name",
         metavar="NAME",
         help="host name the certificate must match (default the --server host)",
     )
-    parser.add_argument(
+    tls.add_argument(
         "--tls-ca-path", metavar="FILE", help="PEM certificates to trust besides the system's"
     )
-    parser.add_argument("-au", "--auth-user", metavar="USER", help="AUTH user name")
-    parser.add_argument(
-        "-ap", "--auth-password", metavar="PASSWORD", help="AUTH password (never shown or exported)"
+    tls.add_argument("--tls-cert", metavar="FILE", help="client certificate (PEM)")
+    tls.add_argument("--tls-key", metavar="FILE", help="its private key (PEM)")
+    tls.add_argument(
+        "--tls-sni", metavar="NAME", help="name to send as SNI (default the certificate name)"
     )
-    parser.add_argument(
+    tls.add_argument(
+        "--tls-protocol", metavar="LIST", help="versions to use, e.g. tlsv1_2,tlsv1_3 or no_tlsv1_3"
+    )
+    tls.add_argument("--tls-cipher", metavar="LIST", help="OpenSSL cipher list (TLS 1.2)")
+
+    auth = parser.add_argument_group("AUTH")
+    which = auth.add_mutually_exclusive_group()
+    which.add_argument(
         "-a",
         "--auth",
-        type=str.upper,
-        choices=("PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2"),
-        help="AUTH mechanism (default PLAIN, or LOGIN when only it is offered)",
+        nargs="?",
+        const=(),
+        type=_auth_types,
+        metavar="TYPES",
+        help="require AUTH; TYPES in order (PLAIN, LOGIN, CRAM-MD5, XOAUTH2), "
+        "default the best offered",
     )
-    parser.add_argument(
+    which.add_argument(
+        "-ao",
+        "--auth-optional",
+        nargs="?",
+        const=(),
+        type=_auth_types,
+        metavar="TYPES",
+        help="AUTH if offered and accepted, else go on without",
+    )
+    auth.add_argument("-au", "--auth-user", metavar="USER", help="AUTH user name")
+    auth.add_argument(
+        "-ap",
+        "--auth-password",
+        nargs="?",
+        const=PROMPT,
+        metavar="PASSWORD",
+        help="AUTH password, or the OAuth token for XOAUTH2 (never shown or exported); "
+        "without a value, asked for at the terminal",
+    )
+    auth.add_argument(
+        "--auth-password-env",
+        metavar="VAR",
+        help="read the password from this environment variable",
+    )
+    auth.add_argument(
+        "--auth-password-file",
+        metavar="FILE",
+        help="read the password from the first line of this file",
+    )
+    auth.add_argument(
         "--auth-cleartext",
         action="store_true",
         help="allow AUTH on a connection that is not encrypted (refused by default)",
     )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        metavar="S",
-        help="seconds to wait for the connection and each reply "
-        "(default 10 to connect, 30 per reply, or the settings' timeouts)",
-    )
-    out = parser.add_mutually_exclusive_group()
+
+    out = parser.add_argument_group("output").add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON document at the end")
-    out.add_argument("--jsonl", action="store_true",
-                     help="print the transcript as JSON Lines at the end")  # fmt: skip
+    out.add_argument(
+        "--jsonl", action="store_true", help="print the transcript as JSON Lines at the end"
+    )
+
+
+PROMPT = "\0prompt"
+"""--auth-password given without a value: ask at the terminal (not echoed)."""
+
+
+def rewrite_argv(argv: list[str]) -> list[str]:
+    """swaks' ``--h-NAME VALUE`` / ``--header-NAME VALUE`` (and ``=VALUE``) as
+    ``--header 'NAME: VALUE'``: argparse has no options with a free-form name."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        for prefix in ("--h-", "--header-"):
+            if arg.startswith(prefix) and len(arg) > len(prefix):
+                name, eq, value = arg[len(prefix) :].partition("=")
+                if not eq:
+                    i += 1
+                    value = argv[i] if i < len(argv) else ""
+                out += ["--header", f"{name}: {value}"]
+                break
+        else:
+            out.append(arg)
+        i += 1
+    return out
 
 
 class UsageError(ValueError):
     """An argument that cannot be used; the message says why in one line."""
 
 
-def _message(args: argparse.Namespace) -> bytes:
-    if args.data is None:
-        return b""
-    if args.data.startswith("@"):
-        path = Path(args.data[1:])
+def _read(option: str, spec: str) -> bytes:
+    """TEXT, @FILE, or - (standard input), as swaks reads --body and --attach."""
+    if spec == "-":
+        return sys.stdin.buffer.read()
+    if spec.startswith("@"):
+        path = Path(spec[1:])
         try:
             return path.read_bytes()
         except OSError as exc:
-            raise UsageError(f"--data: cannot read {str(path)!r}: {exc.strerror}") from None
-    return args.data.replace("\\n", "\n").encode("utf-8")
+            raise UsageError(f"{option}: cannot read {str(path)!r}: {exc.strerror}") from None
+    return spec.replace("\\n", "\n").encode("utf-8")
+
+
+def _message(args: argparse.Namespace, envelope: Envelope) -> bytes:
+    shaped = args.header or args.add_header or args.body is not None or args.attach
+    if args.data is not None:
+        if shaped:
+            raise UsageError(
+                "--data gives the whole message; --header, --add-header, --body and --attach "
+                "shape the test message instead"
+            )
+        return _read("--data", args.data)
+    if not shaped:
+        return b""
+    from mxtui.smtp.compose import Attachment, compose  # only when the message is shaped
+
+    attachments = []
+    for spec, mime_type, name in args.attach or []:
+        default_name = Path(spec[1:]).name if spec.startswith("@") else ""
+        attachments.append(Attachment(_read("--attach", spec), mime_type, name or default_name))
+    body = None if args.body is None else _read("--body", args.body)
+    try:
+        return compose(envelope, headers=args.header, add_headers=args.add_header, body=body,
+                       attachments=attachments)  # fmt: skip
+    except ValueError as exc:
+        raise UsageError(f"--header: {exc}") from None
 
 
 def _recipients(values: list[str]) -> tuple[str, ...]:
@@ -219,6 +477,111 @@ def _tls_mode(args: argparse.Namespace) -> TLSMode:
     return "optional" if args.tls_optional else "none"
 
 
+def _password(args: argparse.Namespace) -> str:
+    """The AUTH password from a variable, a file, the command line, or the terminal."""
+    if args.auth_password_env:
+        value = os.environ.get(args.auth_password_env)
+        if value is None:
+            raise UsageError(f"--auth-password-env: ${args.auth_password_env} is not set")
+        return value
+    if args.auth_password_file:
+        try:
+            text = Path(args.auth_password_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            why = getattr(exc, "strerror", None) or "not UTF-8 text"
+            raise UsageError(f"--auth-password-file: cannot read it: {why}") from None
+        return text.splitlines()[0] if text else ""
+    if args.auth_password not in (None, PROMPT):
+        return str(args.auth_password)
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "AUTH needs a password: --auth-password-env VAR, --auth-password-file FILE, or run "
+            "at a terminal to be asked"
+        )
+    import getpass
+
+    return getpass.getpass("AUTH password: ")
+
+
+def _credentials(args: argparse.Namespace) -> Credentials | None:
+    asked = args.auth is not None or args.auth_optional is not None
+    given = args.auth_password is not None or args.auth_password_env or args.auth_password_file
+    if args.auth_user is None:
+        if asked or given:
+            raise UsageError("AUTH needs --auth-user (and a password)")
+        return None
+    if sum(1 for x in (args.auth_password_env, args.auth_password_file,
+                       args.auth_password not in (None, PROMPT)) if x) > 1:  # fmt: skip
+        raise UsageError("give the password one way: -ap, --auth-password-env or -file")
+    mechanisms = args.auth_optional if args.auth_optional is not None else args.auth
+    return Credentials(
+        args.auth_user,
+        _password(args),
+        mechanisms=tuple(mechanisms or ()),
+        optional=args.auth_optional is not None,
+        cleartext=args.auth_cleartext,
+    )
+
+
+def _xclient(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    for text in args.xclient:
+        for word in text.replace(",", " ").split():
+            name, eq, value = word.partition("=")
+            if not eq or not name.isalpha():
+                raise UsageError(f"--xclient: {word!r} is not ATTR=VALUE")
+            pairs.append((name.upper(), value))
+    for name in ("addr", "name", "port", "proto", "helo", "login"):
+        value = getattr(args, f"xclient_{name}")
+        if value is not None:
+            pairs.append((name.upper(), value))
+    return tuple(pairs)
+
+
+def _dsn(args: argparse.Namespace) -> DSNRequest | None:
+    if not (args.dsn_notify or args.dsn_ret or args.dsn_envid or args.dsn_orcpt):
+        return None
+    notify = tuple(n.strip().upper() for n in (args.dsn_notify or "").split(",") if n.strip())
+    if any(n not in ("NEVER", "SUCCESS", "FAILURE", "DELAY") for n in notify) or (
+        "NEVER" in notify and len(notify) > 1
+    ):
+        raise UsageError("--dsn-notify: NEVER alone, or any of SUCCESS,FAILURE,DELAY")
+    return DSNRequest(notify, args.dsn_ret or "", args.dsn_envid or "", args.dsn_orcpt)
+
+
+def _tls_options(args: argparse.Namespace) -> TLSClientOptions | None:
+    if not (args.tls_cert or args.tls_key or args.tls_sni or args.tls_protocol
+            or args.tls_cipher):  # fmt: skip
+        return None
+    if args.tls_key and not args.tls_cert:
+        raise UsageError("--tls-key goes with --tls-cert")
+    try:
+        protocols = parse_protocols(args.tls_protocol) if args.tls_protocol else ()
+        options = TLSClientOptions(args.tls_cert or "", args.tls_key or "", args.tls_sni,
+                                   protocols, args.tls_cipher or "")  # fmt: skip
+        client_context(options)  # a certificate or cipher list that cannot work: say so now
+    except ValueError as exc:
+        raise UsageError(f"TLS: {exc}") from None
+    return options
+
+
+def mx_server(
+    domain: str, nameservers: list[tuple[str, int]], timeout: float, family: int = 0
+) -> tuple[str, str]:
+    """The first MX host of `domain` (swaks without --server): (its first address of the
+    family asked for, its name)."""
+    from mxtui.dns.resolve import resolve_mx  # only without --server
+
+    plan = asyncio.run(resolve_mx(domain, nameservers=nameservers, timeout=timeout))
+    want = {socket.AF_INET: 4, socket.AF_INET6: 6}.get(family)
+    for host in plan.hosts:
+        for found in host.addresses:
+            if want is None or found.family == want:
+                return found.address, host.name
+    problem = plan.problems[0].message if plan.problems else str(plan.status)
+    raise UsageError(f"no --server, and no MX host of {domain} to use ({problem})")
+
+
 def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
     """The Session the arguments describe; raises UsageError for arguments that cannot work.
 
@@ -226,73 +589,68 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
     conversation could not send ends the run here, with one line that says which. What the
     command line leaves open comes from the settings (checked the same way, named by key).
     """
-    settings = args.settings
-    default_port = 465 if args.tls_on_connect else settings.port
-    mail_from = settings.mail_from if args.mail_from is None else args.mail_from
-    recipients = _recipients(args.to) or settings.recipients
-    ehlo = args.ehlo or settings.ehlo or None
-    flags = (
-        "--from" if args.mail_from is not None else "envelope.from",
-        "--to" if args.to else "envelope.to",
-        "--ehlo" if args.ehlo else "envelope.ehlo",
-        "--header",
-    )
+    default_port = 465 if args.tls_on_connect else 25
+    recipients = _recipients(args.to)
+    family = {4: socket.AF_INET, 6: socket.AF_INET6}.get(args.family or 0, 0)
     try:
-        host, given_port = split_endpoint(args.server)
-        check_envelope(mail_from, recipients, ehlo=ehlo, flags=flags)
-    except EndpointError as exc:
-        raise UsageError(f"--server: {exc}") from None
-    except FieldError as exc:
-        raise UsageError(str(exc)) from None
-    port = default_port if given_port is None else given_port
-    if args.port is not None:
-        if not 0 < args.port < 65536:
-            raise UsageError("--port must be a number from 1 to 65535")
-        if given_port is not None:
-            raise UsageError("give the port in --server or in --port, not both")
-        port = args.port
-    if not recipients and (args.quit_after is None or _RANK_OF[args.quit_after] >= 6):
-        raise UsageError("give at least one --to, or stop earlier with --quit-after")
-    if (args.auth_user is None) != (args.auth_password is None):
-        raise UsageError("--auth-user and --auth-password go together")
-    if args.auth and args.auth_user is None:
-        raise UsageError("--auth needs --auth-user and --auth-password")
-    try:
+        check_envelope(args.mail_from, recipients, ehlo=args.ehlo,
+                       headers=[*args.header, *args.add_header])  # fmt: skip
         check_seconds("--timeout", args.timeout)
+        for flag, value in (("--xclient", " ".join(args.xclient)),
+                            ("--dsn-envid", args.dsn_envid or ""),
+                            ("--local-interface", args.local_interface or "")):  # fmt: skip
+            check_field(flag, value)
     except FieldError as exc:
         raise UsageError(str(exc)) from None
-    try:
-        address = resolve_host(host, port)
-    except EndpointError as exc:
-        raise UsageError(f"--server: {exc}") from None
+    if args.port is not None and not 0 < args.port < 65536:
+        raise UsageError("--port must be a number from 1 to 65535")
+    if not recipients and (args.quit_after is None or Stage.RCPT in _BEFORE[args.quit_after]):
+        raise UsageError("give at least one --to, or stop earlier with --quit-after")
+    if args.server is None:
+        if not recipients:
+            raise UsageError("give --server, or a --to whose domain's MX is used")
+        domain = recipients[0].rpartition("@")[2]
+        if not domain:
+            raise UsageError(f"no --server, and {recipients[0]!r} has no domain")
+        address, host = mx_server(domain, args.nameserver, args.timeout or 5.0, family)
+        port = args.port or default_port
+        args.server = host
+    else:
+        try:
+            host, given_port = split_endpoint(args.server)
+        except EndpointError as exc:
+            raise UsageError(f"--server: {exc}") from None
+        port = default_port if given_port is None else given_port
+        if args.port is not None:
+            if given_port is not None:
+                raise UsageError("give the port in --server or in --port, not both")
+            port = args.port
+        try:
+            address = resolve_host(host, port, family)
+        except EndpointError as exc:
+            raise UsageError(f"--server: {exc}") from None
+    if args.chunk_size < 1:
+        raise UsageError("--chunk-size must be at least 1 byte")
     trust = None
     if args.tls_ca_path:
         try:
             trust = Path(args.tls_ca_path).read_bytes()
         except OSError as exc:
             raise UsageError(f"--tls-ca-path: cannot read it: {exc.strerror}") from None
-    credentials = (
-        Credentials(
-            args.auth_user,
-            args.auth_password,
-            mechanisms=(args.auth,) if args.auth else (),
-            cleartext=args.auth_cleartext,
-        )
-        if args.auth_user is not None
-        else None
-    )
     envelope = Envelope(
         mail_from=mail_from,
         recipients=recipients,
-        ehlo_name=ehlo or socket.gethostname() or "localhost",
-        message=_message(args),
-        credentials=credentials,
+        ehlo_name=args.ehlo or socket.gethostname() or "localhost",
+        credentials=_credentials(args),
+        dsn=_dsn(args),
+        requiretls=args.requiretls,
     )
+    envelope = replace(envelope, message=_message(args, envelope))
     try:
-        return Session(
+        session = Session(
             address,
             envelope,
-            dialer=RealDialer(port),
+            dialer=RealDialer(port, family=family, local_address=args.local_interface),
             port=port,
             tls=_tls_mode(args),
             tls_verify=args.tls_verify,
@@ -300,43 +658,35 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
             trust_pem=trust,
             timeouts=Timeouts.all(args.timeout) if args.timeout else settings.timeouts,
             on_event=on_event,
+            protocol=args.protocol.lower(),
+            pipelining=args.pipeline,
+            chunking=args.chunking,
+            chunk_size=args.chunk_size,
+            xclient=_xclient(args),
+            tls_options=_tls_options(args),
         )
     except ValueError as exc:
         raise UsageError(f"--tls-ca-path: no certificates in it ({exc})") from None
-
-
-_RANK_OF = {name: i for i, name in enumerate(QUIT_AFTER)}
-
-
-def _passed(session: Session, quit_after: str | None, last: StepResult) -> bool:
-    """Whether the conversation has gone past the --quit-after point."""
-    if quit_after is None:
-        return False
-    limit = _RANK_OF[quit_after]
-    upcoming = session.next_stage()
-    next_rank = _RANK.get(upcoming, _NO_RANK) if upcoming else _NO_RANK
-    last_rank = _RANK.get(last.stage, _NO_RANK)
-    return next_rank > limit or (last_rank >= limit and next_rank != last_rank)
+    if args.quit_after in ("mail", "rcpt"):
+        session.pipeline_through = Stage.MAIL if args.quit_after == "mail" else Stage.RCPT
+    return session
 
 
 MAX_STEPS = 64
-"""More steps than any standard conversation takes (connect … QUIT with a few recipients is about
-ten, plus one per recipient): a bound, so a session that stops making progress cannot loop."""
+"""More steps than any standard conversation takes: a bound, so it cannot loop."""
 
 
 async def converse(session: Session, quit_after: str | None, send: bool) -> None:
-    """Step the standard path up to `quit_after`, then QUIT (or close when nothing was said).
-
-    A step the session refused to send (``not-sent``) ends the conversation: the next stage
-    would be the same one again, refused again.
-    """
-    limit = MAX_STEPS + len(session.envelope.recipients)
-    for _ in range(limit):
+    """Step the standard path up to `quit_after` (swaks' stops), then QUIT (or close when
+    nothing was said). A step the session refused to send ends the conversation."""
+    allowed = _BEFORE.get(quit_after or "dot", _BEFORE["dot"])
+    stop_after = _STOP_AFTER_ONE.get(quit_after or "", set())
+    for _ in range(MAX_STEPS + len(session.envelope.recipients)):
         stage = session.next_stage()
-        if stage is None or stage is Stage.QUIT:
+        if stage is None or stage is Stage.QUIT or stage not in allowed:
             break
         result = await session.run_stage(stage, confirm_send=send)
-        if result.failure in ("held", "not-sent") or _passed(session, quit_after, result):
+        if result.failure in ("held", "not-sent") or result.stage in stop_after:
             break
     if session.connected and not session.quit_sent:
         if session.greeted:
@@ -347,8 +697,9 @@ async def converse(session: Session, quit_after: str | None, send: bool) -> None
 
 def outcome(session: Session) -> str:
     """One word for how the conversation went (the JSON `outcome`; decides the exit status)."""
+    creds = session.envelope.credentials
     for step in session.steps:
-        if step.stage is Stage.QUIT:
+        if step.stage is Stage.QUIT or step.failure == "skipped":
             continue
         if step.failure == "held":
             return "held"
@@ -360,12 +711,16 @@ def outcome(session: Session) -> str:
             return "protocol-error"
         if step.failure == "not-sent":
             return "not-sent"
-        if step.reply is not None and step.reply.code >= 400:
-            if step.stage is Stage.EHLO and step.reply.klass == 5 and _helo_followed(session):
+        if step.stage is Stage.AUTH and creds is not None and creds.optional:
+            continue  # --auth-optional: a refused account is not a failure
+        replies = step.replies if step.stage is Stage.DOT and step.replies else (step.reply,)
+        worst = max((r for r in replies if r is not None), key=lambda r: r.klass, default=None)
+        if worst is not None and worst.code >= 400:
+            if step.stage is Stage.EHLO and worst.klass == 5 and _helo_followed(session):
                 continue  # EHLO refused and HELO tried: judged by HELO
             if step.stage is Stage.STARTTLS and session.tls_mode == "optional":
                 continue  # opportunistic TLS: a refusal is not a failure
-            return "temporary" if step.reply.klass == 4 else "permanent"
+            return "temporary" if worst.klass == 4 else "permanent"
         if (
             step.stage is Stage.STARTTLS
             and session.tls_mode == "required"
@@ -417,7 +772,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         session = build_session(args, _stream if streaming else None)
     except UsageError as exc:
-        print(f"mxtui smtp: {exc}", file=sys.stderr)
+        print(f"mxtui smtp: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     asyncio.run(converse(session, args.quit_after, args.send))
     result = outcome(session)
@@ -427,8 +782,11 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(to_jsonl(session.transcript))
     if result == "held":
         print(
-            "mxtui smtp: held before the end-of-data dot; add --send to let the server take "
+            "mxtui smtp: held before the end of the message; add --send to let the server take "
             "the message",
             file=sys.stderr,
         )
+    elif result == "not-sent":
+        why = next(s.error for s in session.steps if s.failure == "not-sent")
+        print(f"mxtui smtp: not sent: {why}", file=sys.stderr)
     return EXIT_BY_OUTCOME.get(result, EXIT_CONNECTION)

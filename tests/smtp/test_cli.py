@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from typing import Any
 
@@ -120,7 +121,7 @@ async def test_data_from_a_file_is_sent(lab: dict[str, str], capsys, tmp_path) -
     ("args", "message"),
     [
         (("--server", "127.0.0.1:99999", "--to", "a@b"), "port must be"),
-        (("--server", "127.0.0.1", "--to", "a@b", "--auth-user", "x"), "go together"),
+        (("--server", "127.0.0.1", "--to", "a@b", "--auth-user", "x"), "AUTH needs a password"),
         (("--server", "127.0.0.1", "--to", "a@b", "--timeout", "0"), "--timeout"),
         (("--server", "127.0.0.1", "--to", "a@b", "--data", "@/nonexistent/x"), "cannot read"),
         (("--server", "127.0.0.1"), "--to"),
@@ -139,10 +140,13 @@ def test_quit_after_rejects_unknown_stage(capsys) -> None:
     assert "choose one of" in capsys.readouterr().err
 
 
-def test_stage_vocabulary_matches_the_model() -> None:
-    from mxtui.commands.smtp import _RANK
+def test_every_quit_after_point_is_a_set_of_session_stages() -> None:
+    from mxtui.commands.smtp import _BEFORE, QUIT_AFTER
 
-    assert set(_RANK) == {
-        Stage.CONNECT, Stage.GREETING, Stage.EHLO, Stage.HELO, Stage.STARTTLS, Stage.AUTH,
-        Stage.MAIL, Stage.RCPT, Stage.DATA, Stage.DOT,
+    assert set(_BEFORE) == set(QUIT_AFTER)
+    assert _BEFORE["dot"] == {
+        Stage.CONNECT, Stage.GREETING, Stage.EHLO, Stage.HELO, Stage.STARTTLS, Stage.XCLIENT,
+        Stage.AUTH, Stage.MAIL, Stage.RCPT, Stage.DATA, Stage.DOT,
     }  # fmt: skip
+    order = [_BEFORE[point] for point in QUIT_AFTER]
+    assert all(a <= b for a, b in itertools.pairwise(order))
