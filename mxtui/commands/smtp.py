@@ -135,12 +135,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-p", "--port", type=int, metavar="PORT", help="port, when not given in --server"
     )
     family = conn.add_mutually_exclusive_group()
-    family.add_argument(
-        "-4", dest="family", action="store_const", const=4, help="connect over IPv4 only"
-    )
-    family.add_argument(
-        "-6", dest="family", action="store_const", const=6, help="connect over IPv6 only"
-    )
+    # -4 / -6 reach argparse as --ipv4 / --ipv6 (rewrite_argv): an option that looks like a
+    # negative number would stop "--timeout -1" from reaching the check that refuses it.
+    family.add_argument("--ipv4", dest="family", action="store_const", const=4,
+                        help="-4: connect over IPv4 only")  # fmt: skip
+    family.add_argument("--ipv6", dest="family", action="store_const", const=6,
+                        help="-6: connect over IPv6 only")  # fmt: skip
     conn.add_argument(
         "-li",
         "--local-interface",
@@ -404,11 +404,16 @@ PROMPT = "\0prompt"
 
 def rewrite_argv(argv: list[str]) -> list[str]:
     """swaks' ``--h-NAME VALUE`` / ``--header-NAME VALUE`` (and ``=VALUE``) as
-    ``--header 'NAME: VALUE'``: argparse has no options with a free-form name."""
+    ``--header 'NAME: VALUE'`` (argparse has no options with a free-form name), and ``-4`` /
+    ``-6`` as ``--ipv4`` / ``--ipv6``."""
     out: list[str] = []
     i = 0
     while i < len(argv):
         arg = argv[i]
+        if arg in ("-4", "-6"):
+            out.append(f"--ipv{arg[1]}")
+            i += 1
+            continue
         for prefix in ("--h-", "--header-"):
             if arg.startswith(prefix) and len(arg) > len(prefix):
                 name, eq, value = arg[len(prefix) :].partition("=")

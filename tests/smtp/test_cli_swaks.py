@@ -225,7 +225,7 @@ async def test_bad_tls_and_auth_flags_are_usage_errors(capsys, tmp_path) -> None
         (["--tls-cipher", "NOT-A-CIPHER"], "no usable cipher"),
         (["-au", "u", "--auth-password-env", "MXTUI_SURELY_UNSET"], "is not set"),
         (["--data", "x", "--body", "y"], "--data gives the whole message"),
-        (["--header", "no colon here"], "not a header line"),
+        (["--header", "no colon here"], "expected 'Name: value'"),
     ):
         code = main(["smtp", "-s", "127.0.0.1:9", "-t", "a@example.com", *argv])
         err = capsys.readouterr().err
