@@ -202,13 +202,16 @@ async def test_dsn_flags_and_requiretls(pf: Postfix, capsys) -> None:
     assert code == 4 and "RFC 8689" in err
 
 
-async def test_tls_flags_reach_postfix(pf: Postfix, capsys) -> None:
+async def test_tls_flags_reach_postfix(pf: Postfix, capsys, tmp_path) -> None:
     cert = lab_certificate("cli-client.example.org")
+    (tmp_path / "client.pem").write_bytes(cert.cert_pem)
+    (tmp_path / "client.key").write_bytes(cert.key_pem)
+    (tmp_path / "ca.pem").write_bytes(pf.cert.cert_pem)
     code, out, _ = await smtp(
         capsys, *base(pf), "--tls", "--tls-protocol", "tlsv1_2",
-        "--tls-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384", "--tls-cert", str(cert.cert_path),
-        "--tls-key", str(cert.key_path), "--tls-sni", HOSTNAME, "--tls-verify",
-        "--tls-ca-path", str(pf.cert.cert_path), "--tls-verify-host", HOSTNAME, "-q", "tls",
+        "--tls-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384", "--tls-cert", str(tmp_path / "client.pem"),
+        "--tls-key", str(tmp_path / "client.key"), "--tls-sni", HOSTNAME, "--tls-verify",
+        "--tls-ca-path", str(tmp_path / "ca.pem"), "--tls-verify-host", HOSTNAME, "-q", "tls",
     )  # fmt: skip
     assert code == 0, out
     assert "=== TLS started: TLSv1.2, cipher ECDHE-ECDSA-AES256-GCM-SHA384" in out

@@ -263,10 +263,11 @@ async def test_tls_cipher_choice_reaches_postfix(pf: Postfix) -> None:
     assert tls is not None and tls.cipher == "ECDHE-ECDSA-AES128-GCM-SHA256"
 
 
-async def test_a_client_certificate_is_presented_to_postfix(pf: Postfix) -> None:
+async def test_a_client_certificate_is_presented_to_postfix(pf: Postfix, tmp_path) -> None:
     cert = lab_certificate("client.example.org")
+    (tmp_path / "client.pem").write_bytes(cert.cert_pem + cert.key_pem)  # one file: cert + key
     before = pf.log_text().count("client-signature")
-    opts = TLSClientOptions(cert=str(cert.cert_path), key=str(cert.key_path))
+    opts = TLSClientOptions(cert=str(tmp_path / "client.pem"))
     s = session(pf, USER, tls="required", tls_options=opts)
     await run(s)
     deadline = time.monotonic() + 5
