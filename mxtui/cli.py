@@ -109,11 +109,17 @@ def command_parser(name: str) -> tuple[ModuleType, argparse.ArgumentParser]:
     return module, parser
 
 
+def _rewritten(module: ModuleType, argv: list[str]) -> list[str]:
+    """A command may rewrite its arguments first (smtp: swaks' --h-NAME and -4 / -6)."""
+    rewrite = getattr(module, "rewrite_argv", None)
+    return rewrite(argv) if rewrite else argv
+
+
 def command_args(name: str, argv: Sequence[str]) -> argparse.Namespace:
     """`argv` parsed as ``mxtui NAME ARGV`` parses it, settings loaded: for code (and tests) that
     run a command's parts rather than the whole of it. A bad settings file exits 2, as main."""
-    _, parser = command_parser(name)
-    args = parser.parse_args(list(argv))
+    module, parser = command_parser(name)
+    args = parser.parse_args(_rewritten(module, list(argv)))
     if not _settings(args, f"mxtui {name}"):
         raise SystemExit(EXIT_USAGE)
     return args
@@ -124,17 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     config, args_list = _leading_config(list(sys.argv[1:] if argv is None else argv))
     if args_list and args_list[0] in COMMANDS:
         name = args_list[0]
-        module_name, summary = COMMANDS[name]
-        module = importlib.import_module(module_name)
-        parser = argparse.ArgumentParser(
-            prog=f"mxtui {name}",
-            description=getattr(module, "DESCRIPTION", summary),
-            epilog=getattr(module, "EPILOG", None),
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        module.add_arguments(parser)
-        rewrite = getattr(module, "rewrite_argv", None)  # smtp: swaks' --h-NAME options
-        args = parser.parse_args(rewrite(args_list[1:]) if rewrite else args_list[1:])
+        module, parser = command_parser(name)
+        parser.set_defaults(config=config)
+        args = parser.parse_args(_rewritten(module, args_list[1:]))
+        if getattr(module, "USES_SETTINGS", True) and not _settings(args, f"mxtui {name}"):
+            return EXIT_USAGE
         try:
             status = int(module.run(args))
             sys.stdout.flush()

@@ -128,8 +128,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-s",
         "--server",
         metavar="HOST[:PORT]",
-        help="server to talk to (port 25, or 465 with --tls-on-connect); without it, the first "
-        "MX host of the first --to's domain (as swaks does)",
+        help="server to talk to (port 25 or the settings' port, 465 with --tls-on-connect); "
+        "without it, the first MX host of the first --to's domain (as swaks does)",
     )
     conn.add_argument(
         "-p", "--port", type=int, metavar="PORT", help="port, when not given in --server"
@@ -161,14 +161,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--lhlo",
         dest="ehlo",
         metavar="NAME",
-        help="name to give in EHLO/HELO/LHLO (default this machine's name)",
+        help="name to give in EHLO/HELO/LHLO (default the settings' envelope.ehlo, else this "
+        "machine's name)",
     )
     conn.add_argument(
         "--timeout",
         type=float,
         metavar="S",
         help="seconds to wait for the connection and each reply "
-        "(default 10 to connect, 30 per reply)",
+        "(default 10 to connect, 30 per reply, or the settings' timeouts)",
     )
     conn.add_argument(
         "--nameserver",
@@ -594,11 +595,20 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
     conversation could not send ends the run here, with one line that says which. What the
     command line leaves open comes from the settings (checked the same way, named by key).
     """
-    default_port = 465 if args.tls_on_connect else 25
-    recipients = _recipients(args.to)
+    settings = args.settings
+    default_port = 465 if args.tls_on_connect else settings.port
+    mail_from = settings.mail_from if args.mail_from is None else args.mail_from
+    recipients = _recipients(args.to) or settings.recipients
+    ehlo = args.ehlo or settings.ehlo or None
+    flags = (
+        "--from" if args.mail_from is not None else "envelope.from",
+        "--to" if args.to else "envelope.to",
+        "--ehlo" if args.ehlo else "envelope.ehlo",
+        "--header",
+    )
     family = {4: socket.AF_INET, 6: socket.AF_INET6}.get(args.family or 0, 0)
     try:
-        check_envelope(args.mail_from, recipients, ehlo=args.ehlo,
+        check_envelope(mail_from, recipients, ehlo=ehlo, flags=flags,
                        headers=[*args.header, *args.add_header])  # fmt: skip
         check_seconds("--timeout", args.timeout)
         for flag, value in (("--xclient", " ".join(args.xclient)),
@@ -617,7 +627,8 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
         domain = recipients[0].rpartition("@")[2]
         if not domain:
             raise UsageError(f"no --server, and {recipients[0]!r} has no domain")
-        address, host = mx_server(domain, args.nameserver, args.timeout or 5.0, family)
+        nameservers = list(args.nameserver or settings.nameservers)
+        address, host = mx_server(domain, nameservers, args.timeout or 5.0, family)
         port = args.port or default_port
         args.server = host
     else:
@@ -645,7 +656,7 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
     envelope = Envelope(
         mail_from=mail_from,
         recipients=recipients,
-        ehlo_name=args.ehlo or socket.gethostname() or "localhost",
+        ehlo_name=ehlo or socket.gethostname() or "localhost",
         credentials=_credentials(args),
         dsn=_dsn(args),
         requiretls=args.requiretls,
