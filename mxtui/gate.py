@@ -39,8 +39,12 @@ class StepGate:
     def paused(self) -> bool:
         return not self._running
 
-    async def _gate(self) -> None:
+    async def wait(self) -> None:
         """Wait here before each step while paused (a step released by `step_once` passes)."""
+        await self._gate()
+
+    async def _gate(self) -> None:
+        """`wait`, under the name subclasses (the replay player) call it by."""
         while not self._running:
             if self._budget > 0:
                 self._budget -= 1

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from mxtui.cli import main
-from mxtui.delivery import SimClock, Walk, try_order
+from mxtui.delivery import Move, SimClock, Walk, try_order
 from mxtui.dns import resolve_mx
+from mxtui.gate import StepGate
 from mxtui.lab.dns_server import LabDNSServer
 from mxtui.lab.hosts import HostBehaviour, LabSMTPHost, relay_profiles
 from mxtui.lab.runtime import Lab
@@ -509,6 +510,35 @@ async def test_pause_holds_the_walk_and_step_once_lets_one_step_through(
     assert result.outcome == "delivered"
 
 
+async def test_a_walk_has_a_gate_rather_than_being_one_and_a_given_gate_paces_it(
+    testlab: tuple[Lab, SimClock],
+) -> None:
+    """Issue 12 item 6: the step gate by composition. A driver can hand the walk its own gate;
+    the walk's pause/step_once/on_wait are that gate's."""
+    gate = StepGate()
+    walk = await _walk(testlab, "grey.lab.test", "user@grey.lab.test", gate=gate)
+    assert not isinstance(walk, StepGate) and walk.gate is gate
+    waits: list[int] = []
+    walk.on_wait = lambda: waits.append(1)
+    assert gate.on_wait is walk.on_wait
+    walk.pause()
+    assert gate.paused and walk.paused
+    task = asyncio.create_task(walk.run())
+    await asyncio.sleep(0.2)
+    assert waits and not task.done()
+    gate.resume()
+    result = await asyncio.wait_for(task, 10)
+    assert result.outcome == "delivered"
+
+
+def test_a_move_says_whether_the_session_ends_and_where_a_carried_recipient_goes() -> None:
+    assert Move.NEXT_MX.leaves and Move.STOP.leaves and Move.AGAIN_PLAIN.leaves
+    assert not Move.CONTINUE.leaves and not Move.CARRY_NEXT_MX.leaves
+    assert Move.CARRY_NEXT_MX.carried is Move.NEXT_MX
+    assert Move.CARRY_NEXT_ADDRESS.carried is Move.NEXT_ADDRESS
+    assert Move.DELIVERED.carried is None
+
+
 # -- relays: the second hop -------------------------------------------------------------------
 
 HOP_ZONE = """\
@@ -662,6 +692,7 @@ async def test_pausing_the_walk_holds_the_relay_s_hop_too(hoplab: tuple[Lab, Sim
     walk.pause()
     result = await asyncio.wait_for(walk.run(), 20)
     assert result.hops and True in waits_in_hop  # the hop's steps waited at the walk's gate
+    assert all(hop.gate is walk.gate for hop in walk.hops)  # one gate, shared, not copied
 
 
 # -- mxtui walk ---------------------------------------------------------------------------------
