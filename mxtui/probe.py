@@ -21,6 +21,8 @@ from typing import Any
 from mxtui.model import Envelope, MXPlan, Reply, Stage, StepResult, Timeouts, TLSInfo
 from mxtui.smtp.dialer import Dialer
 from mxtui.smtp.session import Session
+from mxtui.tlspolicy.model import TlsPolicy
+from mxtui.tlspolicy.verdict import PolicyCheck, check_policy
 
 DEFAULT_CONCURRENCY = 20
 DEFAULT_TIMEOUT_S = 5.0
@@ -67,6 +69,9 @@ class ProbeResult:
     total_ms: float
     error: str
     commands: tuple[str, ...] = ()
+    policy: PolicyCheck | None = None
+    """What the domain's TLS policy (DANE, MTA-STS) made of this address's STARTTLS; None
+    when the policy was not looked up."""
 
     @property
     def host(self) -> str:
@@ -96,6 +101,7 @@ class ProbeResult:
             "ms": round(self.ms, 1),
             "total_ms": round(self.total_ms, 1),
             "error": self.error or None,
+            "policy": self.policy.to_json() if self.policy is not None else None,
         }
 
 
@@ -106,6 +112,7 @@ class ProbeReport:
     plan: MXPlan
     results: tuple[ProbeResult, ...]
     elapsed_ms: float
+    tls_policy: TlsPolicy | None = None
 
     @property
     def reachable(self) -> int:
@@ -123,6 +130,11 @@ class ProbeReport:
             "hosts": [r.to_json() for r in self.results],
             "without_address": list(self.without_address),
             "elapsed_ms": round(self.elapsed_ms, 1),
+            **(
+                self.tls_policy.to_json()
+                if self.tls_policy is not None
+                else {"mta_sts": None, "tls_rpt": None, "mx_dnssec": None, "trust_anchors": None}
+            ),
         }
 
 
@@ -162,6 +174,8 @@ async def probe_address(
     port: int | None = None,
     timeouts: Timeouts | None = None,
     ehlo_name: str = PROBE_EHLO_NAME,
+    tls_policy: TlsPolicy | None = None,
+    trust_pem: bytes | None = None,
 ) -> ProbeResult:
     """Probe one address: connect, greeting, EHLO, STARTTLS if offered, QUIT. Never raises for
     anything the server does; each wait is bounded by `timeouts`."""
@@ -173,6 +187,7 @@ async def probe_address(
         tls="optional",
         tls_name=target.host,
         timeouts=timeouts or Timeouts.all(DEFAULT_TIMEOUT_S),
+        trust_pem=trust_pem,
     )
     clock = time.perf_counter
     start = clock()
@@ -207,6 +222,11 @@ async def probe_address(
         total_ms=total,
         error=error,
         commands=tuple(line for step in session.steps for line in step.sent),
+        policy=(
+            check_policy(tls_policy, target.host, session.tls_info, session.tls_chain)
+            if tls_policy is not None and greeting is not None and greeting.klass == 2
+            else None
+        ),
     )
 
 
@@ -239,6 +259,8 @@ async def probe(
     concurrency: int = DEFAULT_CONCURRENCY,
     on_result: ResultSink | None = None,
     ehlo_name: str = PROBE_EHLO_NAME,
+    tls_policy: TlsPolicy | None = None,
+    trust_pem: bytes | None = None,
 ) -> ProbeReport:
     """Probe every address of `plan` through `dialer`, at most `concurrency` at a time.
 
@@ -258,11 +280,19 @@ async def probe(
     async def one(target: ProbeTarget) -> ProbeResult:
         async with gate:
             result = await probe_address(
-                target, dialer, port=port, timeouts=timeouts, ehlo_name=ehlo_name
+                target,
+                dialer,
+                port=port,
+                timeouts=timeouts,
+                ehlo_name=ehlo_name,
+                tls_policy=tls_policy,
+                trust_pem=trust_pem,
             )
         if on_result is not None:
             on_result(result)
         return result
 
     results = await asyncio.gather(*(one(t) for t in targets))
-    return ProbeReport(plan, tuple(results), (time.perf_counter() - start) * 1000.0)
+    return ProbeReport(
+        plan, tuple(results), (time.perf_counter() - start) * 1000.0, tls_policy=tls_policy
+    )

@@ -118,7 +118,7 @@ def plan_json(plan: MXPlan, policy: TlsPolicy | None) -> dict[str, Any]:
     top, ``tlsa`` and ``mta_sts`` on each host); without a policy, the same keys as null."""
     out = plan.to_json()
     if policy is None:
-        out.update({"mta_sts": None, "tls_rpt": None, "mx_dnssec": None})
+        out.update({"mta_sts": None, "tls_rpt": None, "mx_dnssec": None, "trust_anchors": None})
     else:
         out.update(policy.to_json())
     for group in out.get("groups", []):

@@ -9,6 +9,7 @@ import sys
 import time
 
 from mxtui.dns import DomainError, resolve_mx
+from mxtui.dns.query import system_nameservers
 from mxtui.fields import FieldError, check_seconds
 from mxtui.model import MXPlan
 from mxtui.netargs import add_nameserver_argument
@@ -24,6 +25,8 @@ from mxtui.probe import (
     probe_targets,
 )
 from mxtui.smtp.dialer import Dialer, RealDialer
+from mxtui.tlspolicy import TlsPolicy, lookup_tls_policy
+from mxtui.tlspolicy.describe import policy_detail
 
 DESCRIPTION = (
     "Resolve DOMAIN's MX hosts and probe every address at once: connect, greeting, EHLO, "
@@ -76,6 +79,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument(
+        "--no-tls-policy",
+        dest="tls_policy",
+        action="store_false",
+        help="do not look up MTA-STS and TLSA records, and leave out the POLICY column",
+    )
+    parser.add_argument(
         "--lab",
         action="store_true",
         help="resolve and dial inside the built-in lab (the demo zone and its mail hosts)",
@@ -112,7 +121,13 @@ class _SoFar:
 
 
 async def _probe(
-    plan: MXPlan, dialer: Dialer, port: int | None, args: argparse.Namespace, so_far: _SoFar
+    plan: MXPlan,
+    dialer: Dialer,
+    port: int | None,
+    args: argparse.Namespace,
+    so_far: _SoFar,
+    policy: TlsPolicy | None = None,
+    trust_pem: bytes | None = None,
 ) -> ProbeReport:
     so_far.plan = plan
     smtp_timeouts, _ = args.settings.waits(args.timeout, DEFAULT_TIMEOUT_S)
@@ -124,6 +139,8 @@ async def _probe(
         port=port,
         ehlo_name=args.settings.ehlo or PROBE_EHLO_NAME,
         on_result=so_far.results.append,
+        tls_policy=policy,
+        trust_pem=trust_pem,
     )
 
 
@@ -134,17 +151,29 @@ async def _run(args: argparse.Namespace, so_far: _SoFar) -> tuple[MXPlan, ProbeR
         plan = await resolve_mx(args.domain, nameservers=nameservers, timeout=dns_timeout)
         if not plan.usable:
             return plan, None
-        return plan, await _probe(plan, RealDialer(args.port), args.port, args, so_far)
+        policy = None
+        if args.tls_policy:
+            policy = await lookup_tls_policy(
+                plan, nameservers or system_nameservers(), timeout=dns_timeout
+            )
+        return plan, await _probe(plan, RealDialer(args.port), args.port, args, so_far, policy)
+    from mxtui.lab.certs import lab_ca
     from mxtui.lab.runtime import Lab
 
     async with Lab() as lab:
-        plan = await resolve_mx(
-            args.domain, nameservers=lab.nameservers, timeout=min(dns_timeout, 2.0)
-        )
+        timeout = min(dns_timeout, 2.0)
+        plan = await resolve_mx(args.domain, nameservers=lab.nameservers, timeout=timeout)
         if not plan.usable:
             return plan, None
-        # Lab hosts stand behind the demo addresses' port 25 only, so --port does not apply.
-        return plan, await _probe(plan, lab.dialer, None, args, so_far)
+        policy = None
+        if args.tls_policy:
+            policy = await lookup_tls_policy(
+                plan, lab.nameservers, setup=lab.tls_setup, timeout=timeout
+            )
+        # Lab hosts stand behind the demo addresses' port 25 only, so --port does not apply;
+        # the lab CA is trusted, as a real host's CA is through the system's store.
+        trust = lab_ca().cert_pem
+        return plan, await _probe(plan, lab.dialer, None, args, so_far, policy, trust)
 
 
 def exit_status(report: ProbeReport | None) -> int:
@@ -160,6 +189,10 @@ def _code_cell(result: ProbeResult) -> str:
     return " ".join(filter(None, (str(result.greeting.code), result.greeting.enhanced)))
 
 
+def _policy_cell(result: ProbeResult) -> str:
+    return result.policy.summary if result.policy is not None else "-"
+
+
 def _tls_cell(result: ProbeResult) -> str:
     if result.tls is not None:
         verdict = "verifies" if result.tls.verified else "does not verify"
@@ -171,7 +204,10 @@ def _tls_cell(result: ProbeResult) -> str:
 
 def report_text(report: ProbeReport) -> str:
     """A table, one row per address, with the details (extensions, certificate, error) under it."""
-    header = ("PREF", "HOST", "ADDRESS", "REACHABLE", "GREETING", "MS", "TLS")
+    with_policy = report.tls_policy is not None
+    header: tuple[str, ...] = ("PREF", "HOST", "ADDRESS", "REACHABLE", "GREETING", "MS", "TLS")
+    if with_policy:
+        header += ("POLICY",)
     rows = [
         (
             str(r.target.preference),
@@ -181,6 +217,7 @@ def report_text(report: ProbeReport) -> str:
             _code_cell(r),
             f"{r.ms:.0f}",
             _tls_cell(r),
+            *((_policy_cell(r),) if with_policy else ()),
         )
         for r in report.results
     ]
@@ -200,6 +237,8 @@ def report_text(report: ProbeReport) -> str:
             lines.append(f"    expires: {tls.not_after}")
             if not tls.verified:
                 lines.append(f"    not verified for {tls.hostname}: {tls.verify_error}")
+        if result.policy is not None:
+            lines.extend(f"    {line}" for line in policy_detail(result.policy))
         if result.error:
             lines.append(f"    error: {result.error}")
     if report.without_address:

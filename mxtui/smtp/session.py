@@ -22,7 +22,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from aiosmtplib import (
     SMTPResponseException,
@@ -56,6 +56,9 @@ from mxtui.smtp.state import Phase, Transaction, TxStep
 from mxtui.smtp.tlsconf import TLSClientOptions, client_context
 from mxtui.smtp.transcript import MASK, Transcript, secret_forms
 from mxtui.text import printable, printable_bytes
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 BDAT_CHUNK = 1024 * 1024
@@ -148,6 +151,8 @@ class Session:
         self.lab = self.dialer.is_lab(address, port)
         self.route: Route | None = None
         self.tls_info: TLSInfo | None = None
+        self.tls_chain: tuple[x509.Certificate, ...] = ()
+        """The certificates the server presented at STARTTLS, leaf first."""
         self.extensions: dict[str, str] = {}
         self._protocol: TracingProtocol | None = None
         self._stage: Stage | None = None
@@ -373,6 +378,7 @@ class Session:
         self._reset_state()
         self._protocol = None
         self.tls_info = None
+        self.tls_chain = ()
         self.extensions = {}
         self.phase = Phase.GREETING
         start = self._clock()
@@ -468,10 +474,15 @@ class Session:
         if sslobj is None:
             assert self._protocol is not None and self._protocol.transport is not None
             sslobj = self._protocol.transport.get_extra_info("ssl_object")
-        from mxtui.smtp.tlsinfo import describe, load_trust  # cryptography: only once TLS is up
+        from mxtui.smtp.tlsinfo import (  # cryptography: only once TLS is up
+            describe,
+            load_trust,
+            presented_chain,
+        )
 
         trust = load_trust(self._trust_pem) if self._trust_pem else ()
-        info = describe(sslobj, self.tls_name, trust)
+        self.tls_chain = tuple(presented_chain(sslobj))
+        info = describe(sslobj, self.tls_name, trust, list(self.tls_chain))
         self.tls_info = info
         for line in info.lines():
             self.note(line, tls=True)

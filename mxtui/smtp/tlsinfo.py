@@ -120,9 +120,8 @@ def verify(
     return True, ""
 
 
-def describe(sslobj: Any, hostname: str, extra_trust: tuple[x509.Certificate, ...] = ()) -> TLSInfo:
-    """TLSInfo for an established connection (an ``ssl.SSLObject`` or ``SSLSocket``)."""
-    cipher = sslobj.cipher() or ("?", "?", None)
+def presented_chain(sslobj: Any) -> list[x509.Certificate]:
+    """The certificates the server sent, leaf first (what DANE matches against, RFC 7672 §3)."""
     certs: list[x509.Certificate] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -131,6 +130,19 @@ def describe(sslobj: Any, hostname: str, extra_trust: tuple[x509.Certificate, ..
                 certs.append(x509.load_der_x509_certificate(der))
             except ValueError:
                 break
+    return certs
+
+
+def describe(
+    sslobj: Any,
+    hostname: str,
+    extra_trust: tuple[x509.Certificate, ...] = (),
+    certs: list[x509.Certificate] | None = None,
+) -> TLSInfo:
+    """TLSInfo for an established connection (an ``ssl.SSLObject`` or ``SSLSocket``)."""
+    cipher = sslobj.cipher() or ("?", "?", None)
+    if certs is None:
+        certs = presented_chain(sslobj)
     ok, why = verify(certs, hostname, extra_trust)
     if not certs:
         return TLSInfo(

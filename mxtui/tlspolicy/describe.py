@@ -5,6 +5,7 @@ from __future__ import annotations
 from mxtui.model import MXPlan
 from mxtui.tlspolicy.dnssec import Security
 from mxtui.tlspolicy.model import HostTls, MtaSts, TlsPolicy
+from mxtui.tlspolicy.verdict import PolicyCheck
 
 STS_REF = "RFC 8461"
 DANE_REF = "RFC 7672"
@@ -87,4 +88,33 @@ def policy_lines(policy: TlsPolicy, plan: MXPlan) -> list[str]:
         if sts:
             lines.append(f"    {sts}")
         lines.append(f"    {dane_words(found, policy.mx_dnssec)}")
+    return lines
+
+
+def policy_detail(check: PolicyCheck) -> list[str]:
+    """The lines under a probe row: what DANE and MTA-STS made of this address's STARTTLS."""
+    lines = []
+    dane = check.dane
+    if dane.applies:
+        verdict = {
+            "match": "DANE: the certificate matches a TLSA record",
+            "no-match": "DANE: the certificate matches NO TLSA record; a DANE sender will not "
+            f"deliver here [{DANE_REF} §3]",
+            "no-tls": f"DANE: TLSA records demand TLS, and TLS did not start [{DANE_REF} §2.2]",
+        }.get(dane.outcome, f"DANE: {dane.outcome}")
+        lines.append(verdict + (f" ({dane.detail})" if dane.detail else ""))
+    elif dane.outcome in ("bogus", "error", "unusable"):
+        lines.append(f"DANE: {dane.detail}")
+    sts = check.sts
+    if sts.mode in ("enforce", "testing"):
+        lines.append(
+            {
+                "ok": f"MTA-STS ({sts.mode}): listed as {sts.pattern}, the certificate verifies",
+                "not-listed": f"MTA-STS ({sts.mode}): this host is not in the policy "
+                f"[{STS_REF} §4.1]",
+                "no-tls": f"MTA-STS ({sts.mode}): TLS did not start [{STS_REF} §4.2]",
+                "not-verified": f"MTA-STS ({sts.mode}): the certificate does not verify for "
+                f"this host: {sts.detail} [{STS_REF} §4.2]",
+            }.get(sts.outcome, f"MTA-STS: {sts.outcome}")
+        )
     return lines
