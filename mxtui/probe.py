@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from cryptography import x509
 
 from mxtui.model import Envelope, MXPlan, Reply, Stage, StepResult, Timeouts, TLSInfo
 from mxtui.smtp.dialer import Dialer
@@ -72,6 +74,14 @@ class ProbeResult:
     policy: PolicyCheck | None = None
     """What the domain's TLS policy (DANE, MTA-STS) made of this address's STARTTLS; None
     when the policy was not looked up."""
+    chain: tuple[x509.Certificate, ...] = field(default=(), repr=False, compare=False)
+    """The certificates presented at STARTTLS (for `with_policy`; not in the JSON)."""
+
+    def with_policy(self, policy: TlsPolicy) -> ProbeResult:
+        """This result checked against a TLS policy looked up while the probe ran."""
+        if self.greeting is None or self.greeting.klass != 2:
+            return self
+        return replace(self, policy=check_policy(policy, self.target.host, self.tls, self.chain))
 
     @property
     def host(self) -> str:
@@ -122,6 +132,11 @@ class ProbeReport:
     def without_address(self) -> tuple[str, ...]:
         """MX hosts the probe could not try: DNS gave them no address (shown, not hidden)."""
         return tuple(h.name for h in self.plan.hosts if not h.addresses)
+
+    def with_policy(self, policy: TlsPolicy) -> ProbeReport:
+        """Every row checked against `policy` (looked up beside the probe, not before it)."""
+        results = tuple(r.with_policy(policy) for r in self.results)
+        return replace(self, results=results, tls_policy=policy)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -212,7 +227,7 @@ async def probe_address(
     finally:
         session.close()
     total = (clock() - start) * 1000.0
-    return ProbeResult(
+    result = ProbeResult(
         target=target,
         reachable=greeting is not None and greeting.klass == 2,
         greeting=greeting,
@@ -222,12 +237,9 @@ async def probe_address(
         total_ms=total,
         error=error,
         commands=tuple(line for step in session.steps for line in step.sent),
-        policy=(
-            check_policy(tls_policy, target.host, session.tls_info, session.tls_chain)
-            if tls_policy is not None and greeting is not None and greeting.klass == 2
-            else None
-        ),
+        chain=session.tls_chain,
     )
+    return result.with_policy(tls_policy) if tls_policy is not None else result
 
 
 async def _after_greeting(session: Session) -> tuple[str, tuple[str, ...]]:

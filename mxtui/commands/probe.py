@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Awaitable
 
 from mxtui.dns import DomainError, resolve_mx
 from mxtui.dns.query import system_nameservers
@@ -126,22 +127,31 @@ async def _probe(
     port: int | None,
     args: argparse.Namespace,
     so_far: _SoFar,
-    policy: TlsPolicy | None = None,
+    policy: Awaitable[TlsPolicy | None],
     trust_pem: bytes | None = None,
 ) -> ProbeReport:
+    """Probe every address while the TLS policy is looked up beside it (a slow policy lookup
+    must not hold the probe back, nor Ctrl-C's results), then check each row against it."""
     so_far.plan = plan
     smtp_timeouts, _ = args.settings.waits(args.timeout, DEFAULT_TIMEOUT_S)
-    return await probe(
-        plan,
-        dialer,
-        timeout=smtp_timeouts,
-        concurrency=args.concurrency,
-        port=port,
-        ehlo_name=args.settings.ehlo or PROBE_EHLO_NAME,
-        on_result=so_far.results.append,
-        tls_policy=policy,
-        trust_pem=trust_pem,
+    report, found = await asyncio.gather(
+        probe(
+            plan,
+            dialer,
+            timeout=smtp_timeouts,
+            concurrency=args.concurrency,
+            port=port,
+            ehlo_name=args.settings.ehlo or PROBE_EHLO_NAME,
+            on_result=so_far.results.append,
+            trust_pem=trust_pem,
+        ),
+        policy,
     )
+    return report.with_policy(found) if found is not None else report
+
+
+async def _no_policy() -> None:
+    return None
 
 
 async def _run(args: argparse.Namespace, so_far: _SoFar) -> tuple[MXPlan, ProbeReport | None]:
@@ -151,11 +161,11 @@ async def _run(args: argparse.Namespace, so_far: _SoFar) -> tuple[MXPlan, ProbeR
         plan = await resolve_mx(args.domain, nameservers=nameservers, timeout=dns_timeout)
         if not plan.usable:
             return plan, None
-        policy = None
-        if args.tls_policy:
-            policy = await lookup_tls_policy(
-                plan, nameservers or system_nameservers(), timeout=dns_timeout
-            )
+        policy = (
+            lookup_tls_policy(plan, nameservers or system_nameservers(), timeout=dns_timeout)
+            if args.tls_policy
+            else _no_policy()
+        )
         return plan, await _probe(plan, RealDialer(args.port), args.port, args, so_far, policy)
     from mxtui.lab.certs import lab_ca
     from mxtui.lab.runtime import Lab
@@ -165,11 +175,11 @@ async def _run(args: argparse.Namespace, so_far: _SoFar) -> tuple[MXPlan, ProbeR
         plan = await resolve_mx(args.domain, nameservers=lab.nameservers, timeout=timeout)
         if not plan.usable:
             return plan, None
-        policy = None
-        if args.tls_policy:
-            policy = await lookup_tls_policy(
-                plan, lab.nameservers, setup=lab.tls_setup, timeout=timeout
-            )
+        policy = (
+            lookup_tls_policy(plan, lab.nameservers, setup=lab.tls_setup, timeout=timeout)
+            if args.tls_policy
+            else _no_policy()
+        )
         # Lab hosts stand behind the demo addresses' port 25 only, so --port does not apply;
         # the lab CA is trusted, as a real host's CA is through the system's store.
         trust = lab_ca().cert_pem
