@@ -16,15 +16,17 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
-
-from cryptography import x509
+from typing import TYPE_CHECKING, Any
 
 from mxtui.model import Envelope, MXPlan, Reply, Stage, StepResult, Timeouts, TLSInfo
 from mxtui.smtp.dialer import Dialer
 from mxtui.smtp.session import Session
-from mxtui.tlspolicy.model import TlsPolicy
-from mxtui.tlspolicy.verdict import PolicyCheck, check_policy
+
+if TYPE_CHECKING:  # cryptography and the policy code load when a policy is checked
+    from cryptography import x509
+
+    from mxtui.tlspolicy.model import TlsPolicy
+    from mxtui.tlspolicy.verdict import PolicyCheck
 
 DEFAULT_CONCURRENCY = 20
 DEFAULT_TIMEOUT_S = 5.0
@@ -79,6 +81,8 @@ class ProbeResult:
 
     def with_policy(self, policy: TlsPolicy) -> ProbeResult:
         """This result checked against a TLS policy looked up while the probe ran."""
+        from mxtui.tlspolicy.verdict import check_policy
+
         if self.greeting is None or self.greeting.klass != 2:
             return self
         return replace(self, policy=check_policy(policy, self.target.host, self.tls, self.chain))

@@ -8,9 +8,9 @@ import json
 import sys
 import time
 from collections.abc import Awaitable
+from typing import TYPE_CHECKING
 
 from mxtui.dns import DomainError, resolve_mx
-from mxtui.dns.query import system_nameservers
 from mxtui.fields import FieldError, check_seconds
 from mxtui.model import MXPlan
 from mxtui.netargs import add_nameserver_argument
@@ -26,8 +26,9 @@ from mxtui.probe import (
     probe_targets,
 )
 from mxtui.smtp.dialer import Dialer, RealDialer
-from mxtui.tlspolicy import TlsPolicy, lookup_tls_policy
-from mxtui.tlspolicy.describe import policy_detail
+
+if TYPE_CHECKING:
+    from mxtui.tlspolicy import TlsPolicy
 
 DESCRIPTION = (
     "Resolve DOMAIN's MX hosts and probe every address at once: connect, greeting, EHLO, "
@@ -155,6 +156,9 @@ async def _no_policy() -> None:
 
 
 async def _run(args: argparse.Namespace, so_far: _SoFar) -> tuple[MXPlan, ProbeReport | None]:
+    from mxtui.dns.query import system_nameservers
+    from mxtui.tlspolicy import lookup_tls_policy
+
     _, dns_timeout = args.settings.waits(args.timeout, DEFAULT_TIMEOUT_S)
     if not args.lab:
         nameservers = args.nameserver or list(args.settings.nameservers)
@@ -248,6 +252,8 @@ def report_text(report: ProbeReport) -> str:
             if not tls.verified:
                 lines.append(f"    not verified for {tls.hostname}: {tls.verify_error}")
         if result.policy is not None:
+            from mxtui.tlspolicy.describe import policy_detail
+
             lines.extend(f"    {line}" for line in policy_detail(result.policy))
         if result.error:
             lines.append(f"    error: {result.error}")
