@@ -178,6 +178,14 @@ def to_json(decision: Decision, timeline: RetryTimeline, others: dict[str, Decis
     for key in ("stage", "profile", "outcome", "headline", "rule", "evidence", "evidence_mark",
                 "status", "applicable", "final", "delivered"):  # fmt: skip
         data[key] = extra[key]
+    prof = PROFILES[decision.profile]
+    data["profile_detail"] = {
+        "display": prof.display,
+        "models": prof.models,
+        "sources": prof.sources,
+        "ordering": {"rule": prof.ordering.rule, "evidence": prof.ordering.evidence.to_json()},
+        "moving": {"rule": prof.moving.rule, "evidence": prof.moving.evidence.to_json()},
+    }
     data["others_detail"] = {
         name: {"action": str(d.action), "scope": str(d.scope),
                "evidence": d.evidence_detail.to_json(), "evidence_mark": str(d.evidence)}

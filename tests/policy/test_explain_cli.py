@@ -50,6 +50,15 @@ def test_json_evidence_is_an_object_with_kind_source_and_tested_version(capsys):
     }  # fmt: skip
 
 
+def test_json_names_the_version_modelled_and_how_its_order_and_limits_are_known(capsys):
+    data = _json(capsys, "--stage", "mail", "--reply", "451 x", "--profile", "exim")
+    detail = data["profile_detail"]
+    assert detail["models"] == "Exim 4.96"
+    assert "IPv6" in detail["ordering"]["rule"]
+    assert detail["ordering"]["evidence"]["tested_with"] == "Exim 4.96"
+    assert "hosts_max_try" in detail["moving"]["rule"]
+
+
 def test_text_output_says_how_the_rule_is_known(capsys):
     assert main(["explain", "--stage", "connect", "--outcome", "refused"]) == 0
     assert "evidence:  tested against Postfix 3.7.11; read in Postfix" in capsys.readouterr().out

@@ -59,6 +59,7 @@ def test_each_profile_lives_in_its_own_module_and_has_every_part():
     for name, profile in PROFILES.items():
         assert profile.params_type.__module__.startswith("mxtui.policy.profiles."), name
         assert profile.ordering.rule and profile.moving.rule
+        assert profile.ordering.evidence.source and profile.moving.evidence.source
         assert isinstance(profile.retry, RetrySchedule) and profile.retry.reference
         assert isinstance(profile.dsn, DsnFlavour) and profile.dsn.subject_failed
         assert profile.models, f"{name} does not say which version it models"

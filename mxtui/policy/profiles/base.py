@@ -182,6 +182,8 @@ class Ordering:
         "one flat list of every MX address, lowest preference first; the addresses of equal "
         "preference shuffled together; an address listed under two MX names dialled once"
     )
+    evidence: ClassVar[Proof] = Proof(Evidence.VERIFIED, "RFC 5321 §5.1")
+    """How the rule is known (a subclass in a profile module cites its MTA's source)."""
 
     def order(
         self, plan: MXPlan, rng: random.Random, params: ProfileParams | None = None
@@ -223,6 +225,10 @@ class HostShuffle(Ordering):
         "MX hosts lowest preference first, hosts of equal preference shuffled, each host's "
         "addresses together in resolver order; an address listed twice dialled once"
     )
+    evidence = Proof(
+        Evidence.INFERRED,
+        "RFC 5321 §5.1 (equal preferences randomised, a host's addresses in resolver order)",
+    )
 
     def group(self, preference: int, hosts: list[Any], rng: random.Random) -> list[TryTarget]:
         hosts = list(hosts)
@@ -248,6 +254,7 @@ class MoveOn:
     """
 
     rule: ClassVar[str] = "tries every address of the list until one takes the message"
+    evidence: ClassVar[Proof] = Proof(Evidence.VERIFIED, "RFC 5321 §5.1")
     soft_errors_move_on: ClassVar[bool] = False
 
     def __init__(self, *, flat_list: bool = True) -> None:

@@ -67,6 +67,12 @@ class EximOrdering(Ordering):
         "addresses before its IPv4 ones, and one pass moving IPv6 addresses ahead of IPv4 "
         "within a preference; an address listed twice dialled once"
     )
+    evidence = Proof(
+        Evidence.TESTED,
+        "Exim host.c:2326-2329, 2435, 2460, 2796-2800, 3105-3149",
+        TESTED,
+        ("errata:ipv6-first-within-preference",),
+    )
 
     def order(
         self, plan: MXPlan, rng: random.Random, params: ProfileParams | None = None
@@ -107,6 +113,7 @@ class EximLimits(MoveOn):
         "tries up to hosts_max_try addresses, then still one address of each worse "
         "preference, never more than hosts_max_try_hardlimit"
     )
+    evidence = Proof(Evidence.VERIFIED, "Exim smtp.c:5263-5301, 5658; spec, smtp transport")
 
     def final_reason(self, params: ProfileParams, ctx: DecisionContext) -> str:
         assert isinstance(params, EximParams)

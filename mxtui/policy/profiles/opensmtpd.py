@@ -67,6 +67,9 @@ class OpensmtpdOrdering(Ordering):
         "the first MX of a preference level is always tried first; an address listed twice is "
         "one route"
     )
+    evidence = Proof(
+        Evidence.TESTED, "OpenSMTPD mta.c:258-276, 1521-1666", TESTED, ("errata:first-mx-first",)
+    )
 
     def group(self, preference: int, hosts: list[Any], rng: random.Random) -> list[TryTarget]:
         return [
@@ -82,6 +85,12 @@ class OpensmtpdRoutes(MoveOn):
     rule = (
         "moves to the next route (MX address) after any failure before the session is ready; "
         f"with more than {CYCLE} failing routes it cycles among the first {CYCLE}"
+    )
+    evidence = Proof(
+        Evidence.TESTED,
+        "OpenSMTPD mta.c:57, 574-575, 1234-1238, 1341; limit.c:53",
+        TESTED,
+        ("errata:forty-refusing-mx",),
     )
 
     def final_reason(self, params: ProfileParams, ctx: DecisionContext) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from mxtui.model import DecisionContext, Evidence, TryTarget
+from mxtui.model import DecisionContext, Evidence, Proof, TryTarget
 from mxtui.policy.cells import S, c
 from mxtui.policy.profiles.base import (
     D,
@@ -94,6 +94,12 @@ class PostfixOrdering(Ordering):
         "name; with IPv4 and IPv6 both present, each family keeps its share of "
         "smtp_mx_address_limit"
     )
+    evidence = Proof(
+        Evidence.TESTED,
+        "Postfix smtp_addr.c:263-305, 378-495, 642-648",
+        TESTED,
+        ("errata:five-mx-names-one-address",),
+    )
 
     def finish(
         self, order: tuple[TryTarget, ...], params: ProfileParams | None
@@ -138,6 +144,12 @@ class PostfixLimits(MoveOn):
     rule = (
         "tries the flat address list until smtp_mx_address_limit addresses or "
         "smtp_mx_session_limit sessions are used; the last one allowed is the final server"
+    )
+    evidence = Proof(
+        Evidence.TESTED,
+        "Postfix smtp_connect.c:985-1063; smtp_trouble.c:221-231",
+        TESTED,
+        ("errata:five-mx-names-one-address",),
     )
 
     def final_reason(self, params: ProfileParams, ctx: DecisionContext) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from mxtui.model import Evidence, Proof
 from mxtui.policy.cells import S, c
 from mxtui.policy.profiles.base import (
     DsnFlavour,
@@ -51,6 +52,7 @@ class QmailOrdering(HostShuffle):
         "IPv4 addresses together (qmail looks up A records only); an address listed under two "
         "MX names is dialled twice"
     )
+    evidence = Proof(Evidence.VERIFIED, "notqmail dns.c:273-287, 355-384; qmail-remote.c:390-406")
 
 
 QR = "notqmail qmail-remote.c"
