@@ -172,8 +172,8 @@ SITUATIONS: tuple[Situation, ...] = (
     _s(S.DNS, "nxdomain", "DNS: NXDOMAIN",
        "The recipient's domain does not exist, so there is nowhere to deliver."),
     _s(S.DNS, "null-mx", "DNS: null MX",
-       "The domain publishes a null MX ('MX 0 .'): it accepts no mail, so the sender bounces "
-       "without connecting anywhere (RFC 7505)."),
+       "The domain publishes a null MX ('MX 0 .'): it accepts no mail, so a sender that knows "
+       "RFC 7505 bounces without connecting anywhere."),
     _s(S.DNS, "no-address", "DNS: no address to dial",
        "The MX hosts have no address records this sender can use (or the domain has neither MX "
        "nor address records): there is nowhere to connect. RFC 5321 §5.1: MX records present "
