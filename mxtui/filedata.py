@@ -12,7 +12,6 @@ attacker. The loaders check what they read here before they use it:
 
 from __future__ import annotations
 
-import tomllib
 import unicodedata
 from typing import Any
 
@@ -31,6 +30,8 @@ class FileDataError(ValueError):
 
 def load_toml(text: str) -> dict[str, Any]:
     """Parse TOML; FileDataError with one printable line when it is not valid or nests too deep."""
+    import tomllib  # here: a command run with no settings file does not pay for it (8 ms)
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

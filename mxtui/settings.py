@@ -24,7 +24,6 @@ import platformdirs
 from mxtui.filedata import FileDataError, check_controls, load_toml
 from mxtui.model import Timeouts
 from mxtui.netargs import EndpointError, parse_endpoint
-from mxtui.policy import PROFILES
 from mxtui.text import printable
 
 ENV_VAR = "MXTUI_CONFIG"
@@ -105,6 +104,8 @@ class Settings:
 
     def to_toml(self) -> str:
         """These settings as a commented TOML file that `load_settings` reads back unchanged."""
+        from mxtui.policy import PROFILES
+
         lines = [
             "# mxtui settings. The command line overrides every value here.",
             f"# Set {ENV_VAR}=PATH to use another file.",
@@ -339,7 +340,11 @@ class _Reader:
         return table
 
     def profile(self, data: dict[str, Any]) -> str:
-        name = data.get("profile", DEFAULT_PROFILE)
+        if "profile" not in data:
+            return DEFAULT_PROFILE  # the policy (30 ms of imports) only when a profile is named
+        from mxtui.policy import PROFILES
+
+        name = data["profile"]
         if not isinstance(name, str) or name not in PROFILES:
             close = difflib.get_close_matches(name, PROFILES, n=1) if isinstance(name, str) else []
             hint = f' (did you mean "{close[0]}"?)' if close else ""

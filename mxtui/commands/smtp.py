@@ -792,6 +792,12 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     asyncio.run(converse(session, args.quit_after, args.send))
     result = outcome(session)
+    if session.envelope.dsn is not None and session.greeted:
+        from mxtui.policy.dsn_request import dsn_request_effects  # only with a DSN request
+
+        offered = "DSN" in session.extensions
+        for sentence in dsn_request_effects(session.envelope.dsn, offered=offered):
+            session.note(f"DSN request: {sentence}")
     if args.json:
         print(json_text(to_json(session, args.server), indent=2))
     elif args.jsonl:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from textual import on
@@ -10,14 +11,16 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
-from mxtui.model import Credentials, Envelope
+from mxtui.model import Credentials, DSNRequest, Envelope
+from mxtui.smtp.auth import MECHANISMS
 from mxtui.text import printable
 
 
 class EnvelopeScreen(ModalScreen[Envelope | None]):
-    """From, recipients, EHLO name, AUTH account and the message, editable between steps."""
+    """From, recipients, EHLO name, AUTH account (and mechanisms), DSN, REQUIRETLS and the
+    message, editable between steps (the options of `mxtui smtp` that belong to a message)."""
 
     DEFAULT_CSS = """
     EnvelopeScreen { align: center middle; }
@@ -58,6 +61,27 @@ class EnvelopeScreen(ModalScreen[Envelope | None]):
                 yield Input(creds.user if creds else "", id="env-user", placeholder="no AUTH")
                 yield Label("AUTH password")
                 yield Input(creds.password if creds else "", id="env-password", password=True)
+                yield Label("AUTH types")
+                yield Input(
+                    ", ".join(creds.mechanisms) if creds else "",
+                    id="env-auth-types",
+                    placeholder="best offered; or PLAIN, LOGIN, CRAM-MD5, XOAUTH2",
+                )
+                yield Label("DSN NOTIFY")
+                yield Input(
+                    ",".join(env.dsn.notify) if env.dsn else "",
+                    id="env-notify",
+                    placeholder="server default; or NEVER, or SUCCESS,FAILURE,DELAY",
+                )
+                yield Label("DSN RET")
+                yield Input(
+                    env.dsn.ret if env.dsn else "", id="env-ret", placeholder="FULL or HDRS"
+                )
+            yield Checkbox(
+                "REQUIRETLS: only over TLS, to a server that offers it (RFC 8689)",
+                env.requiretls,
+                id="env-requiretls",
+            )
             yield Label("Message (headers, blank line, body)")
             yield TextArea(
                 env.message.decode("utf-8", errors="replace").replace("\r\n", "\n"),
@@ -85,6 +109,19 @@ class EnvelopeScreen(ModalScreen[Envelope | None]):
         for address in (self._value("env-from"), *recipients):
             if any(c in address for c in "\r\n<>") or " " in address:
                 problems.append(f"{printable(address)!r} is not a plain address")
+        mechanisms = tuple(
+            m.strip().upper() for m in self._value("env-auth-types").split(",") if m.strip()
+        )
+        problems += [f"AUTH type {printable(m)!r} is not one of {', '.join(MECHANISMS)}"
+                     for m in mechanisms if m not in MECHANISMS]  # fmt: skip
+        notify = tuple(n.strip().upper() for n in self._value("env-notify").split(",") if n.strip())
+        if any(n not in ("NEVER", "SUCCESS", "FAILURE", "DELAY") for n in notify) or (
+            "NEVER" in notify and len(notify) > 1
+        ):
+            problems.append("DSN NOTIFY is NEVER alone, or any of SUCCESS, FAILURE, DELAY")
+        ret = self._value("env-ret").upper()
+        if ret not in ("", "FULL", "HDRS"):
+            problems.append("DSN RET is FULL or HDRS")
         if problems:
             self.query_one("#envelope-error", Static).update(Content("; ".join(problems)))
             return
@@ -92,13 +129,26 @@ class EnvelopeScreen(ModalScreen[Envelope | None]):
         message = self.query_one("#env-message", TextArea).text.replace("\n", "\r\n")
         if not message.endswith("\r\n"):
             message += "\r\n"
+        old = self.envelope
+        kept = old.dsn or DSNRequest()
+        dsn = replace(kept, notify=notify, ret=ret) if notify or ret or old.dsn else None
+        creds = old.credentials
         self.dismiss(
-            Envelope(
+            replace(
+                old,
                 mail_from=self._value("env-from"),
                 recipients=recipients,
                 ehlo_name=ehlo,
                 message=message.encode("utf-8"),
-                credentials=Credentials(user, password) if user else None,
+                credentials=(
+                    replace(creds, user=user, password=password, mechanisms=mechanisms)
+                    if creds is not None and user
+                    else Credentials(user, password, mechanisms=mechanisms)
+                    if user
+                    else None
+                ),
+                dsn=dsn,
+                requiretls=self.query_one("#env-requiretls", Checkbox).value,
             )
         )
 

@@ -198,6 +198,10 @@ async def test_dsn_flags_and_requiretls(pf: Postfix, capsys) -> None:
     assert code == 0
     assert any(line.endswith("RET=HDRS ENVID=e-1") for line in sent(out))
     assert f"RCPT TO:<{USER}> NOTIFY=FAILURE,DELAY ORCPT=rfc822;{USER}" in sent(out)
+    # The explanation says what the request changes for the sender.
+    assert "=== DSN request: NOTIFY=FAILURE: a failed delivery sends a bounce" in out
+    assert "=== DSN request: RET=HDRS: a bounce returns only the message's headers." in out
+    assert "Original-Envelope-Id: e-1" in out
     code, out, err = await smtp(capsys, *base(pf), "--tls", "--requiretls")
     assert code == 4 and "RFC 8689" in err
 
