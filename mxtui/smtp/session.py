@@ -974,10 +974,13 @@ class Session:
         result = await self._command(Stage.MAIL, line)
         return self._after_mail(result, uses)
 
-    def _after_mail(self, result: StepResult, uses: list[str]) -> StepResult:
+    def _after_mail(self, result: StepResult, uses: list[str], *, fresh: bool = True) -> StepResult:
+        """MAIL's reply starts a new transaction (`fresh`; a pipelined burst started it before
+        its RCPTs were counted)."""
         if result.reply is None:
             return result
-        self.transaction = Transaction()
+        if fresh:
+            self.transaction = Transaction()
         if result.reply.klass == 2:
             self.transaction.step = TxStep.RCPT
         else:
@@ -1032,6 +1035,7 @@ class Session:
     async def _pipeline(self, mail_line: str, mail_uses: list[str]) -> StepResult:
         """RFC 2920: MAIL, the RCPTs and DATA written at once, then the replies read in order;
         each reply pairs with the command at the same place in the burst."""
+        self.transaction = Transaction()
         commands: list[tuple[Stage, str, str | None, list[str]]] = [
             (Stage.MAIL, mail_line, None, [*mail_uses, "PIPELINING"])
         ]
@@ -1068,7 +1072,7 @@ class Session:
                 stage, (printable(line),), lambda p: p.read_response(timeout=timeout), echo=False
             )
             if stage is Stage.MAIL:
-                result = self._after_mail(result, uses)
+                result = self._after_mail(result, uses, fresh=False)
             elif stage is Stage.RCPT:
                 assert recipient is not None
                 result = self._after_rcpt(result, recipient, uses)

@@ -90,6 +90,16 @@ async def test_pipelining_sends_mail_rcpt_data_as_one_burst_and_pairs_the_replie
     assert results[-1].failure == "held"
 
 
+async def test_pipelining_with_chunking_sends_each_recipient_once(pf: Postfix) -> None:
+    s = session(pf, USER, NOBODY, pipelining=True, chunking=True)
+    results = await run(s, confirm_send=True)
+    rcpts = [line.text for line in s.transcript if line.dir == "sent" and line.text[:4] == "RCPT"]
+    assert rcpts == [f"RCPT TO:<{USER}>", f"RCPT TO:<{NOBODY}>"]
+    assert [r.stage for r in results][3:7] == [Stage.MAIL, Stage.RCPT, Stage.RCPT, Stage.DOT]
+    dot = by_stage(results, Stage.DOT)[0]
+    assert dot.sent[0].startswith("BDAT ") and dot.reply is not None and dot.reply.code == 250
+
+
 async def test_chunking_sends_bdat_chunks_and_last_only_when_confirmed(pf: Postfix) -> None:
     message = b"Subject: chunks\r\n\r\n" + b"line of text\r\n" * 40
     env = Envelope("sender@example.org", (USER,), ehlo_name="c.example.org", message=message)
