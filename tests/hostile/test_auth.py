@@ -260,3 +260,17 @@ def test_a_short_password_is_masked_where_a_secret_belongs() -> None:
     assert mail.text == "MAIL FROM:<x@example.org>"  # not a place a secret goes
     blob = base64.b64encode(b"\0bob\0x").decode()
     assert t.add("sent", f"AUTH PLAIN {blob}", 0.0, stage=Stage.RAW).text == f"AUTH PLAIN {MASK}"
+
+
+def test_the_password_can_be_typed_at_a_prompt_and_is_never_echoed(auth_postfix: Postfix) -> None:
+    import hostile_support as hs
+
+    argv = ["smtp", "-s", f"127.0.0.1:{auth_postfix.port}", "-f", "a@example.org", "-t", USER,
+            "--tls", "-a", "LOGIN", "-au", USER, "-ap", "-q", "auth", "--timeout", "5"]  # fmt: skip
+    with hs.Terminal(*argv) as term:
+        assert term.wait_for(b"AUTH password: "), term.output
+        term.send(PASSWORD.encode() + b"\n")
+        assert term.wait() == 0, term.output
+        shown = term.output
+    assert b"~> AUTH LOGIN" in shown and b"<~  235 2.7.0" in shown
+    assert PASSWORD.encode() not in shown  # not echoed at the prompt, masked in the transcript
