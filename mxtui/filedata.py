@@ -13,6 +13,7 @@ attacker. The loaders check what they read here before they use it:
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 from mxtui.text import printable
@@ -20,12 +21,30 @@ from mxtui.text import printable
 MAX_DEPTH = 32
 """Deeper than any settings file, scenario or recording header needs."""
 
+MAX_TEXT_FILE = 1024 * 1024
+"""A settings file or a scenario is a few kilobytes; a megabyte is already not one."""
+
 LINE_BREAKS = frozenset("\t\n\r")
 """Controls a multi-line string (a zone, a narrative) may hold."""
 
 
 class FileDataError(ValueError):
     """Data that cannot be used; the message is one printable line (without the file name)."""
+
+
+def read_limited(path: str | Path, limit: int = MAX_TEXT_FILE) -> bytes:
+    """The bytes of `path`, at most `limit` of them: a bigger file (or /dev/zero, a pipe that
+    never ends) is FileDataError, not a read that takes all the memory there is. OSError (a
+    missing file, no permission) passes through for the caller to word."""
+    with Path(path).open("rb") as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise FileDataError(f"larger than {_size(limit)}; not a file mxtui reads")
+    return data
+
+
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} MiB" if n >= 1024 * 1024 else f"{n // 1024} KiB"
 
 
 def load_toml(text: str) -> dict[str, Any]:

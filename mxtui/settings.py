@@ -21,7 +21,7 @@ from typing import Any
 
 import platformdirs
 
-from mxtui.filedata import FileDataError, check_controls, load_toml
+from mxtui.filedata import FileDataError, check_controls, load_toml, read_limited
 from mxtui.model import Timeouts
 from mxtui.netargs import EndpointError, parse_endpoint
 from mxtui.text import printable
@@ -152,7 +152,7 @@ def load_settings(path: Path | str | None = None) -> Settings:
     file = Path(path).expanduser() if path is not None else config_path()
     shown = printable(str(file))
     try:
-        data = load_toml(file.read_bytes().decode("utf-8"))
+        data = load_toml(read_limited(file).decode("utf-8"))
         check_controls(data)
     except FileNotFoundError:
         if explicit:
@@ -210,10 +210,10 @@ def save_theme(path: Path, name: str) -> Path:
     path = path.expanduser()
     shown = printable(str(path))
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_limited(path).decode("utf-8")
     except FileNotFoundError:
         text = None
-    except (OSError, UnicodeError) as exc:
+    except (OSError, UnicodeError, FileDataError) as exc:
         raise SettingsError(
             f"{shown}: cannot read it to keep the theme: {printable(str(exc))}"
         ) from None

@@ -25,6 +25,7 @@ import asyncio
 import errno
 import ipaddress
 import itertools
+import json
 import os
 import secrets
 import shlex
@@ -280,7 +281,7 @@ def _make_server(
 ) -> Any:
     """A textual-serve Server behind a token, an Origin check and a cap on app processes."""
     import aiohttp_jinja2
-    from aiohttp import web
+    from aiohttp import WSMsgType, web
     from textual_serve.app_service import AppService
     from textual_serve.server import Server, to_int
 
@@ -398,9 +399,8 @@ def _make_server(
             """textual-serve's websocket handler, with the tab's own export folder."""
             folder = exports / f"tab-{number}"
             folder.mkdir(mode=0o700, exist_ok=True)
-            websocket = web.WebSocketResponse(heartbeat=15)
-            width = to_int(request.query.get("width", "80"), 80)
-            height = to_int(request.query.get("height", "24"), 24)
+            websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
+            width, height = _screen(request.query.get("width"), request.query.get("height"))
             service: AppService | None = None
             try:
                 await websocket.prepare(request)
@@ -426,6 +426,33 @@ def _make_server(
                     await service.stop()
             return websocket
 
+        async def _process_messages(self, websocket: Any, service: AppService) -> None:
+            """textual-serve's loop over a tab's messages, with every size clamped (a browser
+            asking for a 20000 x 20000 terminal would have its app grow without end) and a
+            message that is not what the page sends ending that tab only."""
+            async for message in websocket:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                envelope = json.loads(message.data)
+                if not isinstance(envelope, list) or not envelope:
+                    raise ValueError("a message that is not a list")
+                kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None
+                if (kind == "stdin" and not isinstance(data, str)) or (
+                    kind == "resize" and not isinstance(data, dict)
+                ):
+                    raise ValueError(f"a {printable(str(kind))} message with the wrong data")
+                if kind == "stdin":
+                    await service.send_bytes(data.encode("utf-8"))
+                elif kind == "resize":
+                    await service.set_terminal_size(*_screen(data.get("width"),
+                                                             data.get("height")))  # fmt: skip
+                elif kind == "ping":
+                    await websocket.send_json(["pong", data])
+                elif kind == "blur":
+                    await service.blur()
+                elif kind == "focus":
+                    await service.focus()
+
         async def on_shutdown(self, app: Any) -> None:
             # A cancelled tab closes its websocket and stops its app.
             open_tabs = list(self.tabs)
@@ -434,6 +461,25 @@ def _make_server(
             await asyncio.gather(*open_tabs, return_exceptions=True)
 
     return MxtuiServer()
+
+
+MAX_COLUMNS, MAX_ROWS = 500, 200
+"""The largest terminal a tab may ask for (a 4K screen in a small font is about 480 x 130)."""
+MAX_MESSAGE = 1024 * 1024
+"""The largest websocket message a tab may send (a paste of a long message body)."""
+
+
+def _screen(width: object, height: object) -> tuple[int, int]:
+    """A terminal size a browser asked for: whole numbers from 5 up to the maximum."""
+
+    def clamp(value: object, default: int, top: int) -> int:
+        try:
+            number = int(str(value))
+        except ValueError:
+            number = default
+        return max(5, min(number, top))
+
+    return clamp(width, 80, MAX_COLUMNS), clamp(height, 24, MAX_ROWS)
 
 
 def _template_loader(path: Path) -> Any:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mxtui.fields import FieldError, check_envelope, check_field, check_seconds
+from mxtui.filedata import FileDataError, read_limited
 from mxtui.model import (
     Credentials,
     DSNRequest,
@@ -25,6 +26,7 @@ from mxtui.model import (
     Outcome,
     SessionEvent,
     Stage,
+    StepResult,
     Timeouts,
     TLSMode,
     TranscriptLine,
@@ -429,6 +431,14 @@ def rewrite_argv(argv: list[str]) -> list[str]:
     return out
 
 
+MAX_MESSAGE = 64 * 1024 * 1024
+"""The largest --data, --body or --attach read (64 MiB: more than servers in common use take)."""
+MAX_CA_FILE = 4 * 1024 * 1024
+"""The largest --tls-ca-path read (a whole system bundle is a few hundred kilobytes)."""
+MAX_SECRET_FILE = 64 * 1024
+"""The largest --auth-password-file read."""
+
+
 class UsageError(ValueError):
     """An argument that cannot be used; the message says why in one line."""
 
@@ -436,13 +446,17 @@ class UsageError(ValueError):
 def _read(option: str, spec: str) -> bytes:
     """TEXT, @FILE, or - (standard input), as swaks reads --body and --attach."""
     if spec == "-":
-        return sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(MAX_MESSAGE + 1)
+        if len(data) > MAX_MESSAGE:
+            raise UsageError(f"{option}: standard input is larger than 64 MiB")
+        return data
     if spec.startswith("@"):
         path = Path(spec[1:])
         try:
-            return path.read_bytes()
-        except OSError as exc:
-            raise UsageError(f"{option}: cannot read {str(path)!r}: {exc.strerror}") from None
+            return read_limited(path, MAX_MESSAGE)
+        except (OSError, FileDataError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise UsageError(f"{option}: cannot read '{printable(str(path))}': {reason}") from None
     return spec.replace("\\n", "\n").encode("utf-8")
 
 
@@ -492,9 +506,11 @@ def _password(args: argparse.Namespace) -> str:
         return value
     if args.auth_password_file:
         try:
-            text = Path(args.auth_password_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            why = getattr(exc, "strerror", None) or "not UTF-8 text"
+            text = read_limited(args.auth_password_file, MAX_SECRET_FILE).decode("utf-8")
+        except (OSError, UnicodeDecodeError, FileDataError) as exc:
+            why = getattr(exc, "strerror", None) or (
+                str(exc) if isinstance(exc, FileDataError) else "not UTF-8 text"
+            )
             raise UsageError(f"--auth-password-file: cannot read it: {why}") from None
         return text.splitlines()[0] if text else ""
     if args.auth_password not in (None, PROMPT):
@@ -650,9 +666,10 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
     trust = None
     if args.tls_ca_path:
         try:
-            trust = Path(args.tls_ca_path).read_bytes()
-        except OSError as exc:
-            raise UsageError(f"--tls-ca-path: cannot read it: {exc.strerror}") from None
+            trust = read_limited(args.tls_ca_path, MAX_CA_FILE)
+        except (OSError, FileDataError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise UsageError(f"--tls-ca-path: cannot read it: {reason}") from None
     envelope = Envelope(
         mail_from=mail_from,
         recipients=recipients,
@@ -744,7 +761,19 @@ def outcome(session: Session) -> str:
             and step.reply.code != 220
         ):
             return "tls-failed"  # --tls: any answer but 220 (a 250, say) means no TLS
+        if step.reply is not None and not _as_expected(step):
+            return "protocol-error"  # a 354 to MAIL, a 250 to DATA: that step did not happen
     return "ok"
+
+
+def _as_expected(step: StepResult) -> bool:
+    """Whether a reply under 400 is the one its stage calls for: 354 to DATA, 2xx elsewhere."""
+    assert step.reply is not None
+    if step.stage is Stage.DATA:
+        return step.reply.code == 354
+    if step.stage is Stage.STARTTLS:
+        return True  # judged above: 220 starts TLS, anything else is refused TLS
+    return step.reply.klass == 2
 
 
 def _helo_followed(session: Session) -> bool:

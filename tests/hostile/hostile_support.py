@@ -553,10 +553,13 @@ def reply_to(query: dns.message.Message, *records: str, rcode: int = dns.rcode.N
     return response
 
 
-def static_zone(records: Sequence[str]) -> DNSHandler:
+def static_zone(records: Sequence[str], *, soa_in_negative: bool = True) -> DNSHandler:
     """A handler answering from zone lines (``"name. 60 IN MX 10 mx.name."``): the records whose
-    owner and type match the question; NXDOMAIN for a name that owns nothing."""
+    owner and type match the question; NXDOMAIN for a name that owns nothing. A negative answer
+    carries the zone's SOA in its authority section (RFC 2308), unless `soa_in_negative` is
+    false (a careless server)."""
     parsed = [line.split(None, 4) for line in records]
+    soa = next((r for r in parsed if r[3].upper() == "SOA"), None)
 
     def handler(query: dns.message.Message) -> Any:
         q = query.question[0]
@@ -564,11 +567,15 @@ def static_zone(records: Sequence[str]) -> DNSHandler:
         rdtype = dns.rdatatype.to_text(q.rdtype)
         found = [r for r in parsed if r[0].lower() == owner and r[3].upper() == rdtype]
         owns = any(r[0].lower() == owner for r in parsed)
-        return reply_to(
+        response = reply_to(
             query,
             *(" ".join(r) for r in found),
             rcode=dns.rcode.NOERROR if owns else dns.rcode.NXDOMAIN,
         )
+        if not found and soa is not None and soa_in_negative:
+            response.authority.append(dns.rrset.from_text(soa[0], int(soa[1]), soa[2], "SOA",
+                                                          soa[4]))  # fmt: skip
+        return response
 
     return handler
 

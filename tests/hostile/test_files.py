@@ -269,3 +269,37 @@ def test_the_app_replays_a_recording_whose_profile_is_markup(tmp_path, recording
         term.send(b"\x11")
         assert term.wait(15) == 0
     assert b"MarkupError" not in term.output and b"\x1b]0;PWNED" not in term.output
+
+
+# -- files that never end ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def endless(tmp_path) -> dict[str, str]:
+    """A file that never ends (/dev/zero) and a 4 GiB one (sparse: it costs no disk)."""
+    big = tmp_path / "big.toml"
+    with big.open("wb") as out:
+        out.truncate(4 * 1024**3)
+    return {"zero": "/dev/zero", "big": str(big)}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["lab", "{f}", "--describe"],
+        ["lab", "{f}"],
+        ["replay", "{f}", "--print"],
+        ["smtp", "-s", "127.0.0.1:9", "-t", "b@example.com", "--data", "@{f}"],
+        ["smtp", "-s", "127.0.0.1:9", "-t", "b@example.com", "--tls-ca-path", "{f}"],
+        ["--config", "{f}"],
+        ["mx", "--config", "{f}", "example.com"],
+    ],
+    ids=lambda a: " ".join(a[:2]) + (f" {a[-2]}" if a[0] == "smtp" else ""),
+)
+@pytest.mark.parametrize("kind", ["zero", "big"])
+def test_a_file_that_never_ends_is_refused_in_bounded_memory(endless, argv, kind) -> None:
+    hs.tried("endless file", 1)
+    args = [a.replace("{f}", endless[kind]) for a in argv]
+    run = hs.run_mxtui(*args, timeout=30, memory_mb=1024)
+    assert run.returncode == 2 and run.stderr.count(b"\n") == 1, run.describe()
+    assert b"Traceback" not in run.stderr and run.max_rss_mb < 300, run.describe()

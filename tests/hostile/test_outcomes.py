@@ -160,3 +160,18 @@ def test_smtp_never_sends_the_dot_to_a_real_host_without_send(peer, extra) -> No
     assert run.returncode == 5, run.describe()
     assert p.log.dots == 0 and p.log.message_bytes == 0
     assert run.stderr.endswith(b"add --send to let the server take the message\n")
+
+
+@pytest.mark.parametrize(
+    "script",
+    [{"DATA": "250 2.0.0 no need"}, {"MAIL": "354 go ahead"}, {"RCPT": "354 go ahead"},
+     {"DOT": "354 more?"}, {"EHLO": "354 hello"}, {"GREETING": "354 hi"}],
+    ids=["250-to-data", "354-to-mail", "354-to-rcpt", "354-to-dot", "354-to-ehlo", "354-greet"],
+)  # fmt: skip
+def test_a_reply_of_the_wrong_kind_is_a_protocol_error_not_ok(peer, script) -> None:
+    """A 250 to DATA means no message went: exit 0 ("every step accepted") was a lie."""
+    hs.tried("wrong reply", 1)
+    p = peer(script)
+    run = smtp(p, "--send", "--json")
+    assert run.returncode == 4, run.describe()
+    assert json.loads(run.stdout)["outcome"] == "protocol-error"

@@ -209,3 +209,52 @@ def test_listening_beyond_loopback_says_so_loudly(tmp_path) -> None:
         _, err = server.stop()
     assert err.startswith("mxtui serve: WARNING: listening on 0.0.0.0, not loopback")
     assert "send real mail" in err.splitlines()[0]
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return 0.0
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+async def test_a_giant_terminal_is_clamped_and_the_app_stays_small(served) -> None:
+    """A tab asking for 20000 x 20000 cells made its app grow past 800 MB in 15 s."""
+    hs.tried("serve size", 2)
+    url = served.ws_url().replace("width=100&height=30", "width=20000&height=20000")
+    async with (
+        aiohttp.ClientSession() as s,
+        s.ws_connect(url, headers={"Origin": served.origin}) as ws,
+    ):
+        await app_screen(ws, b"example.com")
+        await ws.send_json(["resize", {"width": 10**9, "height": "9" * 5000}])
+        peak = 0.0
+        for _ in range(10):
+            await asyncio.sleep(0.5)
+            peak = max([peak, *(_rss_mb(pid) for pid in served.apps())])
+    assert 0 < peak < 300, peak
+
+
+@pytest.mark.parametrize(
+    "message",
+    ['"just a string"', "[]", "not json", '["stdin", 42]', '["resize", [1, 2]]', "{}"],
+)
+async def test_a_malformed_message_ends_its_tab_only(served, message) -> None:
+    hs.tried("serve message", 1)
+    headers = {"Origin": served.origin}
+    async with aiohttp.ClientSession() as s:
+        good = await s.ws_connect(served.ws_url(), headers=headers)
+        bad = await s.ws_connect(served.ws_url(), headers=headers)
+        await app_screen(bad, b"example.com")
+        await bad.send_str(message)
+        closed = False
+        deadline = time.monotonic() + START_WAIT
+        while not closed and time.monotonic() < deadline:
+            got = await asyncio.wait_for(bad.receive(), START_WAIT)
+            closed = got.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        assert closed, "the tab that sent a malformed message is still open"
+        assert await app_screen(good, b"example.com")  # the other tab still runs
+        await good.close()
+        await bad.close()
+    assert served.proc.poll() is None

@@ -37,7 +37,7 @@ import dns.zone
 
 from mxtui.dns import DomainError, normalise_domain
 from mxtui.fields import FieldError, check_envelope
-from mxtui.filedata import FileDataError, check_controls, load_toml
+from mxtui.filedata import FileDataError, check_controls, load_toml, read_limited
 from mxtui.lab.dns_server import Fault, LabDNSServer
 from mxtui.lab.hosts import HostBehaviour, behaviour_from_dict
 from mxtui.lab.runtime import Lab
@@ -134,9 +134,10 @@ def load_scenario_file(path: str | Path) -> Scenario:
     """A scenario from a trainer's own TOML file (same format as the built-in ones)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeError) as exc:
-        raise ValueError(f"{p}: cannot read: {exc.strerror or exc}") from None
+        text = read_limited(p).decode("utf-8")
+    except (OSError, UnicodeError, FileDataError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ValueError(printable(f"{p}: cannot read: {reason}")) from None
     return parse_scenario(text, source=str(p), require_name=False)
 
 
