@@ -1224,7 +1224,7 @@ class Session:
             lines.append(printable_bytes(payload[pos:end], limit=self.limits.line_bytes))
             pos = end + 2
         if pos < body_end:
-            rest = payload.count(b"\r\n", pos, body_end)
+            rest = payload.count(b"\n", pos, body_end)  # all CRLF by now; one byte counts fast
             lines.append(
                 f"[... {rest} more lines, {body_end - pos} bytes, not shown; "
                 f"message {body_end} bytes in all ...]"
