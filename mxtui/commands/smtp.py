@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mxtui.fields import FieldError, check_envelope, check_field, check_seconds
+from mxtui.fields import FieldError, check_envelope, check_field, check_name, check_seconds
 from mxtui.filedata import FileDataError, read_limited
 from mxtui.model import (
     Credentials,
@@ -189,7 +189,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="send XCLIENT with these attributes (ADDR, NAME, PORT, PROTO, HELO, LOGIN, …; "
         "space- or comma-separated, repeatable): Postfix then treats you as that client",
     )
-    for name in ("addr", "name", "port", "proto", "helo", "login"):
+    for name in _XCLIENT_NAMES:
         conn.add_argument(f"--xclient-{name}", metavar="VALUE", help=argparse.SUPPRESS)
 
     env = parser.add_argument_group("envelope")
@@ -401,6 +401,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+_XCLIENT_NAMES = ("addr", "name", "port", "proto", "helo", "login")
 PROMPT = "\0prompt"
 """--auth-password given without a value: ask at the terminal (not echoed)."""
 
@@ -553,7 +554,7 @@ def _xclient(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
             if not eq or not name.isalpha():
                 raise UsageError(f"--xclient: {word!r} is not ATTR=VALUE")
             pairs.append((name.upper(), value))
-    for name in ("addr", "name", "port", "proto", "helo", "login"):
+    for name in _XCLIENT_NAMES:
         value = getattr(args, f"xclient_{name}")
         if value is not None:
             pairs.append((name.upper(), value))
@@ -627,10 +628,27 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
         check_envelope(mail_from, recipients, ehlo=ehlo, flags=flags,
                        headers=[*args.header, *args.add_header])  # fmt: skip
         check_seconds("--timeout", args.timeout)
-        for flag, value in (("--xclient", " ".join(args.xclient)),
-                            ("--dsn-envid", args.dsn_envid or ""),
-                            ("--local-interface", args.local_interface or "")):  # fmt: skip
-            check_field(flag, value)
+        texts = [
+            ("--xclient", " ".join(args.xclient)),
+            ("--dsn-envid", args.dsn_envid),
+            ("--auth-user", args.auth_user),
+            ("--attach-type", args.attach_type),
+            ("--tls-cipher", args.tls_cipher),
+            ("--tls-protocol", args.tls_protocol),
+        ]
+        texts += [(f"--xclient-{n}", getattr(args, f"xclient_{n}")) for n in _XCLIENT_NAMES]
+        texts += [("--attach-type", t) for _, t, _ in args.attach or []]
+        texts += [("--attach-name", n) for _, _, n in args.attach or [] if n]
+        for flag, value in texts:
+            check_field(flag, value or "")
+        names = [
+            ("--local-interface", args.local_interface),
+            ("--tls-sni", args.tls_sni),
+            ("--tls-verify-host", args.tls_name),
+        ]
+        for flag, value in names:
+            if value:
+                check_name(flag, value)
     except FieldError as exc:
         raise UsageError(str(exc)) from None
     if args.port is not None and not 0 < args.port < 65536:

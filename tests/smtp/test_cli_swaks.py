@@ -254,3 +254,18 @@ async def test_lmtp_to_a_lab_host_explains_each_recipient(capsys) -> None:
     assert "=== LMTP: <alice@example.com> 250: delivered" in out
     assert "=== LMTP: <bob@example.com> 552: bounced" in out
     assert code == 1  # one recipient bounced: a permanent failure
+
+
+async def test_a_control_character_in_any_new_flag_is_refused_before_connecting(capsys) -> None:
+    for argv in (
+        ["--tls-sni", "a\x01b"],
+        ["--attach-type", "text/plain\r\nX-Injected: 1", "--attach", "x"],
+        ["--attach-name", "a\x1b[31m", "--attach", "x"],
+        ["-au", "u\x01ser", "-ap", "p", "--auth-cleartext"],
+        ["--xclient-name", "a\rb"],
+        ["--local-interface", "127.0.0.1\n"],
+        ["--h-X-Test", "value\x07"],
+    ):
+        code = main(["smtp", "-s", "127.0.0.1:9", "-t", "a@example.com", *argv])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and "\x1b" not in err, (argv, err)
