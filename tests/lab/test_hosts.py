@@ -828,3 +828,19 @@ def test_relay_profiles_names_the_relay_hosts_and_their_profiles():
         "192.0.2.3": HostBehaviour("greylist", relay=True, relay_profile="exim"),
     }
     assert relay_profiles(hosts) == {"192.0.2.2": "postfix", "192.0.2.3": "exim"}
+
+
+def test_lmtp_and_requiretls_settings_from_a_scenario_table() -> None:
+    b = behaviour_from_dict(
+        {"kind": "accept", "lmtp": True, "lmtp_replies": {"Bob": "452 4.2.2 Mailbox full"},
+         "requiretls": True}
+    )  # fmt: skip
+    assert b.lmtp and b.requiretls and b.lmtp_reply("bob@example.com") == "452 4.2.2 Mailbox full"
+    assert b.lmtp_reply("alice@example.com") is None
+    for bad, needle in (
+        ({"kind": "accept", "lmtp_replies": {"bob": "452 full"}}, "needs lmtp"),
+        ({"kind": "accept", "lmtp": True, "lmtp_replies": {"bob": "full"}}, "one reply line"),
+        ({"kind": "accept", "lmtp": "yes"}, "must be bool"),
+    ):
+        with pytest.raises(ValueError, match=needle):
+            behaviour_from_dict(bad)

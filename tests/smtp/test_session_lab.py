@@ -455,3 +455,25 @@ async def test_a_server_echoing_the_secret_cannot_leak_it_into_steps_or_exports(
     everything = repr(s.steps) + to_text(s.transcript) + to_jsonl(s.transcript)
     assert "hunter22" not in everything and blob not in everything
     assert auth.reply.lines == ("535 bad **** ****",)
+
+
+async def test_rset_after_a_refused_transaction_resumes_the_path_at_mail(lab_hosts) -> None:
+    """The Phase machine: a refusal ends the standard path (QUIT next), RSET forgets the refused
+    transaction and the path resumes where it stopped, with AUTH not tried twice."""
+    lab = await lab_hosts(mx=HostBehaviour(kind="known-users", users=("alice",), auth=("u", "pw")))
+    factory = SessionFactory(lab)
+    env = envelope("nobody@example.com", credentials=Credentials("u", "wrong"))
+    s = factory("mx", env, tls="none")
+    for _ in range(4):  # connect, greeting, EHLO, AUTH (refused)
+        await s.step()
+    assert s.steps[-1].stage is Stage.AUTH and s.next_stage() is Stage.QUIT
+    rset = await s.rset()
+    assert rset.reply is not None and rset.reply.code == 250
+    assert s.next_stage() is Stage.MAIL  # AUTH is not tried again on this connection
+    await s.step()  # MAIL
+    rcpt = await s.step()
+    assert rcpt is not None and rcpt.reply is not None and rcpt.reply.code == 550
+    assert s.next_stage() is Stage.QUIT  # nobody accepted: nothing to send
+    await s.rset()
+    assert s.next_stage() is Stage.MAIL and s.rcpt_index == 0
+    await s.quit()
