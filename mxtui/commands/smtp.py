@@ -9,36 +9,23 @@ the difference a sending MTA acts on.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import socket
 import sys
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mxtui.fields import FieldError, check_envelope, check_field, check_name, check_seconds
 from mxtui.filedata import FileDataError, read_limited
-from mxtui.model import (
-    Credentials,
-    DSNRequest,
-    Envelope,
-    Outcome,
-    SessionEvent,
-    Stage,
-    StepResult,
-    Timeouts,
-    TLSMode,
-    TranscriptLine,
-)
 from mxtui.netargs import EndpointError, nameserver_type, resolve_host, split_endpoint
 from mxtui.output import json_text
 from mxtui.smtp.auth import MECHANISMS
-from mxtui.smtp.dialer import RealDialer
-from mxtui.smtp.session import Session
-from mxtui.smtp.tlsconf import TLSClientOptions, client_context, parse_protocols
-from mxtui.smtp.transcript import marker, to_jsonl
 from mxtui.text import printable
+
+if TYPE_CHECKING:  # the run imports these (asyncio, aiosmtplib, the model) when it starts
+    from mxtui.model import Credentials, DSNRequest, Envelope, SessionEvent, StepResult, TLSMode
+    from mxtui.smtp.session import Session
+    from mxtui.smtp.tlsconf import TLSClientOptions
 
 DESCRIPTION = (
     "Talk SMTP to one server, stage by stage (connect, greeting, EHLO, STARTTLS, AUTH, MAIL, "
@@ -78,22 +65,23 @@ _ALIASES = {
     "from": "mail",
     "to": "rcpt",
 }
-# What may still run before each --quit-after point is reached (swaks' stops).
-_HELLO = {Stage.CONNECT, Stage.GREETING, Stage.EHLO, Stage.HELO}
-_BEFORE: dict[str, set[Stage]] = {
-    "connect": {Stage.CONNECT},
-    "banner": {Stage.CONNECT, Stage.GREETING},
+# What may still run before each --quit-after point is reached (swaks' stops), as Stage values
+# (a Stage is a str: "rcpt" == Stage.RCPT), so the model is imported only when a run starts.
+_HELLO = {"connect", "greeting", "ehlo", "helo"}
+_BEFORE: dict[str, set[str]] = {
+    "connect": {"connect"},
+    "banner": {"connect", "greeting"},
     "first-helo": _HELLO,
-    "tls": _HELLO | {Stage.STARTTLS},
-    "helo": _HELLO | {Stage.STARTTLS},
-    "xclient": _HELLO | {Stage.STARTTLS, Stage.XCLIENT},
-    "auth": _HELLO | {Stage.STARTTLS, Stage.XCLIENT, Stage.AUTH},
+    "tls": _HELLO | {"starttls"},
+    "helo": _HELLO | {"starttls"},
+    "xclient": _HELLO | {"starttls", "xclient"},
+    "auth": _HELLO | {"starttls", "xclient", "auth"},
 }
-_BEFORE["mail"] = _BEFORE["auth"] | {Stage.MAIL}
-_BEFORE["rcpt"] = _BEFORE["mail"] | {Stage.RCPT}
-_BEFORE["data"] = _BEFORE["rcpt"] | {Stage.DATA}
-_BEFORE["dot"] = _BEFORE["data"] | {Stage.DOT}
-_STOP_AFTER_ONE = {"first-helo": {Stage.EHLO, Stage.HELO}, "tls": {Stage.STARTTLS}}
+_BEFORE["mail"] = _BEFORE["auth"] | {"mail"}
+_BEFORE["rcpt"] = _BEFORE["mail"] | {"rcpt"}
+_BEFORE["data"] = _BEFORE["rcpt"] | {"data"}
+_BEFORE["dot"] = _BEFORE["data"] | {"dot"}
+_STOP_AFTER_ONE = {"first-helo": {"ehlo", "helo"}, "tls": {"starttls"}}
 """Points reached as soon as one such step ran (the first hello; the TLS negotiation)."""
 
 
@@ -537,6 +525,8 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
                        args.auth_password not in (None, PROMPT)) if x) > 1:  # fmt: skip
         raise UsageError("give the password one way: -ap, --auth-password-env or -file")
     mechanisms = args.auth_optional if args.auth_optional is not None else args.auth
+    from mxtui.model import Credentials
+
     return Credentials(
         args.auth_user,
         _password(args),
@@ -569,6 +559,8 @@ def _dsn(args: argparse.Namespace) -> DSNRequest | None:
         "NEVER" in notify and len(notify) > 1
     ):
         raise UsageError("--dsn-notify: NEVER alone, or any of SUCCESS,FAILURE,DELAY")
+    from mxtui.model import DSNRequest
+
     return DSNRequest(notify, args.dsn_ret or "", args.dsn_envid or "", args.dsn_orcpt)
 
 
@@ -579,6 +571,8 @@ def _tls_options(args: argparse.Namespace) -> TLSClientOptions | None:
     if args.tls_key and not args.tls_cert:
         raise UsageError("--tls-key goes with --tls-cert")
     try:
+        from mxtui.smtp.tlsconf import TLSClientOptions, client_context, parse_protocols
+
         protocols = parse_protocols(args.tls_protocol) if args.tls_protocol else ()
         options = TLSClientOptions(args.tls_cert or "", args.tls_key or "", args.tls_sni,
                                    protocols, args.tls_cipher or "")  # fmt: skip
@@ -593,6 +587,8 @@ def mx_server(
 ) -> tuple[str, str]:
     """The first MX host of `domain` (swaks without --server): (its first address of the
     family asked for, its name)."""
+    import asyncio
+
     from mxtui.dns.resolve import resolve_mx  # only without --server
 
     plan = asyncio.run(resolve_mx(domain, nameservers=nameservers, timeout=timeout))
@@ -653,7 +649,7 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
         raise UsageError(str(exc)) from None
     if args.port is not None and not 0 < args.port < 65536:
         raise UsageError("--port must be a number from 1 to 65535")
-    if not recipients and (args.quit_after is None or Stage.RCPT in _BEFORE[args.quit_after]):
+    if not recipients and (args.quit_after is None or "rcpt" in _BEFORE[args.quit_after]):
         raise UsageError("give at least one --to, or stop earlier with --quit-after")
     if args.server is None:
         if not recipients:
@@ -688,6 +684,12 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
         except (OSError, FileDataError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise UsageError(f"--tls-ca-path: cannot read it: {reason}") from None
+    from dataclasses import replace
+
+    from mxtui.model import Envelope, Stage, Timeouts  # the run's imports start here
+    from mxtui.smtp.dialer import RealDialer
+    from mxtui.smtp.session import Session
+
     envelope = Envelope(
         mail_from=mail_from,
         recipients=recipients,
@@ -734,7 +736,7 @@ async def converse(session: Session, quit_after: str | None, send: bool) -> None
     stop_after = _STOP_AFTER_ONE.get(quit_after or "", set())
     for _ in range(MAX_STEPS + len(session.envelope.recipients)):
         stage = session.next_stage()
-        if stage is None or stage is Stage.QUIT or stage not in allowed:
+        if stage is None or stage == "quit" or stage not in allowed:
             break
         result = await session.run_stage(stage, confirm_send=send)
         if result.failure in ("held", "not-sent") or result.stage in stop_after:
@@ -750,7 +752,7 @@ def outcome(session: Session) -> str:
     """One word for how the conversation went (the JSON `outcome`; decides the exit status)."""
     creds = session.envelope.credentials
     for step in session.steps:
-        if step.stage is Stage.QUIT or step.failure == "skipped":
+        if step.stage == "quit" or step.failure == "skipped":
             continue
         if step.failure == "held":
             return "held"
@@ -762,18 +764,18 @@ def outcome(session: Session) -> str:
             return "protocol-error"
         if step.failure == "not-sent":
             return "not-sent"
-        if step.stage is Stage.AUTH and creds is not None and creds.optional:
+        if step.stage == "auth" and creds is not None and creds.optional:
             continue  # --auth-optional: a refused account is not a failure
-        replies = step.replies if step.stage is Stage.DOT and step.replies else (step.reply,)
+        replies = step.replies if step.stage == "dot" and step.replies else (step.reply,)
         worst = max((r for r in replies if r is not None), key=lambda r: r.klass, default=None)
         if worst is not None and worst.code >= 400:
-            if step.stage is Stage.EHLO and worst.klass == 5 and _helo_followed(session):
+            if step.stage == "ehlo" and worst.klass == 5 and _helo_followed(session):
                 continue  # EHLO refused and HELO tried: judged by HELO
-            if step.stage is Stage.STARTTLS and session.tls_mode == "optional":
+            if step.stage == "starttls" and session.tls_mode == "optional":
                 continue  # opportunistic TLS: a refusal is not a failure
             return "temporary" if worst.klass == 4 else "permanent"
         if (
-            step.stage is Stage.STARTTLS
+            step.stage == "starttls"
             and session.tls_mode == "required"
             and step.reply is not None
             and step.reply.code != 220
@@ -787,15 +789,15 @@ def outcome(session: Session) -> str:
 def _as_expected(step: StepResult) -> bool:
     """Whether a reply under 400 is the one its stage calls for: 354 to DATA, 2xx elsewhere."""
     assert step.reply is not None
-    if step.stage is Stage.DATA:
+    if step.stage == "data":
         return step.reply.code == 354
-    if step.stage is Stage.STARTTLS:
+    if step.stage == "starttls":
         return True  # judged above: 220 starts TLS, anything else is refused TLS
     return step.reply.klass == 2
 
 
 def _helo_followed(session: Session) -> bool:
-    return any(s.stage is Stage.HELO for s in session.steps)
+    return any(s.stage == "helo" for s in session.steps)
 
 
 EXIT_BY_OUTCOME = {
@@ -806,9 +808,9 @@ EXIT_BY_OUTCOME = {
     "not-sent": EXIT_CONNECTION,
     "tls-failed": EXIT_CONNECTION,
     "tls-unverified": EXIT_CONNECTION,
-    str(Outcome.REFUSED): EXIT_CONNECTION,
-    str(Outcome.TIMEOUT): EXIT_CONNECTION,
-    str(Outcome.DROPPED): EXIT_CONNECTION,
+    "refused": EXIT_CONNECTION,  # the Outcome values
+    "timeout": EXIT_CONNECTION,
+    "dropped": EXIT_CONNECTION,
 }
 
 
@@ -826,6 +828,9 @@ def to_json(session: Session, server: str) -> dict[str, Any]:
 
 
 def _stream(event: SessionEvent) -> None:
+    from mxtui.model import TranscriptLine
+    from mxtui.smtp.transcript import marker
+
     if isinstance(event, TranscriptLine):
         print(f"{marker(event)}{event.text}", flush=True)
 
@@ -837,6 +842,10 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"mxtui smtp: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
+    import asyncio
+
+    from mxtui.smtp.transcript import to_jsonl
+
     asyncio.run(converse(session, args.quit_after, args.send))
     result = outcome(session)
     if session.envelope.dsn is not None and session.greeted:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from mxtui.model import Credentials
+if TYPE_CHECKING:
+    from mxtui.model import Credentials
 
 MECHANISMS: tuple[str, ...] = ("PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2")
 """Supported mechanisms, in the order tried when the user names none and the server offers
@@ -52,6 +52,9 @@ def login_responses(creds: Credentials) -> tuple[bytes, bytes]:
 def cram_md5_response(creds: Credentials, challenge: str) -> bytes:
     """RFC 2195: the user name, a space, and the hex HMAC-MD5 of the decoded challenge keyed
     with the password. Raises ValueError for a challenge that is not base64."""
+    import hashlib
+    import hmac
+
     try:
         decoded = base64.b64decode(challenge.strip(), validate=True)
     except (binascii.Error, ValueError):
