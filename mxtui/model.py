@@ -225,6 +225,17 @@ class Outcome(StrEnum):
     DNS_TEMPFAIL = "dns-tempfail"
     NO_ADDRESS = "no-address"
     """The MX hosts (or the domain itself, without MX) have no address the sender can dial."""
+    # The sender's TLS policy (DANE, RFC 7672; MTA-STS, RFC 8461) refusing a host:
+    TLS_NOT_OFFERED = "tls-not-offered"
+    """TLS is required for this host (by policy) and the server does not offer STARTTLS."""
+    DANE_FAIL = "dane-fail"
+    """The certificate chain matches none of the host's usable TLSA records."""
+    STS_FAIL = "sts-fail"
+    """MTA-STS: the certificate does not verify for the host (or for the policy's names)."""
+    TLSA_ERROR = "tlsa-error"
+    """The TLSA lookup failed or was bogus: a DANE sender does not use this host now."""
+    STS_NOT_LISTED = "sts-not-listed"
+    """MTA-STS enforce: the MX host matches no mx line of the policy."""
 
 
 @dataclass(frozen=True)
@@ -821,6 +832,7 @@ class AttemptRecord:
             "reply": " / ".join(self.reply.lines) if self.reply and self.reply.lines
             else (f"{self.reply.code} {self.reply.text}".strip() if self.reply else None),
             "action": self.action,
+            "error": self.error or None,
         }  # fmt: skip
 
 

@@ -707,7 +707,7 @@ def test_walk_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     assert doc["outcome"] == "partial"
     assert doc["order"][-1] == "192.0.2.20"
     for attempt in doc["attempts"]:
-        assert set(attempt) == {"host", "address", "stage", "reply", "action"}
+        assert {"host", "address", "stage", "reply", "action"} <= set(attempt)  # add freely
     assert doc["recipients"]["alice@example.com"]["state"] == "delivered"
     assert doc["recipients"]["carol@example.com"]["reply"].startswith("550 5.1.1")
     assert doc["retry"] is None and "carol@example.com" in doc["ndr"]

@@ -16,6 +16,7 @@ from typing import Any
 
 from mxtui.delivery import SimClock, Walk
 from mxtui.dns import DomainError, normalise_domain, resolve_mx
+from mxtui.dns.query import system_nameservers
 from mxtui.fields import FieldError, check_envelope, check_seconds
 from mxtui.model import Envelope, MXPlan, WalkResult
 from mxtui.netargs import add_nameserver_argument
@@ -23,6 +24,7 @@ from mxtui.output import json_text
 from mxtui.policy import PROFILES, ProfileError, resolve_params
 from mxtui.record import Recorder, RecordingError
 from mxtui.smtp.dialer import Dialer, RealDialer
+from mxtui.tlspolicy import TlsPolicy, lookup_tls_policy
 
 DESCRIPTION = (
     "Walk DOMAIN's MX hosts the way a sending MTA would: the try list (equal preferences "
@@ -125,6 +127,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="walk the built-in lab (demo zone and hosts on loopback; no network)",
     )  # fmt: skip
     parser.add_argument(
+        "--no-tls-policy", dest="tls_policy", action="store_false",
+        help="do not look up MTA-STS and TLSA records: every host gets opportunistic STARTTLS "
+        "whatever the profile's TLS settings",
+    )  # fmt: skip
+    parser.add_argument(
         "--scenario", metavar="NAME",
         help="walk a lab scenario (mxtui lab --list): its zone, hosts, envelope and profile; "
         "--from, --to and --profile override them; a backup MX's second hop is included",
@@ -218,16 +225,22 @@ async def _walk(
     record = recorder.write if recorder is not None else None
 
     async def go(
-        plan: MXPlan, dialer: Dialer, clock: SimClock, relays: dict[str, str] | None = None
+        plan: MXPlan,
+        dialer: Dialer,
+        clock: SimClock,
+        relays: dict[str, str] | None = None,
+        tls: tuple[TlsPolicy | None, bytes | None] = (None, None),
     ) -> WalkResult:
         walk = Walk(
             plan, envelope, dialer=dialer, profile=args.profile, params=params,
             seed=args.seed, clock=clock, confirm_send=args.send, quit_after=quit_after,
             timeouts=timeouts, on_event=record, on_session_event=record, relays=relays,
+            tls_policy=tls[0], trust_pem=tls[1],
         )  # fmt: skip
         return await walk.run()
 
     if args.lab or args.scenario_obj is not None:
+        from mxtui.lab.certs import lab_ca
         from mxtui.lab.hosts import relay_profiles
         from mxtui.lab.runtime import Lab
 
@@ -241,7 +254,13 @@ async def _walk(
                 timeout=min(dns_timeout, 2.0),
                 on_event=record,
             )
-            return await go(plan, lab.dialer, clock, relay_profiles(lab.behaviours))
+            policy = None
+            if args.tls_policy:
+                policy = await lookup_tls_policy(
+                    plan, lab.nameservers, setup=lab.tls_setup, timeout=min(dns_timeout, 2.0)
+                )
+            tls = (policy, lab_ca().cert_pem)
+            return await go(plan, lab.dialer, clock, relay_profiles(lab.behaviours), tls)
     if not args.send and quit_after is None:
         quit_after = "rcpt"
         print(
@@ -249,13 +268,15 @@ async def _walk(
             "a recipient accepted there is held, not delivered",
             file=sys.stderr,
         )
-    plan = await resolve_mx(
-        args.domain,
-        nameservers=args.nameserver or args.settings.nameservers,
-        timeout=dns_timeout,
-        on_event=record,
-    )
-    return await go(plan, RealDialer(args.port), SimClock())
+    nameservers = args.nameserver or args.settings.nameservers
+    plan = await resolve_mx(args.domain, nameservers=nameservers, timeout=dns_timeout,
+                            on_event=record)  # fmt: skip
+    policy = None
+    if args.tls_policy and plan.nameservers:
+        policy = await lookup_tls_policy(
+            plan, list(nameservers) or system_nameservers(), timeout=dns_timeout
+        )
+    return await go(plan, RealDialer(args.port), SimClock(), tls=(policy, None))
 
 
 def duration(seconds: int) -> str:
@@ -280,6 +301,8 @@ def to_text(result: WalkResult, domain: str) -> str:
         lines.append("attempts:")
         for a in result.attempts:
             said = a.to_json()["reply"] or a.error or "no reply"
+            if a.reply is not None and a.error:
+                said += f" ({a.error})"  # a reply that was fine, but the TLS policy was not
             lines.append(f"  {a.target.host} {a.target.address}: {a.stage} {said} -> {a.action}")
     lines.append("recipients:")
     for recipient, state in result.recipients.items():

@@ -33,9 +33,11 @@ from mxtui.model import (
 )
 from mxtui.policy import decide
 from mxtui.smtp.session import Session
+from mxtui.tlspolicy.verdict import check_demand
 
 if TYPE_CHECKING:
     from mxtui.delivery.walk import Walk
+    from mxtui.policy.profiles.tls import TlsDemand
 
 
 class Move(Enum):
@@ -97,9 +99,18 @@ async def talk(walk: Walk, index: int, dialled: int, sessions: int, tls_off: boo
         if walk.states[recipient].state is not RecipientStatus.PENDING:
             walk.set_state(recipient, RecipientStatus.PENDING, target=target)
     envelope = replace(walk.envelope, recipients=recipients)
+    # What the profile's TLS policy knobs demand of this host (None: no policy looked up).
+    demand = (
+        walk.profile.tls.demand(walk.values, walk.tls_policy, target.host)
+        if walk.tls_policy is not None
+        else None
+    )
+    if demand is not None and demand.skip is not None:
+        return await refuse_host(walk, index, dialled, sessions, demand), sessions
+    mode = "none" if tls_off or (demand is not None and demand.level == "none") else "optional"
     session = Session(
         target.address, envelope, dialer=walk.dialer, port=walk.port,
-        tls="none" if tls_off else "optional", tls_name=target.host,
+        tls=mode, tls_name=target.host, trust_pem=walk.trust_pem,
         timeouts=walk.timeouts, on_event=walk.on_session_event,
     )  # fmt: skip
     walk.session = session
@@ -119,6 +130,32 @@ async def talk(walk: Walk, index: int, dialled: int, sessions: int, tls_off: boo
                 break
             if step_stage is Stage.EHLO and helo_only:
                 step_stage = Stage.HELO
+            if (
+                demand is not None
+                and demand.requires_tls
+                and session.hello_done
+                and not session.encrypted
+                and step_stage is not Stage.STARTTLS
+            ):
+                # TLS is required and the server offers no STARTTLS: never in clear.
+                step_stage = Stage.STARTTLS
+                await walk.gate.wait()
+                result = StepResult(
+                    Stage.STARTTLS, (), None, 0.0, outcome=Outcome.TLS_NOT_OFFERED,
+                    error=f"STARTTLS is not offered, and TLS is required: {demand.why}",
+                )  # fmt: skip
+                stage, error = Stage.STARTTLS, result.error
+                ctx = context(walk.order, index, dialled, sessions, Stage.STARTTLS,
+                              profile=walk.profile, params=walk.values)  # fmt: skip
+                decision = with_demand(
+                    decide(Stage.STARTTLS, Outcome.TLS_NOT_OFFERED, walk.profile, ctx,
+                           walk.values), demand)  # fmt: skip
+                walk.emit(StepDone(target, Stage.STARTTLS, result, decision, ctx))
+                action = str(decision.action)
+                move = apply(walk, decision, result, session, envelope, target)
+                if not move.leaves:
+                    move = Move.NEXT_ADDRESS
+                break
             if step_stage in (Stage.DATA, Stage.DOT) and walk.quit_after == "rcpt":
                 if not session.lab and not walk.confirm_send:
                     # Stopped short of the dot at a real host: held, never "delivered".
@@ -146,7 +183,19 @@ async def talk(walk: Walk, index: int, dialled: int, sessions: int, tls_off: boo
                 continue
             ctx = context(walk.order, index, dialled, sessions, result.stage,
                           profile=walk.profile, params=walk.values)  # fmt: skip
+            if result.stage is Stage.STARTTLS and demand is not None and demand.requires_tls:
+                ctx = replace(ctx, tls_required=True)
+                if result.tls is not None:
+                    failed, why = check_demand(
+                        demand, target.host, result.tls, session.tls_chain, walk.trust
+                    )
+                    if failed is not None:
+                        about = failed
+                        result = replace(result, outcome=failed, error=why)
+                        error = why
             decision = decide(result.stage, about, walk.profile, ctx, walk.values)
+            if result.stage is Stage.STARTTLS and demand is not None:
+                decision = with_demand(decision, demand)
             walk.emit(StepDone(target, result.stage, result, decision, ctx))
             action = str(decision.action)
             verdict = apply(walk, decision, result, session, envelope, target)
@@ -170,6 +219,43 @@ async def talk(walk: Walk, index: int, dialled: int, sessions: int, tls_off: boo
     walk.records.append(record)
     walk.emit(AttemptEnded(record))
     return move, sessions
+
+
+def with_demand(decision: Decision, demand: TlsDemand) -> Decision:
+    """The decision with the reason the profile's TLS policy gives for this host."""
+    return replace(decision, why=f"{decision.why} Here: {demand.why}.")
+
+
+async def refuse_host(
+    walk: Walk, index: int, dialled: int, sessions: int, demand: TlsDemand
+) -> Move:
+    """The TLS policy rules this host out before any connection (an MX host an enforced
+    MTA-STS policy does not list, a failed TLSA lookup): decided like any outcome."""
+    target = walk.order[index]
+    assert demand.skip is not None
+    walk.emit(AttemptStarted(index, target))
+    await walk.gate.wait()
+    result = StepResult(Stage.STARTTLS, (), None, 0.0, outcome=demand.skip, error=demand.why)
+    ctx = context(walk.order, index, dialled, sessions, Stage.STARTTLS,
+                  profile=walk.profile, params=walk.values)  # fmt: skip
+    decision = with_demand(decide(Stage.STARTTLS, demand.skip, walk.profile, ctx, walk.values),
+                           demand)  # fmt: skip
+    walk.emit(StepDone(target, Stage.STARTTLS, result, decision, ctx))
+    action = decision.action
+    if action in (Action.NEXT_ADDRESS, Action.NEXT_MX):
+        move = Move.NEXT_MX if action is Action.NEXT_MX else Move.NEXT_ADDRESS
+    elif action in (Action.REQUEUE, Action.NDR):
+        state = RecipientStatus.BOUNCED if action is Action.NDR else RecipientStatus.DEFERRED
+        for r in walk.open_recipients():
+            walk.why[r] = (decision, None, target)
+            walk.set_state(r, state, None, target, demand.why)
+        move = Move.STOP
+    else:
+        move = Move.NEXT_ADDRESS  # a profile that never refuses a host this way (NA)
+    record = AttemptRecord(target, Stage.STARTTLS, None, str(action), demand.why)
+    walk.records.append(record)
+    walk.emit(AttemptEnded(record))
+    return move
 
 
 def hold(walk: Walk, session: Session, target: TryTarget, why: str) -> None:

@@ -48,6 +48,7 @@ from mxtui.policy import decide, get_profile, ndr_preview, ndr_text, retry_timel
 from mxtui.policy.profiles import Profile
 from mxtui.smtp.dialer import Dialer
 from mxtui.smtp.session import Session
+from mxtui.tlspolicy.model import TlsPolicy
 
 QuitAfter = Literal["rcpt", "dot"]
 EventSink = Callable[[WalkEvent], None]
@@ -84,9 +85,16 @@ class Walk:
         on_session_event: Callable[[SessionEvent], None] | None = None,
         relays: Mapping[str, str] | None = None,
         gate: StepGate | None = None,
+        tls_policy: TlsPolicy | None = None,
+        trust_pem: bytes | None = None,
     ) -> None:
         self.gate = gate or StepGate()
         """Pauses and single-steps the walk (and its hops, which share it)."""
+        self.tls_policy = tls_policy
+        """The domain's MTA-STS and TLSA records (`mxtui.tlspolicy`): with it, the profile's
+        TLS knobs decide what each host must show (None: opportunistic STARTTLS, as before)."""
+        self.trust_pem = trust_pem
+        """Certificates trusted besides the system's (the lab CA in the lab)."""
         self.plan = plan
         self.envelope = envelope
         self.dialer = dialer
@@ -133,6 +141,15 @@ class Walk:
         """The onward deliveries started so far, one per relay that took recipients."""
         self.at_relay: dict[str, TryTarget] = {}
         """Recipients delivered to a relay and not yet handed to its hop."""
+
+    @property
+    def trust(self) -> tuple[Any, ...]:
+        """`trust_pem` as certificates (for checking a certificate against MTA-STS)."""
+        if not self.trust_pem:
+            return ()
+        from mxtui.smtp.tlsinfo import load_trust
+
+        return load_trust(self.trust_pem)
 
     # -- the gate (composition: the walk has one, its hops share it) ---------------------------
 

@@ -69,9 +69,10 @@ flaky-host      A     192.0.2.40
 flaky-host      AAAA  2001:db8::40
 
 ; TLS policy (the zone is signed when the lab starts). MTA-STS in enforce mode: the policy lists
-; mx.sts only, so rogue.sts (a valid certificate, but not in the policy) must not be used.
-sts             MX    10 mx.sts.example.com.
-sts             MX    20 rogue.sts.example.com.
+; mx.sts only, so rogue.sts (the better preference and a valid certificate, but not in the
+; policy) must not be used.
+sts             MX    10 rogue.sts.example.com.
+sts             MX    20 mx.sts.example.com.
 mx.sts          A     192.0.2.60
 rogue.sts       A     192.0.2.61
 _mta-sts.sts    TXT   "v=STSv1; id=20261201T000000"

@@ -48,7 +48,20 @@ def classify(stage: Stage, outcome: Reply | Outcome, tls_required: bool = False)
 TABLE_STAGES = frozenset(stage for stage, _ in TABLE)
 
 
+_TLS_POLICY_OUTCOMES = {
+    Outcome.TLS_NOT_OFFERED: "not-offered",
+    Outcome.DANE_FAIL: "dane-fail",
+    Outcome.STS_FAIL: "sts-fail",
+    Outcome.STS_NOT_LISTED: "sts-not-listed",
+    Outcome.TLSA_ERROR: "tlsa-error",
+}
+"""The sender's TLS policy refusing a host: situations of the STARTTLS stage, wherever the
+walk meets them (before dialling, or after the handshake)."""
+
+
 def _classify_outcome(stage: Stage, outcome: Outcome, tls_required: bool) -> Row:
+    if outcome in _TLS_POLICY_OUTCOMES:
+        return TABLE[(Stage.STARTTLS, _TLS_POLICY_OUTCOMES[outcome])]
     if outcome in _DNS_OUTCOMES:
         return TABLE[(Stage.DNS, _DNS_OUTCOMES[outcome])]
     if stage is Stage.DNS:

@@ -84,6 +84,34 @@ SITUATIONS: tuple[Situation, ...] = (
        "TLS is required for this destination and could not be started (temporary)."),
     _s(S.STARTTLS, "req-5xx", "STARTTLS fail, TLS required (5xx)",
        "TLS is required for this destination and the server refuses it for good."),
+    # The sender's TLS policy at work (DANE, RFC 7672; MTA-STS, RFC 8461): the default cell
+    # is the standards' answer for a sender that applies them; a profile that does not apply
+    # them says NA ("never reaches this situation") with its reason.
+    _s(S.STARTTLS, "not-offered", "TLS required by policy, STARTTLS not offered",
+       "The host's TLSA records (DANE) or the domain's MTA-STS policy demand TLS, and the "
+       "server does not offer STARTTLS: sending in clear is not allowed.",
+       c("NX", "M", "RFC 7672 §2.2 (usable TLSA: TLS mandatory); RFC 8461 §5.1 (enforce: "
+         "do not deliver to this MX, try the next; temporary failure when none is left)")),
+    _s(S.STARTTLS, "dane-fail", "DANE: the certificate matches no TLSA record",
+       "After STARTTLS, the server's certificate chain matches none of its usable TLSA "
+       "records: the server is not authenticated, so nothing may be sent to it.",
+       c("NX", "M", "RFC 7672 §2.2, §3 (authentication failure: do not deliver to this "
+         "host; try the next MX, defer when none is left)")),
+    _s(S.STARTTLS, "sts-fail", "MTA-STS (or a verify level): the certificate does not verify",
+       "The domain's MTA-STS policy is in enforce mode and the server's certificate does not "
+       "verify (PKIX) for its MX name: the policy forbids delivering there.",
+       c("NX", "M", "RFC 8461 §4.2, §5.1 (enforce: do not deliver to this MX; try the next, "
+         "a temporary failure when none is left)")),
+    _s(S.STARTTLS, "sts-not-listed", "MTA-STS: the MX host is not in the policy",
+       "The domain's MTA-STS policy is in enforce mode and lists no mx pattern matching this "
+       "MX host: the policy forbids delivering there (it is not even dialled).",
+       c("NX", "M", "RFC 8461 §4.1, §5.1 (enforce: an MX host not in the policy is not used; "
+         "the next one is tried)")),
+    _s(S.STARTTLS, "tlsa-error", "DANE: the TLSA lookup failed or was bogus",
+       "The host's TLSA records could not be had securely (SERVFAIL, a timeout, or answers "
+       "whose DNSSEC signatures are wrong): a DANE sender must not use the host now.",
+       c("NX", "M", "RFC 7672 §2.1, §2.2 (a failed or bogus TLSA lookup: do not use this "
+         "host; try the next, defer when none is left)")),
     # ---------------------------------------------------------------- AUTH (not in the reference)
     _s(S.AUTH, "2xx", "AUTH 235", "The server accepts the credentials.",
        c("C", "V", "RFC 4954 §6")),

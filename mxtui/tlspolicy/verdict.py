@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from cryptography import x509
 
 from mxtui.model import TLSInfo
 from mxtui.tlspolicy.model import HostTls, MtaSts, TlsPolicy
 from mxtui.tlspolicy.tlsa import DaneResult, check_chain
+
+if TYPE_CHECKING:
+    from mxtui.model import Outcome
+    from mxtui.policy.profiles.tls import TlsDemand
 
 DaneOutcome = Literal["match", "no-match", "no-tls", "unusable", "none", "bogus", "error"]
 StsOutcome = Literal["ok", "not-listed", "no-tls", "not-verified", "none"]
@@ -147,3 +151,44 @@ def check_policy(
     return PolicyCheck(
         check_dane(policy.host(host), tls, chain), check_sts(policy.mta_sts, host, tls)
     )
+
+
+def check_demand(
+    demand: TlsDemand,
+    host: str,
+    tls: TLSInfo | None,
+    chain: Sequence[x509.Certificate],
+    trust: tuple[x509.Certificate, ...] = (),
+) -> tuple[Outcome | None, str]:
+    """Did a finished STARTTLS satisfy what the sender demanded of this host? (None, detail)
+    when it did; else the situation it falls into (``dane-fail``, ``sts-fail``) and why."""
+    from mxtui.model import Outcome
+    from mxtui.smtp.tlsinfo import verify
+
+    if demand.level == "dane":
+        base = host
+        result = check_chain(demand.tlsa, list(chain), (base,))
+        if result.outcome == "match":
+            return None, result.detail
+        return Outcome.DANE_FAIL, result.detail
+    if demand.level == "verify":
+        if tls is None or not chain:
+            return Outcome.STS_FAIL, "no certificate"
+        last = ""
+        for name in demand.names:
+            candidates = [name]
+            if name.startswith((".", "*.")):
+                suffix = name.lstrip("*")
+                candidates = [
+                    san.removeprefix("DNS:")
+                    for san in tls.sans
+                    if san.startswith("DNS:") and san.lower().endswith(suffix.lower())
+                ]
+            for candidate in candidates:
+                ok, why = verify(list(chain), candidate, trust)
+                if ok:
+                    return None, f"the certificate verifies for {candidate}"
+                last = why
+        names = ", ".join(demand.names)
+        return Outcome.STS_FAIL, f"the certificate does not verify for {names}: {last}"
+    return None, ""

@@ -26,9 +26,10 @@ from mxtui.model import (
     TryTarget,
 )
 from mxtui.policy.cells import Cell, RowKey
+from mxtui.policy.profiles.tls import TlsRules
 
-ParamKind = Literal["bool", "int", "duration"]
-ParamValue = bool | int
+ParamKind = Literal["bool", "int", "duration", "choice"]
+ParamValue = bool | int | str
 
 H = 3600
 D = 86400
@@ -52,14 +53,29 @@ class Param:
     source: str
     description: str
     attr: str = ""
+    choices: tuple[str, ...] = ()
+    """For a ``choice``: the values the MTA accepts (Postfix's TLS security levels…)."""
 
 
 def setting(
-    default: ParamValue, kind: ParamKind, source: str, description: str, *, name: str = ""
+    default: ParamValue,
+    kind: ParamKind,
+    source: str,
+    description: str,
+    *,
+    name: str = "",
+    choices: tuple[str, ...] = (),
 ) -> Any:
     """A field of a `ProfileParams` class: its default and what the MTA calls it (`name`,
-    when that is not a Python name, e.g. Sendmail's Timeout.queuereturn)."""
-    spec = {"kind": kind, "source": source, "description": description, "name": name}
+    when that is not a Python name, e.g. Sendmail's Timeout.queuereturn); a ``choice`` lists
+    its `choices`."""
+    spec = {
+        "kind": kind,
+        "source": source,
+        "description": description,
+        "name": name,
+        "choices": choices,
+    }
     return field(default=default, metadata={"param": spec})
 
 
@@ -87,6 +103,7 @@ class ProfileParams:
                     f.metadata["param"]["source"],
                     f.metadata["param"]["description"],
                     f.name,
+                    f.metadata["param"].get("choices", ()),
                 )
                 for f in fields(cls)
             )
@@ -130,6 +147,12 @@ _UNITS = {"": 1, "s": 1, "m": 60, "h": H, "d": D, "w": 7 * D}
 
 def parse_value(param: Param, value: object) -> ParamValue:
     """Read a parameter value the way the MTA's own config would write it (yes/no, 5d, 300s)."""
+    if param.kind == "choice":
+        text = str(value).strip().lower()
+        if text in param.choices:
+            return text
+        shown = ", ".join(c or '""' for c in param.choices)
+        raise ProfileError(f"{param.name}: expected one of {shown}, got {value!r}")
     if param.kind == "bool":
         if isinstance(value, bool):
             return value
@@ -416,6 +439,8 @@ class Profile:
     sends_delay_notice: bool = True
     sources: str = ""
     models: str = ""
+    tls: TlsRules = field(default_factory=TlsRules)
+    """How the MTA applies DANE and MTA-STS (the default: neither)."""
 
     @property
     def subject(self) -> str:

@@ -6,8 +6,10 @@ Its per-stage handling of MAIL, RCPT and DATA replies is unverified: no source d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
+from mxtui.model import Evidence
 from mxtui.policy.cells import S, c
 from mxtui.policy.profiles.base import (
     D,
@@ -21,6 +23,10 @@ from mxtui.policy.profiles.base import (
     setting,
     until,
 )
+from mxtui.policy.profiles.tls import StandardTls, TlsDemand
+
+if TYPE_CHECKING:
+    from mxtui.tlspolicy.model import TlsPolicy
 
 
 # fmt: off
@@ -47,11 +53,38 @@ class ExchangeParams(ProfileParams):
     delay_notification_timeout: int = setting(
         4 * H, "duration", "Set-TransportService", "when the sender is told of a delay",
         name="DelayNotificationTimeout")
+    microsoft_365: bool = setting(
+        False, "bool", "Microsoft Learn: 'How SMTP DANE works' and 'Enhancing mail flow with "
+        "MTA-STS' (Exchange Online)",
+        "the sender is Exchange Online (Microsoft 365), which validates DANE and MTA-STS on "
+        "outbound mail; Exchange Server does neither")
 # fmt: on
+
+
+class ExchangeTls(StandardTls):
+    """Exchange Online (Microsoft 365) sending: DANE where the TLSA records are secure, else
+    the MTA-STS policy, as the standards say (recalled from Microsoft's documentation, not
+    checked: no Microsoft source or program is at hand). Exchange Server (on premises)
+    applies neither."""
+
+    knobs = "microsoft_365 (Exchange Online) or not (Exchange Server)"
+    dane = True
+    mta_sts = True
+    source = "Microsoft Learn (Exchange Online outbound DANE and MTA-STS)"
+    evidence = Evidence.RECALLED
+
+    def demand(self, params: ProfileParams, policy: TlsPolicy | None, host: str) -> TlsDemand:
+        if not params.get("microsoft_365"):
+            return TlsDemand("may", "Exchange Server applies neither DANE nor MTA-STS to "
+                             "outbound mail (set microsoft_365=yes for Exchange Online)",
+                             self.source, Evidence.RECALLED)  # fmt: skip
+        found = super().demand(params, policy, host)
+        return replace(found, why="Exchange Online: " + found.why, source=self.source)
 
 
 MS = "Exchange KB 4051498 / KB 4495258"
 MSI = "no Exchange source (unverified)"
+M365 = "Microsoft Learn: Exchange Online outbound DANE (4.7.323-4.7.325) and MTA-STS"
 
 CELLS = {
     (S.CONNECT, "fail"): c("NX", "V", MS, "Exchange fails over to an alternate host."),
@@ -72,6 +105,15 @@ CELLS = {
     (S.STARTTLS, "drop"): c("NX", "I", MSI),
     (S.STARTTLS, "req-4xx"): c("NX", "V", MS, "TLS failures fail over to another host."),
     (S.STARTTLS, "req-5xx"): c("NX", "I", MS),
+    **{
+        (S.STARTTLS, key): c(
+            "NA", "M", M365, "Exchange Server does not apply DANE or MTA-STS; Exchange Online "
+            "does (microsoft_365=yes).",
+            microsoft_365__yes=c("NX", "M", M365, "Exchange Online does not deliver to the "
+                                 "host and tries another; the message waits in the queue when "
+                                 "none is left (4.7.32x), then an NDR."))
+        for key in ("not-offered", "dane-fail", "sts-fail", "sts-not-listed", "tlsa-error")
+    },
     (S.AUTH, "4xx"): c("NX", "V", MS, "Auth 4xx fails over to another host."),
     (S.AUTH, "5xx"): c("NX", "I", MS),
     (S.AUTH, "drop"): c("NX", "I", MS),
@@ -135,6 +177,7 @@ PROFILE = Profile(
         "DelayNotificationTimeout",
         "Exchange Set-TransportService docs (MessageRetryInterval conflicting)",
     ),
+    tls=ExchangeTls(),
     dsn=DsnFlavour(
         "Microsoft Outlook",
         "postmaster",

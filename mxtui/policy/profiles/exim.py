@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mxtui.model import DecisionContext, Evidence, MXPlan, Proof, TryTarget
+from mxtui.model import DecisionContext, Evidence, MXPlan, Outcome, Proof, TryTarget
 from mxtui.policy.cells import S, c
 from mxtui.policy.profiles.base import (
     D,
@@ -33,6 +33,10 @@ from mxtui.policy.profiles.base import (
     setting,
     until,
 )
+from mxtui.policy.profiles.tls import TlsDemand, TlsRules
+
+if TYPE_CHECKING:
+    from mxtui.tlspolicy.model import TlsPolicy
 
 TESTED = "Exim 4.96"
 
@@ -52,6 +56,16 @@ class EximParams(ProfileParams):
     queue_run_interval: int = setting(
         0, "duration", "exim -qNm (Debian: 30m)",
         "queue runner interval; 0 = an ideal runner that retries exactly on time")
+    hosts_try_dane: bool = setting(
+        True, "bool", "smtp transport hosts_try_dane (default * since 4.93: ChangeLog JH/22); "
+        "smtp.c:176",
+        "DANE for every host whose address lookup is DNSSEC-validated (* or unset)")
+    hosts_require_dane: bool = setting(
+        False, "bool", "smtp transport hosts_require_dane; smtp.c:2239-2254",
+        "DANE required for every host (*): a host without secure TLSA records is not used")
+    dnssec_request_domains: bool = setting(
+        True, "bool", "main option dnssec_request_domains (default * since 4.93: ChangeLog "
+        "HS/06)", "ask for DNSSEC on lookups (*): without it no lookup is DNSSEC, so no DANE")
 # fmt: on
 
 
@@ -130,6 +144,64 @@ class EximLimits(MoveOn):
 
 SMTP = "Exim smtp.c"
 NEXT = "smtp.c:5855-5860 (a deferral tries the next host in the same run)"
+
+
+class EximTls(TlsRules):
+    """smtp.c (exim-4.96) smtp_setup_conn: DANE is tried for a host whose address lookup was
+    DNSSEC-validated (2239-2244) when hosts_try_dane or hosts_require_dane names it;
+    check_force_dane_conn (2029-2060) and host.c tlsa_lookup (3196-3246) then: secure TLSA →
+    DANE (TLS forced, no retry in clear); TLSA present but not DNSSEC → logged, no DANE; none
+    → no DANE; a temporary lookup failure → the host is deferred. Exim has no MTA-STS."""
+
+    knobs = "hosts_try_dane, hosts_require_dane, dnssec_request_domains"
+    dane = True
+    source = SMTP
+    evidence = Evidence.VERIFIED
+
+    def demand(self, params: ProfileParams, policy: TlsPolicy | None, host: str) -> TlsDemand:
+        assert isinstance(params, EximParams)
+        required = params.hosts_require_dane
+        found = policy.host(host) if policy is not None else None
+        secure_host = (
+            params.dnssec_request_domains
+            and found is not None
+            and found.address_dnssec.value == "secure"
+        )
+        if not (params.hosts_try_dane or required):
+            return TlsDemand("may", "neither hosts_try_dane nor hosts_require_dane names this "
+                             "host: opportunistic TLS", SMTP, Evidence.VERIFIED)  # fmt: skip
+        if not secure_host:
+            if required:
+                return TlsDemand("may", f"hosts_require_dane: 'DANE error: {host} lookup not "
+                                 "DNSSEC'; the host is not used", f"{SMTP}:2245-2254",
+                                 Evidence.VERIFIED, skip=Outcome.TLSA_ERROR)  # fmt: skip
+            return TlsDemand("may", f"the address lookup of {host} is not DNSSEC-validated: "
+                             "'lack of DNSSEC traceability precludes DANE'", f"{SMTP}:2255",
+                             Evidence.VERIFIED)  # fmt: skip
+        assert found is not None
+        where = "host.c:3196-3246 (tlsa_lookup); smtp.c:2029-2060"
+        if found.state == "error" or found.dnssec.value in ("bogus", "indeterminate"):
+            return TlsDemand("may", f"the TLSA lookup of {host} failed ('DANE error: tlsa lookup "
+                             "DEFER'): the host is deferred, the next one tried", where,
+                             Evidence.VERIFIED, skip=Outcome.TLSA_ERROR)  # fmt: skip
+        if found.state != "present" or not found.validated:
+            why = ("has no TLSA records" if found.state != "present"
+                   else "has TLSA records that are not DNSSEC-validated ('DANE error: TLSA "
+                   "lookup … not DNSSEC')")  # fmt: skip
+            if required:
+                return TlsDemand("may", f"{host} {why}: hosts_require_dane does not use it",
+                                 where, Evidence.VERIFIED, skip=Outcome.TLSA_ERROR)  # fmt: skip
+            return TlsDemand("may", f"{host} {why}: no DANE, opportunistic TLS", where,
+                             Evidence.VERIFIED)  # fmt: skip
+        if not any(r.usable for r in found.records):
+            return TlsDemand("encrypt", f"{host}'s TLSA records are secure but none is DANE-TA "
+                             "or DANE-EE: TLS is forced, nothing can match", where,
+                             Evidence.INFERRED)  # fmt: skip
+        return TlsDemand("dane", f"{host} has secure TLSA records: DANE, TLS forced "
+                         "(tls_tempfail_tryclear off), the certificate must match", where,
+                         Evidence.VERIFIED, tlsa=found.records)  # fmt: skip
+
+
 SETUP = f"{SMTP}:3154-3163 (setup failure: fail only on a 5 and only on the last host); {NEXT}"
 MSG = f"{SMTP}:4434-4520 (message error: a first digit 5 fails, anything else defers); {NEXT}"
 FIRST_DIGIT = (
@@ -165,6 +237,16 @@ CELLS = {
                                "hosts_require_tls"),
     (S.STARTTLS, "req-5xx"): c("NX", "V", f"{SMTP}:3135-3137 (TLS_FAILED: code 4); "
                                "hosts_require_tls"),
+    (S.STARTTLS, "not-offered"): c("NX", "I", f"{SMTP}:2029-2060 (DANE forces TLS); "
+                                   "3135-3137 (TLS_FAILED: code 4); {NEXT}"),
+    (S.STARTTLS, "dane-fail"): c("NX", "V", f"{SMTP}:2712-2730 ('DANE attempt failed'; "
+                                 f"TLS_FAILED, no retry in clear); {NEXT}"),
+    (S.STARTTLS, "sts-fail"): c("NA", "V", "Exim 4.96 src: no MTA-STS code",
+                                "Exim does not apply MTA-STS policies."),
+    (S.STARTTLS, "sts-not-listed"): c("NA", "V", "Exim 4.96 src: no MTA-STS code",
+                                      "Exim does not apply MTA-STS policies."),
+    (S.STARTTLS, "tlsa-error"): c("NX", "V", f"{SMTP}:2029-2060 (check_force_dane_conn: "
+                                  "DEFER); ChangeLog 4.88 JH/03 (further hosts are tried)"),
     (S.AUTH, "4xx"): c("NX", "M", "Exim spec, smtp transport AUTH"),
     (S.AUTH, "5xx"): c("C", "M", "Exim spec, smtp transport hosts_require_auth",
                        "Unless the host is in hosts_require_auth, Exim carries on "
@@ -267,6 +349,7 @@ PROFILE = Profile(
     ),
     ordering=EximOrdering(),
     moving=EximLimits(),
+    tls=EximTls(),
     sources="Exim 4.96 transports/smtp.c, host.c, deliver.c, routers/dnslookup.c, retry.c; "
     "spec ch. 30, 32, 49",
     models="Exim 4.96",

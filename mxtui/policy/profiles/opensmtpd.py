@@ -187,6 +187,11 @@ CELLS = {
                              tested_with=TESTED, cases=("errata:mx-without-address",
                                                         "errata:no-mx-no-a")),
     (S.DNS, "tempfail"): c("RQ", "V", "OpenSMTPD mta.c:1003-1006 (DNS_RETRY: TempFail)"),
+    **{
+        (S.STARTTLS, key): c("NA", "M", "OpenSMTPD 6.8 smtpd.conf(5) (not checked)",
+                             "OpenSMTPD applies neither DANE nor MTA-STS.")
+        for key in ("not-offered", "dane-fail", "sts-fail", "sts-not-listed", "tlsa-error")
+    },
 }  # fmt: skip
 
 

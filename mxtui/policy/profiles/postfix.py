@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from mxtui.model import DecisionContext, Evidence, Proof, TryTarget
+from mxtui.model import DecisionContext, Evidence, Outcome, Proof, TryTarget
 from mxtui.policy.cells import S, c
 from mxtui.policy.profiles.base import (
     D,
@@ -28,6 +29,10 @@ from mxtui.policy.profiles.base import (
     setting,
     until,
 )
+from mxtui.policy.profiles.tls import TlsDemand, TlsRules, dane_demand, sts_active
+
+if TYPE_CHECKING:
+    from mxtui.tlspolicy.model import TlsPolicy
 
 TESTED = "Postfix 3.7.11"
 """The version run as a sender against the lab (reference §0, real-senders.md)."""
@@ -75,6 +80,24 @@ class PostfixParams(ProfileParams):
         300, "duration", "postconf(5) queue_run_delay; qmgr.c:538",
         "how often the deferred queue is scanned")
     queue_scan_phase: int = setting(150, "duration", PHASE, "the scan timer's phase (φ)")
+    smtp_tls_security_level: str = setting(
+        "may", "choice", "postconf(5) smtp_tls_security_level (Debian's main.cf: may; upstream "
+        "default before 3.11: empty, no TLS); smtp_tls_policy.c",
+        "TLS for every destination: none, may (opportunistic), encrypt, dane (DANE where the "
+        "TLSA records are secure and usable, else may), dane-only, verify, secure",
+        choices=("none", "may", "encrypt", "dane", "dane-only", "verify", "secure"))
+    smtp_dns_support_level: str = setting(
+        "", "choice", "postconf(5) smtp_dns_support_level; smtp_tls_policy.c:812-818",
+        "dnssec is needed for the dane level: without it Postfix warns and uses may",
+        choices=("", "disabled", "enabled", "dnssec"))
+    mta_sts_resolver: bool = setting(
+        False, "bool", "postfix-mta-sts-resolver (socketmap in smtp_tls_policy_maps); "
+        "responder.py process_request",
+        "ask the MTA-STS resolver: an enforce policy becomes 'secure match=<its mx patterns>' "
+        "for the domain, which overrides smtp_tls_security_level")
+    mta_sts_strict_testing: bool = setting(
+        False, "bool", "postfix-mta-sts-resolver strict_testing",
+        "the resolver treats testing policies like enforce ones")
 
     def softens_bounces(self) -> bool:
         return self.soft_bounce
@@ -161,6 +184,95 @@ class PostfixLimits(MoveOn):
         return ""
 
 
+POLICY_C = "Postfix smtp_tls_policy.c"
+
+
+class PostfixTls(TlsRules):
+    """smtp_tls_policy.c (policy_create, dane_init) at v3.7.11: the level for one destination
+    comes from smtp_tls_policy_maps when it has an entry (the MTA-STS resolver answers there),
+    else smtp_tls_security_level; the dane level looks up TLSA records of secure hosts
+    (tls_dane.c:670) and falls back to may without them, to encrypt when none is usable."""
+
+    knobs = (
+        "smtp_tls_security_level, smtp_dns_support_level, smtp_tls_policy_maps with "
+        "postfix-mta-sts-resolver (mta_sts_resolver, mta_sts_strict_testing)"
+    )
+    dane = True
+    mta_sts = True
+    source = POLICY_C
+    evidence = Evidence.VERIFIED
+
+    def demand(self, params: ProfileParams, policy: TlsPolicy | None, host: str) -> TlsDemand:
+        assert isinstance(params, PostfixParams)
+        level = params.smtp_tls_security_level
+        if (
+            policy is not None
+            and params.mta_sts_resolver
+            and sts_active(policy.mta_sts, strict_testing=params.mta_sts_strict_testing)
+        ):
+            assert policy.mta_sts.policy is not None
+            names = tuple(p.removeprefix("*") for p in policy.mta_sts.policy.mx)
+            return TlsDemand(
+                "verify",
+                f"the MTA-STS resolver answers 'secure match={':'.join(names)}' for "
+                f"{policy.domain}: that policy-map entry overrides smtp_tls_security_level="
+                f"{level}; TLS is required and the certificate must verify and name one of "
+                "those (a host the policy does not list fails there)",
+                "postfix-mta-sts-resolver responder.py; postconf(5) smtp_tls_policy_maps; "
+                f"{PROTO}:1125-1129",
+                Evidence.VERIFIED,
+                names=names,
+            )
+        if level in ("dane", "dane-only"):
+            if params.smtp_dns_support_level != "dnssec":
+                why = (
+                    f"smtp_tls_security_level={level} but smtp_dns_support_level is not "
+                    "dnssec: Postfix warns 'configured with dnssec lookups disabled' and "
+                    "uses may"
+                )
+                if level == "dane-only":
+                    return TlsDemand("may", why + " (dane-only: the policy is invalid, the "
+                                     "host is not used)", f"{POLICY_C}:812-818",
+                                     Evidence.VERIFIED, skip=Outcome.TLSA_ERROR)  # fmt: skip
+                return TlsDemand("may", why, f"{POLICY_C}:812-818", Evidence.VERIFIED)
+            found = dane_demand(
+                policy.host(host) if policy is not None else None,
+                policy is not None and policy.mx_dnssec.value == "secure",
+                source=f"{POLICY_C}:851-890; tls_dane.c:670",
+                evidence=Evidence.VERIFIED,
+            )
+            if found is None:
+                why = (
+                    f"smtp_tls_security_level={level}: no secure TLSA records for {host} "
+                    "('no TLSA records found'"
+                )
+                if level == "dane-only":
+                    return TlsDemand("may", why + "): dane-only does not use the host",
+                                     f"{POLICY_C}:851-869", Evidence.VERIFIED,
+                                     skip=Outcome.TLSA_ERROR)  # fmt: skip
+                where = f"{POLICY_C}:865-869; tls_dane.c:670"
+                return TlsDemand("may", why + "), so opportunistic TLS (may)", where,
+                                 Evidence.VERIFIED)  # fmt: skip
+            return found
+        if level == "none":
+            return TlsDemand("none", "smtp_tls_security_level=none: no TLS at all",
+                             POLICY_C, Evidence.VERIFIED)  # fmt: skip
+        if level == "encrypt":
+            return TlsDemand("encrypt", "smtp_tls_security_level=encrypt: TLS required, the "
+                             "certificate not checked", POLICY_C, Evidence.VERIFIED)  # fmt: skip
+        if level in ("verify", "secure"):
+            names = (
+                (host,)
+                if level == "verify"
+                else ((policy.domain, "." + policy.domain) if policy is not None else (host,))
+            )
+            return TlsDemand("verify", f"smtp_tls_security_level={level}: TLS required, the "
+                             f"certificate must verify for {' or '.join(names)}",
+                             f"{PROTO}:1125-1129", Evidence.VERIFIED, names=names)  # fmt: skip
+        return TlsDemand("may", "smtp_tls_security_level=may: opportunistic TLS, plaintext "
+                         "when STARTTLS is not offered", POLICY_C, Evidence.VERIFIED)  # fmt: skip
+
+
 PROTO = "Postfix smtp_proto.c"
 TROUBLE = "smtp_trouble.c:221-231 (a soft error moves on unless this is the final server)"
 BAD_CODE = (
@@ -199,6 +311,23 @@ CELLS = {
                             "again without TLS); smtp_tls_security_level=may"),
     (S.STARTTLS, "req-4xx"): c("NX", "V", f"{PROTO}; smtp_tls_security_level=encrypt"),
     (S.STARTTLS, "req-5xx"): c("NDR", "V", f"{PROTO}; smtp_tls_security_level=encrypt"),
+    (S.STARTTLS, "not-offered"): c(
+        "NX", "V", f"{PROTO}:818-821 ('TLS is required, but was not offered': smtp_site_fail "
+        f"4.7.4); {TROUBLE}"),
+    (S.STARTTLS, "dane-fail"): c(
+        "NX", "V", f"{PROTO}:1125-1129 ('Server certificate not verified': smtp_site_fail "
+        f"4.7.5); {TROUBLE}"),
+    (S.STARTTLS, "sts-fail"): c(
+        "NX", "V", f"{PROTO}:1125-1129 ('Server certificate not verified', 4.7.5, at the "
+        f"resolver's secure level); {TROUBLE}"),
+    (S.STARTTLS, "sts-not-listed"): c(
+        "NA", "V", "postfix-mta-sts-resolver responder.py (it returns match= patterns, not a "
+        "host list)",
+        "Postfix never checks the MX name against the policy: with the resolver, the "
+        "certificate check does it (a host outside the policy fails as sts-fail)."),
+    (S.STARTTLS, "tlsa-error"): c(
+        "NX", "V", f"{POLICY_C}:858-863 ('TLSA lookup error', 4.7.5: the policy is invalid); "
+        "smtp_connect.c:999-1003 (the address is skipped, the next one tried)"),
     (S.AUTH, "4xx"): c("NX", "M", "Postfix smtp_sasl_proto.c"),
     (S.AUTH, "5xx"): c("NX", "M", "Postfix postconf(5) smtp_sasl_auth_soft_bounce=yes",
                        "Postfix reads a 535 as a soft error, so it moves on and never bounces "
@@ -328,6 +457,7 @@ PROFILE = Profile(
         windows,
     ),
     dsn=DSN,
+    tls=PostfixTls(),
     ordering=PostfixOrdering(),
     moving=PostfixLimits(),
     sources="Postfix 3.7.11 smtp_addr.c, smtp_connect.c, smtp_proto.c, smtp_trouble.c, "

@@ -149,6 +149,12 @@ CELLS = {
     (S.DNS, "no-address"): c("RQ", "V", "Postfix 2.0 smtp_addr.c:392-396 ('no MX host for … "
                              "has a valid A record': SMTP_RETRY)"),
     (S.DNS, "tempfail"): c("RQ", "V", "Postfix 2.0 smtp_addr.c:377-382 (SMTP_RETRY)"),
+    **{
+        (S.STARTTLS, key): c("NA", "V", "postconf(5) smtp_tls_security_level: DANE is "
+                             "available with Postfix 2.11 and later",
+                             "Postfix 2.0 predates DANE (2.11) and MTA-STS.")
+        for key in ("not-offered", "dane-fail", "sts-fail", "sts-not-listed", "tlsa-error")
+    },
 }  # fmt: skip
 
 PROFILE = Profile(

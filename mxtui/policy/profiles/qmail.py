@@ -128,6 +128,11 @@ CELLS = {
                              "(#5.4.4)'."),
     (S.DNS, "tempfail"): c("RQ", "V", f"{QR}:68-69, 366-368",
                            "qmail: 'Sorry, I couldn't find any host by that name. (#4.1.2)'."),
+    **{
+        (S.STARTTLS, key): c("NA", "V", "netqmail 1.06 qmail-remote.c (no STARTTLS at all)",
+                             "qmail sends no STARTTLS, so no TLS policy applies.")
+        for key in ("not-offered", "dane-fail", "sts-fail", "sts-not-listed", "tlsa-error")
+    },
 }  # fmt: skip
 
 

@@ -20,6 +20,7 @@ from mxtui.policy.profiles.base import (
     setting,
     until,
 )
+from mxtui.policy.profiles.tls import StandardTls
 
 
 # fmt: off
@@ -31,6 +32,12 @@ class RfcParams(ProfileParams):
                                   "wait between later retries")
     give_up: int = setting(5 * D, "duration", "RFC 5321 §4.5.4.1 (at least 4-5 days)",
                            "how long to keep trying before returning the message")
+    dane: bool = setting(True, "bool", "RFC 7672 §2.2, §3",
+                         "apply DANE: secure, usable TLSA records make TLS and a matching "
+                         "certificate mandatory")
+    mta_sts: bool = setting(True, "bool", "RFC 8461 §4, §5",
+                            "apply MTA-STS: an enforce policy's MX hosts only, with a "
+                            "certificate valid for their names")
 # fmt: on
 
 
@@ -102,6 +109,7 @@ PROFILE = Profile(
     params_type=RfcParams,
     cells=CELLS,
     retry=RetrySchedule(_schedule, None, "RFC 5321 §4.5.4.1"),
+    tls=StandardTls(),
     dsn=DsnFlavour(
         "Mail Delivery System",
         "MAILER-DAEMON",

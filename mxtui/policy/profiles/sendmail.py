@@ -74,6 +74,12 @@ CELLS = {
     (S.DNS, "null-mx"): c("NDR", "V", "Sendmail deliver.c (556 5.1.10)"),
     (S.DNS, "no-address"): c("NDR", "M", "Sendmail deliver.c (host unknown)"),
     (S.DNS, "tempfail"): c("RQ", "M", "Sendmail domain.c"),
+    **{
+        (S.STARTTLS, key): c("NA", "M", "sendmail 8.17 (not checked)",
+                             "This profile models sendmail without DANE or MTA-STS "
+                             "(sendmail's own DANE support is a build option, not modelled).")
+        for key in ("not-offered", "dane-fail", "sts-fail", "sts-not-listed", "tlsa-error")
+    },
 }  # fmt: skip
 
 
