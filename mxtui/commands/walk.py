@@ -21,7 +21,7 @@ from mxtui.fields import FieldError, check_envelope, check_seconds
 from mxtui.model import Envelope, MXPlan, WalkResult
 from mxtui.netargs import add_nameserver_argument
 from mxtui.output import json_text
-from mxtui.policy import PROFILES, ProfileError, resolve_params
+from mxtui.policy import PROFILES, ProfileError, get_profile, resolve_params
 from mxtui.record import Recorder, RecordingError
 from mxtui.smtp.dialer import Dialer, RealDialer
 from mxtui.tlspolicy import TlsPolicy, lookup_tls_policy
@@ -255,7 +255,7 @@ async def _walk(
                 on_event=record,
             )
             policy = None
-            if args.tls_policy:
+            if _wants_policy(args, params):
                 policy = await lookup_tls_policy(
                     plan, lab.nameservers, setup=lab.tls_setup, timeout=min(dns_timeout, 2.0)
                 )
@@ -272,11 +272,22 @@ async def _walk(
     plan = await resolve_mx(args.domain, nameservers=nameservers, timeout=dns_timeout,
                             on_event=record)  # fmt: skip
     policy = None
-    if args.tls_policy and plan.nameservers:
+    if _wants_policy(args, params) and plan.nameservers:
         policy = await lookup_tls_policy(
             plan, list(nameservers) or system_nameservers(), timeout=dns_timeout
         )
     return await go(plan, RealDialer(args.port), SimClock(), tls=(policy, None))
+
+
+def _wants_policy(args: argparse.Namespace, params: dict[str, str]) -> bool:
+    """Look the TLS policy up only when the profile's settings read it (and not turned off)."""
+    if not args.tls_policy:
+        return False
+    try:
+        profile = get_profile(args.profile)
+        return profile.tls.wants_policy(profile.parse(params))
+    except ValueError:
+        return False  # the walk itself reports the bad profile or parameter
 
 
 def duration(seconds: int) -> str:

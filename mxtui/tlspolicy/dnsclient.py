@@ -70,6 +70,8 @@ class SecureQuerier:
         self.queries = 0
         self._cache: dict[tuple[dns.name.Name, int], asyncio.Future[Reply]] = {}
         self._slots = asyncio.Semaphore(IN_FLIGHT)
+        self._last_heard = time.monotonic()
+        self._unanswered = 0
 
     async def ask(self, name: dns.name.Name | str, rdtype: str | int) -> Reply:
         qname = dns.name.from_text(name) if isinstance(name, str) else name
@@ -89,6 +91,11 @@ class SecureQuerier:
     async def _ask(self, qname: dns.name.Name, qtype: dns.rdatatype.RdataType) -> Reply:
         if self.queries >= self.budget:
             return Reply(None, f"not asked: this lookup's {self.budget} questions are used up")
+        silence = time.monotonic() - self._last_heard
+        if self._unanswered and silence >= self.timeout:
+            # No server has answered anything for a whole timeout: a dead or hostile server
+            # costs one timeout for the whole lookup, not one per question of its chain.
+            return Reply(None, f"no answer: no nameserver has answered for {silence:.0f} s")
         query = dns.message.make_query(qname, qtype, want_dnssec=True, payload=EDNS_PAYLOAD)
         query.flags |= dns.flags.CD
         deadline = time.monotonic() + self.timeout
@@ -112,10 +119,13 @@ class SecureQuerier:
                         )
                 except dns.exception.Timeout:
                     last = f"no answer from {where} port {port}"
+                    self._unanswered += 1
                     continue
                 except (OSError, EOFError, dns.exception.DNSException, ValueError) as exc:
                     last = printable(f"{where} port {port}: {exc}")[:200]
                     continue
+                self._last_heard = time.monotonic()
+                self._unanswered = 0
                 rcode = message.rcode()
                 if rcode in (dns.rcode.SERVFAIL, dns.rcode.REFUSED) and attempt + 1 < len(
                     self.nameservers

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,6 +54,13 @@ ROOT_ANCHORS_TEXT = (
     ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D",
     ". IN DS 38696 8 2 683D2D0ACB8C9B712A1948B27F741219298D0A450D612C483AF444A4C0FB2B16",
 )
+
+
+_CHAIN: contextvars.ContextVar[tuple[dns.name.Name, ...]] = contextvars.ContextVar(
+    "mxtui_dnssec_chain", default=()
+)
+"""The zones whose keys the current chain of questions is working out: a zone asked for again
+within its own chain is a loop (a hostile or broken answer), cut as indeterminate."""
 
 
 class Security(StrEnum):
@@ -192,8 +200,14 @@ class Validator:
             return done(rcode, None, await self._negative(message, name, qtype))
         return done("CNAME_LOOP", None, Verdict(Security.SECURE))
 
-    async def _rrset(self, section: list[dns.rrset.RRset], rrset: dns.rrset.RRset) -> Verdict:
-        """How secure one RRset is, from the RRSIGs beside it in `section`."""
+    async def _rrset(
+        self,
+        section: list[dns.rrset.RRset],
+        rrset: dns.rrset.RRset,
+        signer_must_be: dns.name.Name | None = None,
+    ) -> Verdict:
+        """How secure one RRset is, from the RRSIGs beside it in `section` (signed by
+        `signer_must_be` when given: the zone a denial record must come from)."""
         sigs = _find(section, rrset.name, dns.rdatatype.RRSIG, rrset.rdtype)
         if sigs is None:
             return await self._unsigned(rrset.name, f"{_text(rrset.name)} has no signature")
@@ -202,6 +216,9 @@ class Validator:
             signer: dns.name.Name = rrsig.signer
             if not rrset.name.is_subdomain(signer):
                 last = Verdict(Security.BOGUS, f"signed by {_text(signer)}, not a parent zone")
+                continue
+            if signer_must_be is not None and signer != signer_must_be:
+                last = Verdict(Security.BOGUS, f"signed by {_text(signer)}, not its zone")
                 continue
             keys = await self._zone_keys(signer)
             if keys.security is not Security.SECURE:
@@ -228,9 +245,16 @@ class Validator:
         return best
 
     async def _zone_keys(self, zone: dns.name.Name) -> _Keys:
+        chain = _CHAIN.get()
+        if zone in chain:
+            return _Keys(Security.INDETERMINATE, why=f"the chain of trust loops at {_text(zone)}")
         task = self._keys.get(zone)
         if task is None:
-            task = self._keys[zone] = asyncio.ensure_future(self._find_keys(zone))
+            context = contextvars.copy_context()
+            context.run(_CHAIN.set, (*chain, zone))
+            task = self._keys[zone] = asyncio.get_running_loop().create_task(
+                self._find_keys(zone), context=context
+            )
         return await asyncio.shield(task)
 
     async def _find_keys(self, zone: dns.name.Name) -> _Keys:
@@ -343,7 +367,8 @@ class Validator:
         nxdomain = message.rcode() == dns.rcode.NXDOMAIN
         soa = next((r for r in message.authority if r.rdtype == dns.rdatatype.SOA), None)
         if soa is None or not qname.is_subdomain(soa.name):
-            return await self._unsigned(qname, f"the denial for {_text(qname)} names no zone")
+            start = qname.parent() if qtype == dns.rdatatype.DS and qname.labels else qname
+            return await self._unsigned(start, f"the denial for {_text(qname)} names no zone")
         zone = soa.name
         if qtype == dns.rdatatype.DS and zone == qname:
             return Verdict(
@@ -352,11 +377,14 @@ class Validator:
         nsecs = [r for r in message.authority if r.rdtype == dns.rdatatype.NSEC]
         nsec3s = [r for r in message.authority if r.rdtype == dns.rdatatype.NSEC3]
         if not nsecs and not nsec3s:
-            return await self._unsigned(qname, f"the denial for {_text(qname)} has no proof")
+            # Unsigned: secure only if the zone is provably unsigned. For a DS the zone that
+            # matters is the parent's (the name's own keys are what is being worked out).
+            start = qname.parent() if qtype == dns.rdatatype.DS and qname != zone else qname
+            return await self._unsigned(start, f"the denial for {_text(qname)} has no proof")
         for rrset in (soa, *nsecs, *nsec3s):
             if not rrset.name.is_subdomain(zone):
                 return Verdict(Security.BOGUS, f"a proof record lies outside {_text(zone)}")
-            verdict = await self._rrset(message.authority, rrset)
+            verdict = await self._rrset(message.authority, rrset, signer_must_be=zone)
             if verdict.security is not Security.SECURE:
                 return verdict
         if nsecs:

@@ -10,8 +10,9 @@ whether DNSSEC validates them (RFC 7672 §2.2). All of it at once, through one b
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import dns.rdtypes.ANY.TLSA
 
@@ -25,9 +26,12 @@ from mxtui.tlspolicy.model import HostTls, MtaSts, TlsPolicy, TlsRpt
 from mxtui.tlspolicy.records import RecordError, parse_policy, pick_sts_record, pick_tlsrpt_record
 from mxtui.tlspolicy.tlsa import MAX_RECORDS, TlsaRecord
 
+BUDGET_TIMEOUTS = 3
+"""Each part of the lookup (and each host) gets at most this many `timeout`s in all."""
 MAX_HOSTS = 100
 """MX hosts whose TLSA records are looked up at most; the rest are marked "not asked"."""
 HOSTS_AT_ONCE = 16
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -55,14 +59,19 @@ async def lookup_tls_policy(
     querier = SecureQuerier(nameservers, timeout=timeout)
     validator = Validator(querier, setup.anchors)
     domain = plan.domain
+    budget = BUDGET_TIMEOUTS * timeout
+    late = f"no complete answer within {budget:g} s"
     try:
         mx_type = "MX" if plan.status is PlanStatus.MX else "A"
         mx, sts, rpt, hosts = await asyncio.gather(
-            validator.lookup(domain, mx_type),
-            _mta_sts(validator, domain, nameservers, setup, timeout),
-            _tls_rpt(validator, domain),
-            _hosts(validator, plan),
-        )
+            _within(budget, validator.lookup(domain, mx_type),
+                    Lookup(domain, mx_type, "TIMEOUT", None, Security.INDETERMINATE, late)),
+            # The policy fetch has its own timeout (twice `timeout`) after the DNS part.
+            _within(budget + 2 * timeout, _mta_sts(validator, domain, nameservers, setup, timeout),
+                    MtaSts("dns-error", detail=late, dnssec=Security.INDETERMINATE)),
+            _within(budget, _tls_rpt(validator, domain), TlsRpt("dns-error", detail=late)),
+            _hosts(validator, plan, budget),
+        )  # fmt: skip
     finally:
         querier.close()
     return TlsPolicy(
@@ -138,7 +147,17 @@ async def _tls_rpt(validator: Validator, domain: str) -> TlsRpt:
     return TlsRpt("ok", record.text, tuple(printable(u) for u in record.rua))
 
 
-async def _hosts(validator: Validator, plan: MXPlan) -> dict[str, HostTls]:
+async def _within(seconds: float, work: Awaitable[T], instead: T) -> T:
+    """`work`'s result, or `instead` once `seconds` have gone by: every part of the lookup is
+    bounded in time as a whole, whatever its chain of questions."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await work
+    except TimeoutError:
+        return instead
+
+
+async def _hosts(validator: Validator, plan: MXPlan, budget: float) -> dict[str, HostTls]:
     names: list[tuple[str, tuple[str, ...]]] = []
     for host in plan.hosts:
         usable = host.name != "." and not host.ip_literal and host.addresses
@@ -148,7 +167,9 @@ async def _hosts(validator: Validator, plan: MXPlan) -> dict[str, HostTls]:
 
     async def one(name: str, chain: tuple[str, ...]) -> HostTls:
         async with gate:
-            return await _host(validator, name, chain)
+            late = HostTls(name, f"_25._tcp.{name}", "error", dnssec=Security.INDETERMINATE,
+                           detail=f"no complete answer within {budget:g} s")  # fmt: skip
+            return await _within(budget, _host(validator, name, chain), late)
 
     checked = await asyncio.gather(*(one(n, c) for n, c in names[:MAX_HOSTS]))
     out = {h.host: h for h in checked}

@@ -286,3 +286,27 @@ def test_the_timeout_message_names_the_time_really_waited(timeout):
     assert problem["code"] == "timeout"
     assert f"No DNS answer came within {timeout} s" in problem["message"]
     assert elapsed >= float(timeout)
+
+
+async def test_tls_policy_lookups_against_a_server_without_soa_or_signatures_end_at_once():
+    # The denial of a DS comes back with no SOA: the validator once looked for the keys of the
+    # zone it was working out, and waited on itself until the lookup's time budget ran out.
+    import hostile_support as hostile
+
+    from mxtui.tlspolicy import lookup_tls_policy
+
+    hs.tried("dns")
+    zone = [
+        "real.test. 60 IN MX 10 mx.real.test.",
+        "mx.real.test. 60 IN A 192.0.2.9",
+        "real.test. 60 IN SOA ns.real.test. h.real.test. 1 60 60 60 60",
+    ]
+    with hostile.HostileDNS(hostile.static_zone(zone)) as ns:
+        host, port = ns.nameserver.rsplit(":", 1)
+        servers = [(host, int(port))]
+        plan = await resolve_mx("real.test", nameservers=servers, timeout=5)
+        started = time.monotonic()
+        policy = await lookup_tls_policy(plan, servers, timeout=5)
+        elapsed = time.monotonic() - started
+    assert elapsed < 1.0
+    assert policy.host("mx.real.test").dnssec.value == "indeterminate"

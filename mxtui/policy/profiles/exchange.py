@@ -73,6 +73,9 @@ class ExchangeTls(StandardTls):
     source = "Microsoft Learn (Exchange Online outbound DANE and MTA-STS)"
     evidence = Evidence.RECALLED
 
+    def wants_policy(self, params: ProfileParams) -> bool:
+        return bool(params.get("microsoft_365"))
+
     def demand(self, params: ProfileParams, policy: TlsPolicy | None, host: str) -> TlsDemand:
         if not params.get("microsoft_365"):
             return TlsDemand("may", "Exchange Server applies neither DANE nor MTA-STS to "

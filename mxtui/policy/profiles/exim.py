@@ -158,6 +158,10 @@ class EximTls(TlsRules):
     source = SMTP
     evidence = Evidence.VERIFIED
 
+    def wants_policy(self, params: ProfileParams) -> bool:
+        assert isinstance(params, EximParams)
+        return params.hosts_try_dane or params.hosts_require_dane
+
     def demand(self, params: ProfileParams, policy: TlsPolicy | None, host: str) -> TlsDemand:
         assert isinstance(params, EximParams)
         required = params.hosts_require_dane

@@ -202,6 +202,14 @@ class PostfixTls(TlsRules):
     source = POLICY_C
     evidence = Evidence.VERIFIED
 
+    def wants_policy(self, params: ProfileParams) -> bool:
+        assert isinstance(params, PostfixParams)
+        return params.mta_sts_resolver or params.smtp_tls_security_level in (
+            "dane",
+            "dane-only",
+            "secure",
+        )
+
     def demand(self, params: ProfileParams, policy: TlsPolicy | None, host: str) -> TlsDemand:
         assert isinstance(params, PostfixParams)
         level = params.smtp_tls_security_level

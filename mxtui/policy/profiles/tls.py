@@ -78,6 +78,11 @@ class TlsRules:
     def demand(self, params: ProfileParams, policy: TlsPolicy | None, host: str) -> TlsDemand:
         return TlsDemand("may", f"this sender {self.note}", self.source, self.evidence)
 
+    def wants_policy(self, params: ProfileParams) -> bool:
+        """Whether these settings read the domain's TLS policy at all (so a walk with them
+        need not look it up: Postfix at its default level, Exchange Server, qmail…)."""
+        return False
+
 
 # ------------------------------------------------------------------ the standards' reading
 
@@ -164,6 +169,10 @@ class StandardTls(TlsRules):
     a sender that does DANE uses it, and MTA-STS for domains without it)."""
 
     knobs = "dane=yes, mta_sts=yes"
+
+    def wants_policy(self, params: ProfileParams) -> bool:
+        return bool(params.get("dane", True) or params.get("mta_sts", True))
+
     note = "applies DANE (RFC 7672) and MTA-STS (RFC 8461)"
     source = "RFC 7672 §2.2, §3; RFC 8461 §2, §4, §5"
     evidence = Evidence.RECALLED
