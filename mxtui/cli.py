@@ -29,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lab": ("mxtui.commands.lab", "training scenarios: list, open in the app, or --serve"),
     "serve": ("mxtui.commands.serve", "run the app in web browsers (textual-serve)"),
     "config": ("mxtui.commands.config", "the settings file: where it is, check it, --init one"),
+    "conformance": (
+        "mxtui.commands.conformance",
+        "run the real MTAs (Postfix, Exim, OpenSMTPD) and compare with the profiles",
+    ),
 }
 
 CONFIG_HELP = (

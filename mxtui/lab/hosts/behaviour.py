@@ -60,6 +60,9 @@ class HostBehaviour:
     the enhanced code added when it lacks one. Others get the kind's own answer."""
     enhanced_codes: bool = True
     """False: advertise no ENHANCEDSTATUSCODES and send none (as Exim does)."""
+    replies: tuple[tuple[str, str], ...] = ()
+    """Any kind: (stage, reply) pairs, stage one of REPLY_STAGES, answering that command with the
+    reply line as written (plus an enhanced code when it lacks one) instead of the kind's own."""
     up_after_s: float = 0
     """Any kind but refuse: refuse connections until the host's clock reaches this time."""
     relay: bool = False
@@ -112,6 +115,14 @@ class HostBehaviour:
                     f'rcpt_replies: {who!r} must map to "accept" or one reply line like '
                     f'"550 5.1.1 text" (2xx, 4xx or 5xx), not {reply!r}'
                 )
+        for stage, reply in self.replies:
+            if stage not in REPLY_STAGES:
+                raise ValueError(f"replies: {stage!r} is not one of: {', '.join(REPLY_STAGES)}")
+            if not _STAGE_REPLY.match(reply):
+                raise ValueError(
+                    f"replies: {stage!r} must map to one 4xx or 5xx reply line like "
+                    f'"451 4.3.0 text", not {reply!r}'
+                )
         if self.up_after_s < 0:
             raise ValueError("up_after_s must not be negative")
         if self.up_after_s and self.kind == "refuse":
@@ -153,8 +164,15 @@ def _scripted(table: tuple[tuple[str, str], ...], address: str) -> str | None:
             by_local = reply
     return by_local
 
+    def reply_at(self, stage: str) -> str | None:
+        """The scripted reply for a stage (see `replies`), None when the kind answers."""
+        return dict(self.replies).get(stage)
+
 
 _RCPT_REPLY = re.compile(r"^[245]\d\d(?: [^\r\n]*)?$")
+_STAGE_REPLY = re.compile(r"^[45]\d\d(?: [^\r\n]*)?$")
+REPLY_STAGES = ("mail", "rcpt", "data", "dot")
+"""Stages whose reply `HostBehaviour.replies` can script."""
 
 
 def relay_profiles(hosts: Mapping[str, HostBehaviour]) -> dict[str, str]:
@@ -176,6 +194,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "hostname": (str,),
     "rcpt_replies": (dict,),
     "enhanced_codes": (bool,),
+    "replies": (dict,),
     "up_after_s": (int, float),
     "relay": (bool,),
     "relay_profile": (str,),
@@ -231,6 +250,11 @@ def behaviour_from_dict(d: Mapping[str, Any]) -> HostBehaviour:
         if not all(isinstance(v, str) for v in table.values()):
             raise ValueError("host setting 'lmtp_replies' must map recipients to reply strings")
         values["lmtp_replies"] = tuple((str(k).lower(), v) for k, v in table.items())
+    if "replies" in values:
+        table = values["replies"]
+        if not all(isinstance(v, str) for v in table.values()):
+            raise ValueError("host setting 'replies' must map stages to reply strings")
+        values["replies"] = tuple((str(k).lower(), v) for k, v in table.items())
     return HostBehaviour(**values)
 
 

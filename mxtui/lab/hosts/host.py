@@ -57,6 +57,9 @@ class LabSMTPHost:
         self.port = port
         self._clock: Callable[[], float] = clock or _since(time.monotonic())
         self.messages: list[ReceivedMessage] = []
+        self.transcripts: list[list[list[str]]] = []
+        """One list per connection of [command, first line of its reply] pairs ("greeting" and
+        "DOT" for the replies no command word names; "" for a command left unanswered)."""
         self.connections = 0
         """Connections accepted (a `refuse` host cannot count the attempts it turns away)."""
         self.address: tuple[str, int] = ("", 0)
@@ -197,6 +200,11 @@ class LabSMTPHost:
         self.connections += 1
         return _LabSMTP(self)
 
+    def _transcript(self) -> list[list[str]]:
+        said: list[list[str]] = []
+        self.transcripts.append(said)
+        return said
+
     def _opened(self, proto: _LabSMTP) -> None:
         self._live.add(proto)
 
@@ -208,6 +216,7 @@ class LabSMTPHost:
         started over must meet a greylisting host that has never seen it)."""
         self._greylist.clear()
         self.messages.clear()
+        self.transcripts.clear()
 
     def _greylist_passes(self, triplet: tuple[str, str, str]) -> bool:
         now = self.clock()

@@ -57,6 +57,7 @@ class _LabSMTP(SMTP):
         self._verb: str | None = None
         self._mid_reply = False
         self._requiretls = False
+        self._said = host._transcript()
         super().__init__(
             _LabHandler(host),
             data_size_limit=b.max_size if b.kind == "size-limit" else DEFAULT_SIZE,
@@ -84,6 +85,7 @@ class _LabSMTP(SMTP):
         @functools.wraps(method)
         async def run(arg: str | None) -> None:
             self._verb = verb
+            self._said.append([verb, ""])
             if b.kind == "drop" and b.drop_at == stage.get(verb):
                 await self.drop_now()
             await method(arg)
@@ -123,8 +125,19 @@ class _LabSMTP(SMTP):
         line = status if isinstance(status, bytes) else status.encode("utf-8", "surrogateescape")
         if self._behaviour.delay_s and not self._mid_reply:
             await asyncio.sleep(self._behaviour.delay_s)
+        if not self._mid_reply:
+            self._heard(line.decode("utf-8", "replace"))
         self._mid_reply = line[3:4] == b"-"
         await super().push(status)
+
+    def _heard(self, line: str) -> None:
+        """Note the reply in the connection's transcript, beside the command it answers (the
+        greeting, and the end-of-data dot after a 354, get entries of their own)."""
+        said = self._said
+        if not said or (said[-1][0] == "DATA" and said[-1][1].startswith("354")):
+            said.append(["greeting" if not said else "DOT", ""])
+        if not said[-1][1]:
+            said[-1][1] = line
 
     async def drop_now(self) -> None:
         """Cut the connection (RST, no reply) and end this connection's handler task."""
@@ -235,6 +248,9 @@ class _LabSMTP(SMTP):
         if arg:
             await self.push("501 Syntax: DATA")
             return
+        if (reply := self._behaviour.reply_at("data")) is not None:
+            await self.push(reply)
+            return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         body, problem = await self._read_message()
         if problem is not None:
@@ -335,6 +351,8 @@ class _LabHandler:
             envelope.rcpt_tos.append(address)
             envelope.rcpt_options.extend(rcpt_options)
             return "250 2.1.5 Recipient OK" if scripted == "accept" else scripted
+        if (reply := b.reply_at("rcpt")) is not None:
+            return reply
         if b.kind == "known-users" and not _known(address, b.users):
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         if b.kind == "rcpt-limit" and len(envelope.rcpt_tos) >= b.max_recipients:
@@ -359,6 +377,8 @@ class _LabHandler:
         address: str,
         mail_options: list[str],
     ) -> str:
+        if (reply := self.behaviour.reply_at("mail")) is not None:
+            return reply
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 Sender OK"
@@ -367,6 +387,8 @@ class _LabHandler:
         if self.behaviour.kind == "drop" and self.behaviour.drop_at == "dot":
             assert isinstance(server, _LabSMTP)
             await server.drop_now()
+        if (reply := self.behaviour.reply_at("dot")) is not None:
+            return reply
         login = session.login_data
         queue_id = f"{self.host.name}-{len(self.host.messages) + 1}"
         self.host.messages.append(

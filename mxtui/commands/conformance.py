@@ -1,0 +1,157 @@
+"""`mxtui conformance`: run the real sending MTAs through the conformance cases and compare.
+
+Every case is delivered by the real MTA (Postfix from the system package; Exim, OpenSMTPD
+unpacked from Debian's packages) and by the walk under its profile, each pair in a network
+namespace of its own, and the table says where they agree. Needs root (namespaces); the
+unpacked MTAs come from `--fetch` (or `.ci/run`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+DESCRIPTION = (
+    "Prove the profiles against the real MTAs: deliver every conformance case with the real "
+    "sender (Postfix, Exim, OpenSMTPD) and with `mxtui walk` under its profile, in a private "
+    "loopback world, and print the table case × MTA → agree / differ (with the difference). "
+    "Needs root."
+)
+EPILOG = """\
+exit status:
+  0  every case run agrees
+  1  some case differs (or could not run)
+  2  cannot run here (not root, no namespaces, an MTA missing), or bad input
+
+examples:
+  mxtui conformance                          # every MTA that can run here
+  mxtui conformance --mta exim --case rcpt-mixed --json
+  mxtui conformance --fetch --mta opensmtpd  # apt-get download + dpkg-deb -x first
+  mxtui conformance --markdown CONFORMANCE.md
+"""
+
+EXIT_AGREE, EXIT_DIFFER, EXIT_USAGE = 0, 1, 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from mxtui.conformance.mtas import MTAS
+
+    parser.add_argument(
+        "--mta", action="append", choices=MTAS, metavar="|".join(MTAS),
+        help="run this MTA only (repeatable; default: every MTA that can run here)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--case", action="append", default=[], metavar="ID",
+        help="run this case only (repeatable; --list shows them)",
+    )  # fmt: skip
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--markdown", metavar="FILE",
+        help="also write the table as Markdown to FILE (CONFORMANCE.md)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--fetch", action="store_true",
+        help="download and unpack the chosen MTAs' Debian packages first (apt-get download)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--parallel", type=int, default=8, metavar="N",
+        help="cases run side by side (default 8; most of a case is waiting)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--workdir", metavar="DIR",
+        help="keep every case's files (configurations, logs, spools) under DIR",
+    )  # fmt: skip
+
+
+def _fail(message: str) -> int:
+    print(f"mxtui conformance: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def run(args: argparse.Namespace) -> int:
+    from mxtui.conformance import isolation, packages
+    from mxtui.conformance.cases import load_cases
+    from mxtui.conformance.mtas import MTAS, RUNNERS
+
+    cases = list(load_cases())
+    if args.list:
+        for case in cases:
+            print(f"{case.id:<40} {case.title}")
+        return EXIT_AGREE
+    unknown = [c for c in args.case if c not in {x.id for x in cases}]
+    if unknown:
+        return _fail(f"unknown case {unknown[0]!r} (mxtui conformance --list)")
+    if args.case:
+        cases = [c for c in cases if c.id in args.case]
+    if not 1 <= args.parallel <= 64:
+        return _fail("--parallel must be from 1 to 64")
+    why = isolation.available()
+    if why:
+        return _fail(why)
+    chosen = list(args.mta or MTAS)
+    if args.fetch:
+        for mta in chosen:
+            if mta in packages.PACKAGES:
+                try:
+                    packages.fetch(mta)
+                except (RuntimeError, OSError) as exc:
+                    return _fail(f"could not fetch {mta}: {exc}")
+    if args.workdir:
+        closed = _closed_folder(Path(args.workdir).resolve())
+        if closed:
+            return _fail(
+                f"--workdir: {closed} is closed to other users; the MTAs drop root "
+                "and must reach their spools under it"
+            )
+    skipped = {m: r for m in chosen if (r := RUNNERS[m].missing())}
+    if args.mta and skipped:
+        mta, why = next(iter(skipped.items()))
+        return _fail(f"{mta} cannot run: {why}")
+    mtas = [m for m in chosen if m not in skipped]
+    if not mtas:
+        return _fail("no MTA can run here: " + "; ".join(f"{m}: {w}" for m, w in skipped.items()))
+    return _run(args, cases, mtas, skipped)
+
+
+def _closed_folder(path: Path) -> Path | None:
+    """The first existing folder on the way to `path` that other users cannot enter."""
+    for folder in [*reversed(path.parents), path]:
+        if folder.exists() and not folder.stat().st_mode & 0o001:
+            return folder
+    return None
+
+
+def _run(args: argparse.Namespace, cases: list, mtas: list[str], skipped: dict) -> int:
+    from mxtui.conformance.harness import run_all
+    from mxtui.conformance.mtas import RUNNERS
+    from mxtui.conformance.report import to_json, to_markdown, to_text
+
+    versions = {m: RUNNERS[m].version() for m in mtas}
+    workdir = Path(args.workdir) if args.workdir else None
+    progress = not args.json and sys.stderr.isatty()
+    done = 0
+
+    def tick(_result: object) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            print(f"\r{done} cases done", end="", file=sys.stderr, flush=True)
+
+    results = run_all(mtas, cases=cases, parallel=args.parallel, workdir=workdir,
+                      on_result=tick)  # fmt: skip
+    if progress:
+        print(file=sys.stderr)
+    if args.markdown:
+        from mxtui.conformance.cases import load_findings
+
+        Path(args.markdown).write_text(
+            to_markdown(results, mtas, versions, skipped, findings=load_findings())
+        )
+    if args.json:
+        print(json.dumps(to_json(results, mtas, versions, skipped), indent=2, ensure_ascii=False))
+    else:
+        print(to_text(results, mtas, versions, skipped))
+    return EXIT_AGREE if all(r.agrees for r in results) else EXIT_DIFFER

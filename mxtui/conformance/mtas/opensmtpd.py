@@ -1,0 +1,230 @@
+"""OpenSMTPD 6.8 as a sender: Debian's opensmtpd, unpacked, one fresh daemon per message.
+
+The daemon runs in the foreground with traces of its mail transfer agent and scheduler
+(`smtpd -d -v -T mta -T scheduler`), so its output has every "mta connecting
+address=smtp://ADDRESS:25", every "mta error reason=..." and each envelope's result. It keeps
+route errors and penalties between messages, so every message gets a fresh daemon and spool.
+
+OpenSMTPD relays by MX to port 25 only, which is why the world listens on port 25 (in a network
+namespace that port is free). In the namespace, folders of the case are bind-mounted where the
+package expects its own: /var/spool (its queue), /run (its control socket), /var/lib (the empty
+folder it chroots into) and /usr/libexec (its delivery helpers, from the unpacked package).
+It has no setting for its connect and greeting timeouts: a black hole costs the namespace's
+shortened SYN retries (3 s), a host that never greets costs 5 minutes, so such cases are not
+run for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import smtplib
+import subprocess
+import time
+from pathlib import Path
+
+from mxtui.conformance.cases import SENDER_DOMAIN, Case
+from mxtui.conformance.isolation import bind
+from mxtui.conformance.observe import Dial, MtaRun, RecipientSeen, read_dsn_statuses
+from mxtui.conformance.packages import add_users, loader_cache, mta_root, package_version
+from mxtui.conformance.world import SELF_ADDRESS, message
+
+USERS = ("opensmtpd", "opensmtpq")
+MAILBOX_USER = "nobody"
+INJECT_PORT = 10025
+WAIT_S = 45.0
+"""How long a first attempt may take. A few refusing MX hosts take 12 s; on forty it went on
+cycling among the first eight for over four minutes, so a recipient without a result by
+then is reported as still being tried."""
+
+_CONNECTING = re.compile(
+    r"mta connecting address=smtp://(?:\[(?P<v6>[^\]]+)\]|(?P<v4>[^:\s]+)):\d+"
+)
+_ERROR = re.compile(r"mta error reason=(?P<why>.*)$")
+_RESULT = re.compile(
+    r"mta delivery evpid=\S+ from=<[^>]*> to=<(?P<rcpt>[^>]*)>.*?"
+    r"result=\"?(?P<result>Ok|TempFail|PermFail|Loop)\"? stat=\"?(?P<stat>.*?)\"?$"
+)
+_ROUTE_FAIL = re.compile(
+    r"(?:smtp-out|mta): .*?(?:No MX found|Domain does not exist|Temporary failure in MX "
+    r"lookup|Network error|No valid route).*"
+)
+_BOUNCE_RESULT = re.compile(
+    r"delivery evpid=\S+ from=<[^>]*> to=<(?P<rcpt>[^>]*)>.*?"
+    r"result=\"?(?P<result>TempFail|PermFail)\"? stat=\"?(?P<stat>.*?)\"?$"
+)
+_WAIT = re.compile(r"scheduler: got r=0, delay=(?P<delay>\d+)")
+_TEMPFAIL = re.compile(r'result="?TempFail')
+_DSN = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
+
+
+class OpenSMTPD:
+    NAME = "opensmtpd"
+    PROFILE = "opensmtpd"
+
+    def root(self) -> Path:
+        return mta_root("opensmtpd")
+
+    def binary(self) -> Path:
+        return self.root() / "usr/sbin/smtpd"
+
+    def missing(self) -> str | None:
+        if not self.binary().exists():
+            return (f"OpenSMTPD is not unpacked in {self.root()} "
+                    "(mxtui conformance --fetch, or see .ci/run)")  # fmt: skip
+        return None
+
+    def version(self) -> str:
+        return "OpenSMTPD " + package_version(self.root(), "opensmtpd")
+
+    def prepare(self, folder: Path) -> None:
+        add_users(folder, USERS)
+        loader_cache(folder, [])
+        for sub, target in (("spool", "/var/spool"), ("run", "/run"), ("varlib", "/var/lib")):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+            bind(folder / sub, target)
+        bind(self.root() / "usr/libexec", "/usr/libexec")
+        bind(folder / "resolv.conf", "/etc/resolv.conf")  # again, in case it lived under /run
+
+    def expected_seconds(self, case: Case) -> float:
+        holes = sum(h.get("kind") == "blackhole" for h in case.hosts.values())
+        return case.runs * (2 + 12 + 3 * holes)
+
+    def _fresh(self, folder: Path) -> None:
+        """An empty spool, control-socket folder and chroot for this message's daemon."""
+        for path in (Path("/var/spool/smtpd"), Path("/run/smtpd"),
+                     Path("/var/lib/opensmtpd")):  # fmt: skip
+            shutil.rmtree(path, ignore_errors=True)
+        Path("/var/spool/smtpd").mkdir(mode=0o711)
+        os.chmod("/var/spool/smtpd", 0o711)
+        Path("/var/lib/opensmtpd/empty").mkdir(parents=True)
+        (folder / "mail").mkdir(parents=True, exist_ok=True)
+        shutil.chown(folder / "mail", MAILBOX_USER)
+
+    def _config(self, folder: Path) -> Path:
+        text = f"""\
+table vusers {{ "@" = "{MAILBOX_USER}" }}
+listen on {SELF_ADDRESS} port {INJECT_PORT}
+action "out" relay helo mta.{SENDER_DOMAIN}
+action "bounces" maildir "{folder}/mail" user {MAILBOX_USER} virtual <vusers>
+match from any for domain "{SENDER_DOMAIN}" action "bounces"
+match from any for any action "out"
+"""
+        path = folder / "smtpd.conf"
+        path.write_text(text)
+        os.chmod(path, 0o644)
+        return path
+
+    async def deliver(self, case: Case, sender: str, folder: Path) -> MtaRun:
+        folder.mkdir(parents=True, exist_ok=True)
+        self._fresh(folder)
+        conf = self._config(folder)
+        log_path = folder / "smtpd.log"
+        recipients = case.addresses()
+        with open(log_path, "wb") as log_file:
+            proc = await asyncio.create_subprocess_exec(
+                str(self.binary()), "-d", "-v", "-T", "mta", "-T", "scheduler", "-f", str(conf),
+                stdout=log_file, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        try:
+            await self._wait_listening(proc)
+            arrival = time.time()
+            await asyncio.to_thread(_inject, sender, recipients, message(case, sender, recipients))
+            seen: dict[str, RecipientSeen] = {}
+            deadline = time.monotonic() + WAIT_S
+            text = ""
+            while time.monotonic() < deadline:
+                await asyncio.sleep(0.25)
+                text = log_path.read_text(errors="replace")
+                seen, _ = parse_log(text, recipients)
+                bounced = any(s.state == "bounced" for s in seen.values())
+                if len(seen) == len(recipients) and (
+                    not bounced or any((folder / "mail").rglob("new/*"))
+                ):
+                    break
+            await asyncio.sleep(0.3)
+            text = log_path.read_text(errors="replace")
+            seen, dials = parse_log(text, recipients)
+            for rcpt in recipients:
+                if rcpt.lower() not in seen:
+                    seen[rcpt.lower()] = RecipientSeen(
+                        "trying", text=f"no result after {WAIT_S:g} s; still trying"
+                    )
+            retry = None
+            if any(s.state == "deferred" for s in seen.values()):
+                retry = first_retry(text, time.time() - arrival)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+        statuses = read_dsn_statuses(folder / "mail")
+        for rcpt, status in statuses.items():
+            if rcpt in seen:
+                seen[rcpt] = seen[rcpt].with_bounce_status(status)
+        return MtaRun(dials=dials, recipients=seen, retry=retry, log=interesting(text))
+
+    async def _wait_listening(self, proc: asyncio.subprocess.Process) -> None:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if proc.returncode is not None:
+                raise RuntimeError(f"smtpd exited with status {proc.returncode}")
+            try:
+                _, writer = await asyncio.open_connection(SELF_ADDRESS, INJECT_PORT)
+            except OSError:
+                await asyncio.sleep(0.1)
+                continue
+            writer.close()
+            return
+        raise RuntimeError("smtpd did not listen within 15 s")
+
+
+def first_retry(text: str, elapsed: float) -> tuple[int, int] | None:
+    """The scheduler's wait after the first temporary failure ("got r=0, delay=400"), counted
+    from arrival (the log has no times; the attempt came within `elapsed` seconds of it)."""
+    after = _TEMPFAIL.search(text)
+    if after is None:
+        return None
+    m = _WAIT.search(text, after.end())
+    if m is None:
+        return None
+    delay = int(m["delay"])
+    return delay, delay + round(elapsed)
+
+
+def _inject(sender: str, recipients: tuple[str, ...], data: bytes) -> None:
+    with smtplib.SMTP(SELF_ADDRESS, INJECT_PORT, local_hostname="inject.sender.test",
+                      timeout=30) as client:  # fmt: skip
+        client.sendmail(sender, list(recipients), data)
+
+
+def parse_log(text: str, recipients: tuple[str, ...]) -> tuple[dict[str, RecipientSeen], list]:
+    """Each recipient's first result, and the connections in order ("mta connecting"), each
+    with the error that followed it before any other connection, if any."""
+    wanted = {r.lower() for r in recipients}
+    seen: dict[str, RecipientSeen] = {}
+    dials: list[Dial] = []
+    for line in text.splitlines():
+        if m := _CONNECTING.search(line):
+            dials.append(Dial("", m["v6"] or m["v4"]))
+        elif (m := _ERROR.search(line)) and dials and not dials[-1].error:
+            why = m["why"]
+            if "onnection" in why or "timeout" in why.lower() or "refused" in why.lower():
+                dials[-1] = Dial("", dials[-1].address, why)
+        elif m := _RESULT.search(line) or _BOUNCE_RESULT.search(line):
+            rcpt = m["rcpt"].lower()
+            if rcpt in wanted and rcpt not in seen:
+                state = {"Ok": "delivered", "TempFail": "deferred", "PermFail": "bounced",
+                         "Loop": "bounced"}[m["result"]]  # fmt: skip
+                dsn = _DSN.search(m["stat"])
+                seen[rcpt] = RecipientSeen(state, dsn.group(1) if dsn else "", m["stat"])
+    return seen, dials
+
+
+_SHOW = re.compile(r"mta |scheduler|smtp-out|delivery|relay|error|warn|fatal", re.IGNORECASE)
+
+
+def interesting(text: str) -> list[str]:
+    return [ln for ln in text.splitlines() if _SHOW.search(ln)][:400]

@@ -1,0 +1,147 @@
+"""The real-MTA runs behind the conformance tests: one `mxtui conformance --json` in the background.
+
+When the tests are collected, one run of the command starts for every (MTA, case) they name;
+the conformance tests are moved to the end of the session, so the real MTAs deliver while the
+rest of the suite runs, and each test then reads its own pair from the command's JSON.
+
+Without root, namespaces or an unpacked MTA the tests skip with the command's reason, unless
+MXTUI_REQUIRE_CONFORMANCE=1 (set by .ci/run), which makes any of that a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REQUIRE = os.environ.get("MXTUI_REQUIRE_CONFORMANCE") == "1"
+WAIT_S = 900
+"""The longest the tests wait for the command (it takes about two minutes here)."""
+
+_KEY = pytest.StashKey["Batch"]()
+
+
+class Batch:
+    """One background `mxtui conformance --json` for the pairs the session's tests need."""
+
+    def __init__(self, mtas: list[str], cases: list[str]) -> None:
+        self.mtas, self.cases = mtas, cases
+        self.folder = Path(tempfile.mkdtemp(prefix="mxtui-conformance-tests-"))
+        self.folder.chmod(0o755)  # the MTAs' own users must reach their spools under it
+        self.out = self.folder / "out.json"
+        self.err = self.folder / "err.txt"
+        args = [sys.executable, "-m", "mxtui", "conformance", "--json",
+                "--workdir", str(self.folder / "work")]  # fmt: skip
+        for mta in mtas:
+            args += ["--mta", mta]
+        for case in cases:
+            args += ["--case", case]
+        with open(self.out, "wb") as out, open(self.err, "wb") as err:
+            self.proc = subprocess.Popen(args, stdout=out, stderr=err)
+        self._data: dict[str, Any] | None = None
+
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            try:
+                code = self.proc.wait(timeout=WAIT_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                pytest.fail(f"mxtui conformance took over {WAIT_S} s")
+            why = self.err.read_text(errors="replace").strip().splitlines()
+            if code == 2:
+                reason = why[-1] if why else "mxtui conformance could not run"
+                self._data = {"cannot": reason}
+            else:
+                try:
+                    self._data = json.loads(self.out.read_text())
+                except json.JSONDecodeError:
+                    pytest.fail("mxtui conformance printed no JSON: " + " / ".join(why[-5:]))
+        return self._data
+
+    def result(self, mta: str, case: str) -> dict[str, Any]:
+        data = self.data()
+        if "cannot" in data:
+            _missing(data["cannot"])
+        if mta in data.get("skipped", {}):
+            _missing(f"{mta}: {data['skipped'][mta]}")
+        for result in data["results"]:
+            if result["mta"] == mta and result["case"] == case:
+                return result
+        pytest.fail(f"mxtui conformance gave no result for {case} / {mta}")
+
+    def check(self, mta: str, case: str) -> None:
+        """Fail, showing the MTA's log beside the walk's, unless the pair agrees."""
+        result = self.result(mta, case)
+        if result.get("error") or not result["agrees"]:
+            pytest.fail(explain(result), pytrace=False)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _missing(reason: str) -> None:
+    if REQUIRE:
+        pytest.fail(f"MXTUI_REQUIRE_CONFORMANCE=1 but {reason}")
+    pytest.skip(reason)
+
+
+def _pair(item: pytest.Item) -> tuple[str, str] | None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or "conformance_case" not in callspec.params:
+        return None
+    return item.module.MTA, callspec.params["conformance_case"]  # type: ignore[attr-defined]
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:  # fmt: skip
+    """Real-MTA tests go last: their runs overlap the rest of the suite."""
+    real = [i for i in items if _pair(i) is not None]
+    if real:
+        items[:] = [i for i in items if _pair(i) is None] + real
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    pairs = [p for i in session.items if (p := _pair(i)) is not None]
+    if not pairs:
+        return
+    mtas = sorted({m for m, _ in pairs})
+    cases = sorted({c for _, c in pairs})
+    session.config.stash[_KEY] = Batch(mtas, cases)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    batch = session.config.stash.get(_KEY, None)
+    if batch is not None:
+        batch.close()
+
+
+@pytest.fixture
+def conformance(request: pytest.FixtureRequest) -> Batch:
+    batch = request.config.stash.get(_KEY, None)
+    if batch is None:
+        pytest.skip("no conformance run was started for this session")
+    return batch
+
+
+def explain(result: dict[str, Any]) -> str:
+    """A disagreement for a person: the differences, then the MTA's log lines next to the
+    walk's, run by run."""
+    lines = [f"{result['case']} / {result['mta']}: the real MTA and the walk differ"]
+    lines += [f"  - {d}" for d in result["differences"]]
+    if result.get("error"):
+        lines.append(f"  error: {result['error']}")
+    for n, (mta, walk) in enumerate(zip(result["mta_runs"], result["walk_runs"],
+                                        strict=False), 1):  # fmt: skip
+        lines.append(f"--- run {n}: {result['mta']}'s log ---")
+        lines += [f"  {line}" for line in mta["log"][-80:]]
+        lines.append(f"--- run {n}: the walk ---")
+        lines += [f"  {line}" for line in walk["log"]]
+    return "\n".join(lines)

@@ -1,0 +1,18 @@
+"""OpenSMTPD 6.8.0p2 (Debian's opensmtpd, unpacked) as a real sender, case by case, against `Walk` under the opensmtpd profile.
+
+Each test is one case of mxtui/conformance/cases.toml; the deliveries happen in the background
+run started by conftest.py, and a disagreement prints the MTA's log beside the walk's.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mxtui.conformance.cases import load_cases
+
+MTA = "opensmtpd"
+
+
+@pytest.mark.parametrize("conformance_case", [c.id for c in load_cases() if c.applies_to(MTA)])
+def test_opensmtpd_does_what_its_profile_says(conformance_case: str, conformance) -> None:
+    conformance.check(MTA, conformance_case)

@@ -1,0 +1,18 @@
+"""Postfix 3.7 (the system package, a second instance run with -c) as a real sender, case by case, against `Walk` under the postfix profile.
+
+Each test is one case of mxtui/conformance/cases.toml; the deliveries happen in the background
+run started by conftest.py, and a disagreement prints the MTA's log beside the walk's.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mxtui.conformance.cases import load_cases
+
+MTA = "postfix"
+
+
+@pytest.mark.parametrize("conformance_case", [c.id for c in load_cases() if c.applies_to(MTA)])
+def test_postfix_does_what_its_profile_says(conformance_case: str, conformance) -> None:
+    conformance.check(MTA, conformance_case)
