@@ -131,6 +131,32 @@ def load_cases(path: Path = CASES_FILE) -> tuple[Case, ...]:
     return cases
 
 
+@dataclass(frozen=True)
+class Known:
+    """A difference between a real MTA and its profile that is understood and not yet fixed in
+    the profile: which cases show it, why, and the rule of the profile to change (with the
+    MTA's source where it says so). Its tests are expected to fail until the profile changes,
+    and fail loudly once they agree (the entry must then go)."""
+
+    mta: str
+    cases: tuple[str, ...]
+    why: str
+    rule: str
+
+
+@cache
+def known_differences(path: Path = CASES_FILE) -> dict[tuple[str, str], Known]:
+    """(MTA, case) → the known difference it shows."""
+    data = tomllib.loads(path.read_text())
+    out: dict[tuple[str, str], Known] = {}
+    for raw in data.get("known", []):
+        known = Known(str(raw["mta"]), tuple(raw["cases"]), str(raw["why"]),
+                      str(raw.get("rule", "")))  # fmt: skip
+        for case in known.cases:
+            out[(known.mta, case)] = known
+    return out
+
+
 @cache
 def load_findings(path: Path = CASES_FILE) -> tuple[str, ...]:
     """Where real runs showed the reference (delivery-decisions.md) wrong or silent: one

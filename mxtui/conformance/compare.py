@@ -60,7 +60,7 @@ def session_steps(transcript: list[list[str]]) -> list[str]:
             continue
         # The order of the recipients is the sender's own (OpenSMTPD's follows its envelope
         # ids), not a decision: a run of RCPTs is compared as a sorted list.
-        steps += sorted(rcpts) + [step]
+        steps += [*sorted(rcpts), step]
         rcpts = []
     return steps + sorted(rcpts)
 
@@ -270,8 +270,13 @@ def compare(
     *,
     who: str = "MTA",
     plan: Any = None,
+    levels: Levels | None = None,
 ) -> Verdict:
-    levels = Levels.from_plan(plan) if plan is not None else _levels_from_case(case)
+    """Every difference between the MTA's runs and the walk's, run by run. `plan` is the
+    resolved MX plan (for the preferences and the fixed-order check); without it the
+    preferences are read from the case's zone text, or given as `levels`."""
+    if levels is None:
+        levels = Levels.from_plan(plan) if plan is not None else _levels_from_case(case)
     out: list[str] = []
     for n, (m, w) in enumerate(zip(mta_runs, walk_runs, strict=False)):
         prefix = f"run {n + 1}: " if len(mta_runs) > 1 else ""

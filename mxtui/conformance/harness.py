@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -102,7 +103,9 @@ def run_case(case_id: str, mta: str, folder: str) -> dict[str, Any]:
     case = get_case(case_id)
     runner = RUNNERS[mta]
     path = Path(folder)
-    path.mkdir(parents=True, exist_ok=True)
+    # A case starts from nothing: an old spool would hold retry hints, an old log old lines.
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
     os.chmod(path, 0o755)
     return asyncio.run(_in_world(case, runner, path))
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import errno
 import fcntl
 import json
 import os
@@ -161,7 +160,7 @@ def _run_job(job: Job) -> int:
             job.out.write_text(
                 json.dumps(
                     {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
-                )  # fmt: skip
+                )
             )
             code = 1
         os._exit(code)
@@ -236,17 +235,4 @@ def _read_output(job: Job) -> dict[str, Any]:
     return {"error": "unreadable result"}
 
 
-def kill_quietly(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(pid, signal.SIGKILL)
-
-
-__all__ = [
-    "IsolationError",
-    "Job",
-    "available",
-    "bind",
-    "errno",
-    "kill_quietly",
-    "run_jobs",
-]
+__all__ = ["IsolationError", "Job", "available", "bind", "run_jobs"]

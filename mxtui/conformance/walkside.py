@@ -37,6 +37,17 @@ SEARCH_SEEDS = 3000
 _STATUS = re.compile(r"^Status:\s*([245]\.\d+\.\d+)", re.MULTILINE)
 
 
+def retry_window(timeline: Any, when: int) -> tuple[int, int]:
+    """The window the profile gives the attempt at `when` (Postfix's is as wide as its queue
+    scan); a profile without windows gives the instant."""
+    attempts = list(getattr(timeline, "attempts_s", ()))
+    window = getattr(timeline, "window", None)
+    if window is not None and when in attempts:
+        lo, hi = window(attempts.index(when))
+        return int(lo), int(hi)
+    return when, when
+
+
 async def plan_for(domain: str, nameserver: tuple[str, int]) -> MXPlan:
     return await resolve_mx(domain, nameservers=[nameserver], timeout=3.0)
 
@@ -109,8 +120,7 @@ async def walk_case(
             seen[rcpt.lower()] = RecipientSeen("delivered" if name == "delivered" else name)
     retry = None
     if result.next_retry_s is not None:
-        window = getattr(result.retry, "first_retry_window_s", None)
-        retry = tuple(window) if window else (result.next_retry_s, result.next_retry_s)
+        retry = retry_window(result.retry, result.next_retry_s)
     log.append(f"outcome {result.outcome}" + (f", next attempt at +{retry[0]} s" if retry else ""))
     run = MtaRun(dials=dials, recipients=seen, retry=retry, log=log)  # type: ignore[arg-type]
     return run, result.to_json()

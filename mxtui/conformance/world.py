@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import socket
 from pathlib import Path
-from typing import Any
 
 from mxtui.conformance.cases import SENDER_DOMAIN, Case
 from mxtui.lab.dns_server import LabDNSServer
@@ -114,4 +113,3 @@ def message(case: Case, sender: str, recipients: tuple[str, ...]) -> bytes:
 
 
 __all__ = ["DNS_ADDRESS", "SENDER_DOMAIN", "SMTP_PORT", "BlackHole", "World", "message"]
-Any = Any

@@ -1,4 +1,5 @@
-"""Exim 4.96 (Debian's exim4-daemon-light, unpacked) as a real sender, case by case, against `Walk` under the exim profile.
+"""Exim 4.96 (Debian's exim4-daemon-light, unpacked) as a real sender,
+case by case, against `Walk` under the exim profile.
 
 Each test is one case of mxtui/conformance/cases.toml; the deliveries happen in the background
 run started by conftest.py, and a disagreement prints the MTA's log beside the walk's.

@@ -1,4 +1,5 @@
-"""OpenSMTPD 6.8.0p2 (Debian's opensmtpd, unpacked) as a real sender, case by case, against `Walk` under the opensmtpd profile.
+"""OpenSMTPD 6.8.0p2 (Debian's opensmtpd, unpacked) as a real sender,
+case by case, against `Walk` under the opensmtpd profile.
 
 Each test is one case of mxtui/conformance/cases.toml; the deliveries happen in the background
 run started by conftest.py, and a disagreement prints the MTA's log beside the walk's.

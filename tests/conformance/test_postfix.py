@@ -1,4 +1,5 @@
-"""Postfix 3.7 (the system package, a second instance run with -c) as a real sender, case by case, against `Walk` under the postfix profile.
+"""Postfix 3.7 (the system package, a second instance run with -c) as a real sender,
+case by case, against `Walk` under the postfix profile.
 
 Each test is one case of mxtui/conformance/cases.toml; the deliveries happen in the background
 run started by conftest.py, and a disagreement prints the MTA's log beside the walk's.

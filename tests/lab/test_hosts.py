@@ -844,3 +844,77 @@ def test_lmtp_and_requiretls_settings_from_a_scenario_table() -> None:
     ):
         with pytest.raises(ValueError, match=needle):
             behaviour_from_dict(bad)
+
+
+# --------------------------------------------------------------------------------------------
+# replies by stage, and what each connection said (the conformance harness reads both)
+# --------------------------------------------------------------------------------------------
+
+
+async def test_replies_answer_mail_rcpt_data_and_the_dot_as_scripted():
+    async def say(replies: dict[str, str]) -> list[str]:
+        behaviour = behaviour_from_dict({"kind": "accept", "replies": replies})
+        async with LabSMTPHost("mx", behaviour) as host:
+            w = await Wire.open(host.address)
+            said = [(await w.reply())[0], (await w.cmd("EHLO c.test"))[-1]]
+            for line in ("MAIL FROM:<s@example.org>", "RCPT TO:<a@x.test>", "DATA"):
+                said.append((await w.cmd(line))[0])
+                if said[-1][0] != "2" and said[-1][:3] != "354":
+                    break
+            else:
+                said.append((await w.cmd("Subject: x\r\n\r\nbody\r\n."))[0])
+            await w.close()
+        return said[2:]
+
+    assert await say({"mail": "451 4.3.0 later"}) == ["451 4.3.0 later"]
+    assert (await say({"rcpt": "452 too many"}))[1] == "452 4.5.3 too many"
+    assert (await say({"data": "554 5.7.1 no"}))[2] == "554 5.7.1 no"
+    last = await say({"dot": "451 4.3.0 after the dot"})
+    assert last[2].startswith("354") and last[3] == "451 4.3.0 after the dot"
+
+
+@pytest.mark.parametrize(
+    ("replies", "message"),
+    [
+        ({"helo": "451 x"}, "'helo' is not one of: mail, rcpt, data, dot"),
+        ({"mail": "250 fine"}, "must map to one 4xx or 5xx reply line"),
+        ({"dot": "451 a\r\n250 b"}, "must map to one 4xx or 5xx reply line"),
+        ({"mail": 451}, "must map stages to reply strings"),
+    ],
+)
+def test_replies_refuse_what_cannot_be_a_scripted_refusal(replies, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        behaviour_from_dict({"kind": "accept", "replies": replies})
+
+
+async def test_each_connection_keeps_a_transcript_of_commands_and_replies():
+    behaviour = HostBehaviour("accept", rcpt_replies=(("bob", "450 4.2.1 busy"),))
+    async with LabSMTPHost("mx", behaviour) as host:
+        w = await Wire.open(host.address)
+        await w.reply()
+        await w.cmd("EHLO c.test")
+        await w.cmd("MAIL FROM:<s@example.org>")
+        await w.cmd("RCPT TO:<bob@x.test>")
+        await w.cmd("RCPT TO:<alice@x.test>")
+        await w.cmd("DATA")
+        await w.cmd("Subject: x\r\n\r\nbody\r\n.")
+        await w.cmd("QUIT")
+        await w.close()
+        silent = await Wire.open(host.address)
+        await silent.reply()
+        await silent.close()
+        await asyncio.sleep(0.05)
+        said = [[verb, reply[:3]] for verb, reply in host.transcripts[0]]
+        assert said == [
+            ["greeting", "220"],
+            ["EHLO", "250"],
+            ["MAIL", "250"],
+            ["RCPT", "450"],
+            ["RCPT", "250"],
+            ["DATA", "354"],
+            ["DOT", "250"],
+            ["QUIT", "221"],
+        ]
+        assert len(host.transcripts) == 2 and host.transcripts[1][0][0] == "greeting"
+        host.forget()
+        assert host.transcripts == []

@@ -16,12 +16,18 @@ per host):
 - ``rcpt_replies``: RCPT answered per recipient from a map (local part or full address →
   ``"accept"`` or a reply such as ``"450 4.2.1 ..."`` / ``"550 5.1.1 ..."``); a recipient not in
   the map gets the kind's own answer (accept, for most kinds).
+- ``replies``: the reply to MAIL, RCPT (every recipient not in ``rcpt_replies``), DATA or the
+  end-of-data dot, by stage (``{ mail = "451 4.3.0 ...", dot = "554 5.7.1 ..." }``): a 4xx or
+  5xx where a real MTA would refuse there, whatever the kind.
 - ``up_after_s``: the host is down (connection refused, like `refuse`) until its clock reaches
   this many seconds, then plays its kind. Its clock is simulated time when a walk's `SimClock`
   is attached, else seconds since the host was made.
 - ``relay`` / ``relay_profile``: a store-and-forward host (a backup MX). The host itself only
   accepts; the delivery walk, told about relays (`relay_profiles`), makes the host's own onward
   delivery as a second hop, under `relay_profile`.
+
+Every host keeps a transcript of each connection (`LabSMTPHost.transcripts`: the commands and
+the first line of each reply), which is how the conformance harness sees what a real MTA said.
 
 The package: `behaviour` (what a host does, from a scenario table), `codes` (enhanced status
 codes for aiosmtpd's replies), `protocol` (the aiosmtpd protocol and handler), `host` (hosts on

@@ -12,6 +12,7 @@ class needs to know where the mistake is, not read a traceback.
 A host table takes the settings of `mxtui.lab.hosts.HostBehaviour`: a `kind` and its
 tuning, plus options for any kind: ``rcpt_replies`` (a sub-table answering RCPT per recipient,
 local part or full address → ``"accept"`` or a reply such as ``"450 4.2.1 ..."``),
+``replies`` (a sub-table scripting the reply at ``mail``, ``rcpt``, ``data`` or ``dot``),
 ``enhanced_codes = false`` (an MTA without RFC 2034 codes, like Exim), ``up_after_s`` (down,
 refusing connections, until that simulated time) and ``relay = true`` with ``relay_profile`` (a
 store-and-forward backup MX whose onward delivery the walk shows as a second hop when given
