@@ -1,8 +1,10 @@
-"""The real-MTA runs behind the conformance tests: one `mxtui conformance --json` in the background.
+"""The real-MTA runs behind the conformance tests: one `mxtui conformance --json` for the session.
 
-When the tests are collected, one run of the command starts for every (MTA, case) they name;
-the conformance tests are moved to the end of the session, so the real MTAs deliver while the
-rest of the suite runs, and each test then reads its own pair from the command's JSON.
+When the tests are collected, the (MTA, case) pairs they name are noted; the conformance tests
+are moved to the end of the session, and the first of them starts one run of the command for
+every pair (about two minutes: the cases run side by side, each in its own namespaces). It
+starts then, not earlier, so its load never slows the rest of the suite's timing-sensitive
+tests. Each test then reads its own pair from the command's JSON.
 
 Without root, namespaces or an unpacked MTA the tests skip with the command's reason, unless
 MXTUI_REQUIRE_CONFORMANCE=1 (set by .ci/run), which makes any of that a failure.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,18 +41,25 @@ class Batch:
         self.folder.chmod(0o755)  # the MTAs' own users must reach their spools under it
         self.out = self.folder / "out.json"
         self.err = self.folder / "err.txt"
-        args = [sys.executable, "-m", "mxtui", "conformance", "--json",
-                "--workdir", str(self.folder / "work")]  # fmt: skip
-        for mta in mtas:
-            args += ["--mta", mta]
-        for case in cases:
-            args += ["--case", case]
-        with open(self.out, "wb") as out, open(self.err, "wb") as err:
-            self.proc = subprocess.Popen(args, stdout=out, stderr=err)
+        self.proc: subprocess.Popen[bytes] | None = None
         self._data: dict[str, Any] | None = None
+
+    def start(self) -> subprocess.Popen[bytes]:
+        if self.proc is None:
+            args = [sys.executable, "-m", "mxtui", "conformance", "--json",
+                    "--workdir", str(self.folder / "work")]  # fmt: skip
+            for mta in self.mtas:
+                args += ["--mta", mta]
+            for case in self.cases:
+                args += ["--case", case]
+            with open(self.out, "wb") as out, open(self.err, "wb") as err:
+                self.proc = subprocess.Popen(args, stdout=out, stderr=err)
+        return self.proc
 
     def data(self) -> dict[str, Any]:
         if self._data is None:
+            self.start()
+            assert self.proc is not None
             try:
                 code = self.proc.wait(timeout=WAIT_S)
             except subprocess.TimeoutExpired:
@@ -97,9 +107,10 @@ class Batch:
             )
 
     def close(self) -> None:
-        if self.proc.poll() is None:
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _missing(reason: str) -> None:
@@ -117,7 +128,7 @@ def _pair(item: pytest.Item) -> tuple[str, str] | None:
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:  # fmt: skip
-    """Real-MTA tests go last: their runs overlap the rest of the suite."""
+    """Real-MTA tests go last: their runs start with the first of them and load the machine."""
     real = [i for i in items if _pair(i) is not None]
     if real:
         items[:] = [i for i in items if _pair(i) is None] + real

@@ -181,7 +181,16 @@ async def deliver(case: Case, sender: str, folder: Path) -> MtaRun:
     log = folder / "log" / "postfix.log"
     started = await asyncio.to_thread(_run, "postfix", "-c", str(conf), "start")
     if started.returncode != 0:
-        raise RuntimeError(f"postfix did not start: {started.stderr.strip()}")
+        # Seen once in a few hundred starts on a loaded machine, with nothing said: stop what
+        # may have started, and start again once.
+        await asyncio.to_thread(_run, "postfix", "-c", str(conf), "abort")
+        await asyncio.sleep(1)
+        started = await asyncio.to_thread(_run, "postfix", "-c", str(conf), "start")
+    if started.returncode != 0:
+        said = (started.stderr + started.stdout).strip()
+        log_text = log.read_text(errors="replace") if log.exists() else ""
+        raise RuntimeError(f"postfix did not start ({started.returncode}): {said} "
+                           f"{' / '.join(log_text.splitlines()[-5:])}")  # fmt: skip
     try:
         recipients = case.addresses()
         inject = await asyncio.to_thread(
