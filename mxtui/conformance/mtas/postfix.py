@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from mxtui.conformance.cases import SENDER_DOMAIN, Case
+from mxtui.conformance.isolation import bind
 from mxtui.conformance.observe import Dial, MtaRun, RecipientSeen, read_dsn_statuses
 from mxtui.conformance.world import SELF_ADDRESS, message
 
@@ -59,6 +60,10 @@ scache    unix  -  -  n  -     1  scache
 postlog   unix-dgram n - n -   1  postlogd
 """
 
+QUEUE = "/var/spool/postfix"
+"""Where the run's queue folder is mounted in the case's namespace (the system instance's queue
+folder, hidden there and untouched)."""
+
 MAILBOX_UID = 65534
 """Bounces are written to the Maildir as `nobody` (the virtual agent refuses uid 0)."""
 
@@ -70,7 +75,7 @@ def _main_cf(d: Path) -> str:
     settings = "".join(f"{k} = {v}\n" for k, v in SETTINGS.items())
     return f"""\
 compatibility_level = 3.6
-queue_directory = {d}/queue
+queue_directory = {QUEUE}
 data_directory = {d}/data
 maillog_file = {d}/log/postfix.log
 maillog_file_prefixes = {d}
@@ -96,6 +101,9 @@ def _write(d: Path) -> Path:
     conf = d / "conf"
     for sub in ("conf", "queue", "data", "log", "mail"):
         (d / sub).mkdir(parents=True, exist_ok=True)
+    # The queue holds Postfix's UNIX sockets, whose paths may not exceed 107 bytes: in the case's
+    # own mount namespace the run's queue folder is seen at a short path instead.
+    bind(d / "queue", QUEUE)
     (conf / "main.cf").write_text(_main_cf(d))
     (conf / "master.cf").write_text(SERVICES)
     os.chmod(d, 0o755)
@@ -156,6 +164,8 @@ class Postfix:
     def missing(self) -> str | None:
         if shutil.which("postfix") is None and not Path("/usr/sbin/postfix").exists():
             return "Postfix is not installed (apt-get install postfix)"
+        if not Path(QUEUE).is_dir():
+            return f"{QUEUE} is missing (the postfix package makes it)"
         return None
 
     def version(self) -> str:
@@ -180,12 +190,6 @@ async def deliver(case: Case, sender: str, folder: Path) -> MtaRun:
     conf = _write(folder)
     log = folder / "log" / "postfix.log"
     started = await asyncio.to_thread(_run, "postfix", "-c", str(conf), "start")
-    if started.returncode != 0:
-        # Seen once in a few hundred starts on a loaded machine, with nothing said: stop what
-        # may have started, and start again once.
-        await asyncio.to_thread(_run, "postfix", "-c", str(conf), "abort")
-        await asyncio.sleep(1)
-        started = await asyncio.to_thread(_run, "postfix", "-c", str(conf), "start")
     if started.returncode != 0:
         said = (started.stderr + started.stdout).strip()
         log_text = log.read_text(errors="replace") if log.exists() else ""
@@ -237,7 +241,7 @@ def _retry_window(conf: Path, arrival: float) -> tuple[int, int] | None:
     """When the deferred message becomes eligible again (its queue file's time) and the
     latest it is tried: Postfix takes it at the queue manager's next deferred-queue scan,
     `queue_run_delay` (300 s) later at most."""
-    queue = conf.parent / "queue" / "deferred"
+    queue = conf.parent / "queue" / "deferred"  # the same folder as QUEUE/deferred
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         files = [p for p in queue.rglob("*") if p.is_file()]
