@@ -21,6 +21,7 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import smtplib
 import subprocess
 import time
@@ -35,6 +36,8 @@ from mxtui.conformance.world import SELF_ADDRESS, message
 USERS = ("opensmtpd", "opensmtpq")
 MAILBOX_USER = "nobody"
 INJECT_PORT = 10025
+"""The listener messages are injected through; each message of a case uses the next port, so a
+daemon of the message before, still going away, cannot answer for the new one."""
 WAIT_S = 45.0
 """How long a first attempt may take. A few refusing MX hosts take 12 s; on forty it went on
 cycling among the first eight for over four minutes, so a recipient without a result by
@@ -104,10 +107,10 @@ class OpenSMTPD:
         (folder / "mail").mkdir(parents=True, exist_ok=True)
         shutil.chown(folder / "mail", MAILBOX_USER)
 
-    def _config(self, folder: Path) -> Path:
+    def _config(self, folder: Path, port: int) -> Path:
         text = f"""\
 table vusers {{ "@" = "{MAILBOX_USER}" }}
-listen on {SELF_ADDRESS} port {INJECT_PORT}
+listen on {SELF_ADDRESS} port {port}
 action "out" relay helo mta.{SENDER_DOMAIN}
 action "bounces" maildir "{folder}/mail" user {MAILBOX_USER} virtual <vusers>
 match from any for domain "{SENDER_DOMAIN}" action "bounces"
@@ -121,18 +124,21 @@ match from any for any action "out"
     async def deliver(self, case: Case, sender: str, folder: Path) -> MtaRun:
         folder.mkdir(parents=True, exist_ok=True)
         self._fresh(folder)
-        conf = self._config(folder)
+        self.runs = getattr(self, "runs", 0) + 1
+        port = INJECT_PORT + self.runs
+        conf = self._config(folder, port)
         log_path = folder / "smtpd.log"
         recipients = case.addresses()
         with open(log_path, "wb") as log_file:
             proc = await asyncio.create_subprocess_exec(
                 str(self.binary()), "-d", "-v", "-T", "mta", "-T", "scheduler", "-f", str(conf),
-                stdout=log_file, stderr=subprocess.STDOUT,
+                stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         try:
-            await self._wait_listening(proc)
+            await self._wait_listening(proc, port)
             arrival = time.time()
-            await asyncio.to_thread(_inject, sender, recipients, message(case, sender, recipients))
+            data = message(case, sender, recipients)
+            await asyncio.to_thread(_inject, port, sender, recipients, data)
             seen: dict[str, RecipientSeen] = {}
             deadline = time.monotonic() + WAIT_S
             text = ""
@@ -157,8 +163,9 @@ match from any for any action "out"
             if any(s.state == "deferred" for s in seen.values()):
                 retry = first_retry(text, time.time() - arrival)
         finally:
+            # The daemon and the processes it forked share the session it was started in.
             with contextlib.suppress(ProcessLookupError):
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)
             await proc.wait()
         statuses = read_dsn_statuses(folder / "mail")
         for rcpt, status in statuses.items():
@@ -166,13 +173,13 @@ match from any for any action "out"
                 seen[rcpt] = seen[rcpt].with_bounce_status(status)
         return MtaRun(dials=dials, recipients=seen, retry=retry, log=interesting(text))
 
-    async def _wait_listening(self, proc: asyncio.subprocess.Process) -> None:
+    async def _wait_listening(self, proc: asyncio.subprocess.Process, port: int) -> None:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if proc.returncode is not None:
                 raise RuntimeError(f"smtpd exited with status {proc.returncode}")
             try:
-                _, writer = await asyncio.open_connection(SELF_ADDRESS, INJECT_PORT)
+                _, writer = await asyncio.open_connection(SELF_ADDRESS, port)
             except OSError:
                 await asyncio.sleep(0.1)
                 continue
@@ -194,8 +201,8 @@ def first_retry(text: str, elapsed: float) -> tuple[int, int] | None:
     return delay, delay + round(elapsed)
 
 
-def _inject(sender: str, recipients: tuple[str, ...], data: bytes) -> None:
-    with smtplib.SMTP(SELF_ADDRESS, INJECT_PORT, local_hostname="inject.sender.test",
+def _inject(port: int, sender: str, recipients: tuple[str, ...], data: bytes) -> None:
+    with smtplib.SMTP(SELF_ADDRESS, port, local_hostname="inject.sender.test",
                       timeout=30) as client:  # fmt: skip
         client.sendmail(sender, list(recipients), data)
 
