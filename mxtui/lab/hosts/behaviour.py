@@ -151,6 +151,10 @@ class HostBehaviour:
         """The scripted LMTP reply after the message for `address`, None if unlisted."""
         return _scripted(self.lmtp_replies, address)
 
+    def reply_at(self, stage: str) -> str | None:
+        """The scripted reply for a stage (see `replies`), None when the kind answers."""
+        return dict(self.replies).get(stage)
+
 
 def _scripted(table: tuple[tuple[str, str], ...], address: str) -> str | None:
     addr = address.lower()
@@ -163,10 +167,6 @@ def _scripted(table: tuple[tuple[str, str], ...], address: str) -> str | None:
         if "@" not in who and who == local and by_local is None:
             by_local = reply
     return by_local
-
-    def reply_at(self, stage: str) -> str | None:
-        """The scripted reply for a stage (see `replies`), None when the kind answers."""
-        return dict(self.replies).get(stage)
 
 
 _RCPT_REPLY = re.compile(r"^[245]\d\d(?: [^\r\n]*)?$")
