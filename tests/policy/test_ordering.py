@@ -105,6 +105,15 @@ def test_opensmtpd_always_tries_the_first_mx_of_a_preference_level_first():
     assert orders == {("best", "first", "second")}
 
 
+def test_opensmtpd_dials_a_hosts_ipv6_address_before_its_ipv4_one():
+    """libasr asks for AAAA before A (asr.c:491-493); OpenSMTPD 6.8.0p2 dialled ::1 first in 14
+    of 14 runs (conformance case dual-stack-host-order)."""
+    plan = _plan((10, (_host("dual", 10, "192.0.2.1", "2001:db8::1"),
+                       _host("v4", 10, "192.0.2.2"))))  # fmt: skip
+    orders = {tuple(t.address for t in o) for o in _orders(plan, "opensmtpd")}
+    assert orders == {("2001:db8::1", "192.0.2.1", "192.0.2.2")}
+
+
 def test_postfix_keeps_both_families_within_its_address_limit():
     """smtp_addr.c:378-495 (smtp_balance_inet_protocols=yes): with more addresses than
     smtp_mx_address_limit and both families, each family keeps a share."""

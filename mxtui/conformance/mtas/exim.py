@@ -46,7 +46,6 @@ _LINE = re.compile(
     r"^\S+ \S+ (?P<id>\S+) (?P<flag>=>|\*\*|==|->) (?P<rcpt>[^\s:]+):?(?: <(?P<orig>[^>]+)>)?"
     r"(?P<rest>.*)$"
 )
-_DSN = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 _TIME = re.compile(r"(\d\d-\w\w\w-\d{4} \d\d:\d\d:\d\d)")
 
 
@@ -216,7 +215,7 @@ def parse_mainlog(text: str, recipients: tuple[str, ...]) -> dict[str, Recipient
         if rcpt not in wanted or rcpt in seen:
             continue
         state = {"=>": "delivered", "->": "delivered", "**": "bounced", "==": "deferred"}
-        dsn = _DSN.search(m["rest"])
-        seen[rcpt] = RecipientSeen(state[m["flag"]], dsn.group(1) if dsn else "",
-                                   m["rest"].strip())  # fmt: skip
+        # No status of Exim's own is logged: a code in the line is the remote server's, and
+        # Exim's DSNs say 5.0.0 / 4.0.0 whatever it was. The bounce's Status is read instead.
+        seen[rcpt] = RecipientSeen(state[m["flag"]], "", m["rest"].strip())
     return seen

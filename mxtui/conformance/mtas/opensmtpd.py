@@ -40,8 +40,8 @@ INJECT_PORT = 10025
 daemon of the message before, still going away, cannot answer for the new one."""
 WAIT_S = 45.0
 """How long a first attempt may take. A few refusing MX hosts take 12 s; on forty it went on
-cycling among the first eight for over four minutes, so a recipient without a result by
-then is reported as still being tried."""
+cycling among the first eight for over four minutes: a recipient without a result by then is
+deferred (still queued), and its first pass over the routes is its first attempt."""
 
 _CONNECTING = re.compile(
     r"mta connecting address=smtp://(?:\[(?P<v6>[^\]]+)\]|(?P<v4>[^:\s]+)):\d+"
@@ -61,7 +61,6 @@ _BOUNCE_RESULT = re.compile(
 )
 _WAIT = re.compile(r"scheduler: got r=0, delay=(?P<delay>\d+)")
 _TEMPFAIL = re.compile(r'result="?TempFail')
-_DSN = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 
 
 class OpenSMTPD:
@@ -154,13 +153,15 @@ match from any for any action "out"
             await asyncio.sleep(0.3)
             text = log_path.read_text(errors="replace")
             seen, dials = parse_log(text, recipients)
-            for rcpt in recipients:
-                if rcpt.lower() not in seen:
-                    seen[rcpt.lower()] = RecipientSeen(
-                        "trying", text=f"no result after {WAIT_S:g} s; still trying"
-                    )
+            cycling = [r.lower() for r in recipients if r.lower() not in seen]
+            for rcpt in cycling:
+                seen[rcpt] = RecipientSeen(
+                    "deferred", text=f"no result after {WAIT_S:g} s: still cycling among the "
+                    "routes it first tried; the message stays queued")  # fmt: skip
             retry = None
-            if any(s.state == "deferred" for s in seen.values()):
+            if cycling:
+                dials = first_pass(dials)
+            elif any(s.state == "deferred" for s in seen.values()):
                 retry = first_retry(text, time.time() - arrival)
         finally:
             # The daemon and the processes it forked share the session it was started in.
@@ -225,9 +226,28 @@ def parse_log(text: str, recipients: tuple[str, ...]) -> tuple[dict[str, Recipie
             if rcpt in wanted and rcpt not in seen:
                 state = {"Ok": "delivered", "TempFail": "deferred", "PermFail": "bounced",
                          "Loop": "bounced"}[m["result"]]  # fmt: skip
-                dsn = _DSN.search(m["stat"])
-                seen[rcpt] = RecipientSeen(state, dsn.group(1) if dsn else "", m["stat"])
+                # `stat` quotes the remote server; OpenSMTPD's own status (its DSN's) is
+                # 5.0.0 / 4.0.0 whatever it was, read from the bounce instead.
+                seen[rcpt] = RecipientSeen(state, "", m["stat"])
     return seen, dials
+
+
+def first_pass(dials: list[Dial]) -> list[Dial]:
+    """The connections up to the first that goes back to an address already tried.
+
+    While its routes keep failing OpenSMTPD has no end to an attempt: it disables each failed
+    route for 15 s, opens a connection every 2 s, and goes back to the first route once it is
+    usable again, cycling among its first eight MX addresses for minutes. Its first pass over
+    the routes is what a delivery attempt is for the others (and for its profile).
+    """
+    seen: set[str] = set()
+    out = []
+    for dial in dials:
+        if dial.address in seen:
+            break
+        seen.add(dial.address)
+        out.append(dial)
+    return out
 
 
 _SHOW = re.compile(r"mta |scheduler|smtp-out|delivery|relay|error|warn|fatal", re.IGNORECASE)
