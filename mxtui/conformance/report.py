@@ -19,6 +19,20 @@ NOTES: dict[str, str] = {
 }
 
 
+HOW_TO_READ = (
+    "How the MTAs' own words are read: a recipient's end from each MTA's log (Postfix's "
+    "`status=` lines, Exim's `=>`/`**`/`==` lines, OpenSMTPD's `mta delivery ... result=`), "
+    "the bounce's `Status:` from the DSN it delivered to the sender's mailbox, the addresses "
+    'tried from `smtp -v` ("trying: NAME[ADDRESS]"), `exim -v` ("Connecting to") and '
+    "OpenSMTPD's `-T mta` trace (\"mta connecting\"), what was said from the lab hosts' own "
+    "transcripts. The first retry: Postfix's from its deferred queue file (eligible at its "
+    "time, taken by the next scan up to `queue_run_delay` later), Exim's from its retry hints "
+    "(\"next try\", for a queue runner that comes on time), OpenSMTPD's from its scheduler's "
+    "wait. Only the MTAs' timeouts are shortened (connect and greeting 5 s), and each case's "
+    "namespace gives up on an unanswered SYN after 3 s; outcomes do not depend on either."
+)
+
+
 def cell(result: CaseResult | None) -> str:
     """agree, differ, known (a difference listed in cases.toml, not yet fixed in the profile),
     error (the case could not be run), or – (not run for this MTA)."""
@@ -128,7 +142,7 @@ def to_markdown(
         )
     for mta, why in skipped.items():
         out.append(f"| {mta} | not run | {why} |")
-    out += ["", NOTES["qmail"], ""]
+    out += ["", NOTES["qmail"], "", HOW_TO_READ, ""]
     out += [
         "`known`: a difference the harness found and cases.toml lists, with the rule of "
         "the profile to change; it stays in the table until the profile agrees.",

@@ -23,7 +23,7 @@ from mxtui.conformance.compare import (
 )
 from mxtui.conformance.mtas import MTAS
 from mxtui.conformance.mtas.exim import parse_mainlog, parse_verbose
-from mxtui.conformance.mtas.opensmtpd import first_retry
+from mxtui.conformance.mtas.opensmtpd import first_pass, first_retry
 from mxtui.conformance.mtas.opensmtpd import parse_log as parse_opensmtpd
 from mxtui.conformance.mtas.postfix import parse_log as parse_postfix
 from mxtui.conformance.observe import Dial, MtaRun, RecipientSeen, attach_sessions, dsn_statuses
@@ -140,9 +140,16 @@ def test_the_opensmtpd_reader_keeps_ipv6_addresses_whole_and_reads_the_scheduler
     seen, dials = parse_opensmtpd(OPENSMTPD_LOG, ("alice@t.test", "bob@t.test"))
     assert [d.address for d in dials] == ["127.0.1.1", "::1"]
     assert dials[0].error == "IO Error: Connection refused" and not dials[1].error
-    assert (seen["bob@t.test"].state, seen["bob@t.test"].dsn) == ("deferred", "4.2.1")
+    # The 4.2.1 is the remote server's; OpenSMTPD's own status would be 4.0.0, so none is kept.
+    bob = seen["bob@t.test"]
+    assert (bob.state, bob.dsn, bob.text) == ("deferred", "", "450 4.2.1 busy")
     assert seen["alice@t.test"].state == "delivered"
     assert first_retry(OPENSMTPD_LOG, 2.4) == (400, 402)
+
+
+def test_opensmtpd_cycling_among_its_routes_counts_its_first_pass_as_the_attempt():
+    tried = [Dial("", f"127.0.2.{i}", "IO Error: Connection refused") for i in (1, 2, 3, 1, 2)]
+    assert [d.address for d in first_pass(tried)] == ["127.0.2.1", "127.0.2.2", "127.0.2.3"]
 
 
 BOUNCE = b"""\
@@ -309,3 +316,15 @@ def test_each_runner_says_why_it_cannot_run_or_nothing(mta):
 
     why = RUNNERS[mta].missing()
     assert why is None or (why and "\n" not in why)
+
+
+def test_known_differences_are_read_per_mta_and_case(tmp_path):
+    from mxtui.conformance.cases import known_differences
+
+    path = tmp_path / "cases.toml"
+    path.write_text(
+        '[[known]]\nmta = "exim"\ncases = ["a", "b"]\nwhy = "because"\nrule = "cell X"\n'
+    )
+    found = known_differences(path)
+    assert set(found) == {("exim", "a"), ("exim", "b")}
+    assert found[("exim", "a")].rule == "cell X"

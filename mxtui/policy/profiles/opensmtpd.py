@@ -72,7 +72,10 @@ class OpensmtpdOrdering(Ordering):
         "before its IPv4 ones; an address listed twice is one route"
     )
     evidence = Proof(
-        Evidence.TESTED, "OpenSMTPD mta.c:258-276, 1521-1666", TESTED, ("errata:first-mx-first",)
+        Evidence.TESTED,
+        "OpenSMTPD mta.c:258-276, 1521-1666; libasr asr.c:491-493",
+        TESTED,
+        ("errata:first-mx-first", "dual-stack-host-order", "dual-stack-v6-refuses"),
     )
 
     def group(self, preference: int, hosts: list[Any], rng: random.Random) -> list[TryTarget]:
