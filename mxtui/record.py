@@ -70,13 +70,7 @@ def registry() -> dict[str, type]:
     """Every dataclass defined in `mxtui.model`, by class name (built once, on first use)."""
     global _registry
     if _registry is None:
-        _registry = {
-            name: obj
-            for name, obj in vars(model).items()
-            if isinstance(obj, type)
-            and dataclasses.is_dataclass(obj)
-            and obj.__module__ == model.__name__
-        }
+        _registry = model.all_types()
     return _registry
 
 
