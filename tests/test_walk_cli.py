@@ -57,3 +57,19 @@ def test_a_walks_connect_error_names_the_address_in_the_zone(capsys) -> None:
     out = capsys.readouterr().out
     assert "connect connection refused (2001:db8::11 port 25) -> next-address" in out
     assert "127.0.0.1" not in out
+
+
+def test_walk_json_steps_each_carry_the_recipient_they_concern(capsys) -> None:
+    assert main(["walk", "--scenario", "mixed-recipients", "--json", "--seed", "1"]) == 4
+    doc = json.loads(capsys.readouterr().out)
+    assert all("recipient" in step and "action" in step for step in doc["steps"])
+    rcpts = [(s["recipient"], s["reply"]["code"], s["action"])
+             for s in doc["steps"] if s["stage"] == "rcpt"]  # fmt: skip
+    assert rcpts == [
+        ("alice@mixed.example.net", 250, "continue"),
+        ("bob@mixed.example.net", 450, "requeue"),
+        ("nobody@mixed.example.net", 550, "ndr"),
+    ]
+    [dot] = [s for s in doc["steps"] if s["stage"] == "dot"]
+    assert dot["recipients"] == ["alice@mixed.example.net"]
+    assert doc["steps"][0]["sender"] == doc["steps"][-1]["sender"] != ""

@@ -18,7 +18,7 @@ from mxtui.delivery import SimClock, Walk
 from mxtui.dns import DomainError, normalise_domain, resolve_mx
 from mxtui.dns.query import system_nameservers
 from mxtui.fields import FieldError, check_envelope, check_seconds
-from mxtui.model import Envelope, MXPlan, WalkResult
+from mxtui.model import Envelope, MXPlan, StepDone, WalkResult
 from mxtui.netargs import add_nameserver_argument
 from mxtui.output import json_text
 from mxtui.policy import PROFILES, ProfileError, get_profile, resolve_params
@@ -213,16 +213,40 @@ def _check(args: argparse.Namespace) -> tuple[tuple[str, ...], dict[str, str]]:
     return recipients, _params(args)
 
 
+def step_json(event: StepDone, envelope: Envelope) -> dict[str, Any]:
+    """One step of the walk for `--json`: where (hop, host, address), the step as `mxtui smtp
+    --json` shows it (with the recipient it concerns) and what the profile did."""
+    target = event.target
+    where = {"hop": event.hop, "host": target.host if target else None,
+             "address": target.address if target else None}  # fmt: skip
+    if event.step is not None:
+        step = event.step.to_json()
+    else:  # a DNS-stage decision: no session, it concerns every recipient
+        step = {"stage": str(event.stage), "command": str(event.stage), "reply": None,
+                "recipient": (envelope.recipients or ("",))[0],
+                "recipients": list(envelope.recipients), "sender": envelope.mail_from}  # fmt: skip
+    action = str(event.decision.action) if event.decision is not None else None
+    return {**where, **step, "action": action}
+
+
 async def _walk(
     args: argparse.Namespace,
     envelope: Envelope,
     params: dict[str, str],
     recorder: Recorder | None = None,
+    steps: list[StepDone] | None = None,
 ) -> Any:
     quit_after = args.quit_after
     timeouts, dns_timeout = args.settings.waits(args.timeout, DEFAULT_TIMEOUT_S)
-    # With --record every event (resolve, walk, session) goes to the file as it happens.
-    record = recorder.write if recorder is not None else None
+    # With --record every event (resolve, walk, session) goes to the file as it happens; the
+    # steps are kept for --json.
+    write = recorder.write if recorder is not None else None
+
+    def record(event: Any) -> None:
+        if write is not None:
+            write(event)
+        if steps is not None and isinstance(event, StepDone):
+            steps.append(event)
 
     async def go(
         plan: MXPlan,
@@ -376,6 +400,7 @@ def run(args: argparse.Namespace) -> int:
         ehlo_name=args.settings.ehlo or socket.gethostname() or "localhost",
     )
     recorder = None
+    steps: list[StepDone] = []
     if args.record:
         try:
             normalise_domain(args.domain)  # a bad domain must not leave an empty recording
@@ -391,7 +416,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"mxtui walk: {exc}", file=sys.stderr)
             return EXIT_USAGE
     try:
-        result = asyncio.run(_walk(args, envelope, params, recorder))
+        result = asyncio.run(_walk(args, envelope, params, recorder, steps))
     except DomainError as exc:
         print(f"mxtui walk: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -402,7 +427,8 @@ def run(args: argparse.Namespace) -> int:
         if recorder is not None:
             recorder.close()
     if args.json:
-        print(json_text(result.to_json(), indent=2))
+        data = {**result.to_json(), "steps": [step_json(e, envelope) for e in steps]}
+        print(json_text(data, indent=2))
     else:
         print(to_text(result, args.domain))
     if result.held:

@@ -277,7 +277,7 @@ def apply(
     """Change recipient states as `decision` says; return what the session does next."""
     reply = result.reply
     if result.stage is Stage.RCPT:
-        recipient = envelope.recipients[session.rcpt_index - 1]
+        recipient = result.recipient  # set by the session: the address this RCPT sent
         if decision.action is Action.CONTINUE:
             walk.set_state(recipient, RecipientStatus.ACCEPTED, reply, target)
             return Move.CONTINUE

@@ -251,6 +251,11 @@ class StepResult(JsonForm):
     `reply` is None when the step got no reply: then `outcome` (refused, timeout, dropped) or
     `failure` says why, and `error` says it in words. `replies` holds every reply of a step that
     has several (AUTH LOGIN's 334 challenges); `reply` is the last.
+
+    `sender` and `recipients` are set by the session that took the step: the envelope sender in
+    force, and the recipients the step concerns (the one address of an RCPT; the recipients
+    accepted so far for DATA and the message; every envelope recipient before RCPT). So a notice
+    or an explanation names the right recipient without reading the command text back.
     """
 
     stage: Stage
@@ -264,11 +269,20 @@ class StepResult(JsonForm):
     tls: TLSInfo | None = None
     uses: tuple[str, ...] = ()
     """The ESMTP extensions this step's commands used (SIZE, 8BITMIME, PIPELINING, CHUNKING…)."""
+    sender: str = ""
+    recipients: tuple[str, ...] = ()
 
     JSON = (
         Key("stage", "json_stage"), Key("command", "stage"), "sent", "reply",
-        Key("ms", digits=3), "outcome", "failure", "error", "tls", "uses",
+        Key("ms", digits=3), "outcome", "failure", "error", "tls", "uses", "recipient",
+        "recipients", "sender",
     )  # fmt: skip
+
+    @property
+    def recipient(self) -> str:
+        """The recipient the step is about: an RCPT's address, else the first it concerns
+        ("" when it concerns none)."""
+        return self.recipients[0] if self.recipients else ""
 
     @property
     def ok(self) -> bool:

@@ -156,6 +156,7 @@ class Session:
         self.extensions: dict[str, str] = {}
         self._protocol: TracingProtocol | None = None
         self._stage: Stage | None = None
+        self._rcpt_to = ""  # the address of the RCPT in progress (its StepResult names it)
         self._wire_cache: tuple[bytes, bytes] | None = None
         self._bdat_cache: tuple[bytes, bytes] | None = None
         self._raw_reply: Reply | None = None
@@ -338,9 +339,20 @@ class Session:
         )
 
     def _finish(self, result: StepResult) -> StepResult:
+        recipients = result.recipients or self._concerned(result.stage)
+        result = replace(result, sender=self.envelope.mail_from, recipients=recipients)
         self.steps.append(result)
         self._emit(result)
         return result
+
+    def _concerned(self, stage: Stage) -> tuple[str, ...]:
+        """The recipients a step of `stage` is about (see `StepResult.recipients`); an RCPT
+        names its own address (`_after_rcpt`; one that got no reply, the address in progress)."""
+        if stage is Stage.RCPT:
+            return (self._rcpt_to,) if self._rcpt_to else ()
+        if stage in (Stage.DATA, Stage.DOT):
+            return tuple(self.transaction.accepted)
+        return self.envelope.recipients
 
     # -- the connection ------------------------------------------------------------------------
 
@@ -1007,8 +1019,10 @@ class Session:
             recipient = self._next_recipient()
             if recipient is None:
                 self._stage = Stage.RCPT
+                self._rcpt_to = ""
                 return self._refuse(Stage.RCPT, "every recipient has been sent")
         params, uses = self.rcpt_parameters(recipient)
+        self._rcpt_to = recipient
         result = await self._command(Stage.RCPT, " ".join([f"RCPT TO:<{recipient}>", *params]))
         return self._after_rcpt(result, recipient, uses)
 
@@ -1017,7 +1031,7 @@ class Session:
             return result
         if result.reply.klass == 2:
             self.transaction.accepted.append(recipient)
-        return self._finish(self._used(result, uses))
+        return self._finish(replace(self._used(result, uses), recipients=(recipient,)))
 
     async def data(self) -> StepResult:
         """DATA; a 354 makes the message (and its dot) the next step."""

@@ -321,7 +321,13 @@ class MXTuiApp(ReplayingMixin, WalkingMixin, App[int]):
             return  # the cursor following a walk's end: keep the step that decided on screen
         if walked is not None:
             target, context = walked
-            facts = NoticeFacts(remote_mta=target.host if target else None)
+            envelope = self.query_one(SessionPane).envelope
+            facts = NoticeFacts(
+                recipient=message.step.recipient,
+                sender=message.step.sender or "<>",
+                reporting_mta=envelope.ehlo_name,
+                remote_mta=target.host if target else None,
+            )
             self.query_one(ExplainPanel).show_step(message.step, context, notice=facts)
         else:
             self._explain(message.step)
@@ -331,10 +337,9 @@ class MXTuiApp(ReplayingMixin, WalkingMixin, App[int]):
         target, envelope = pane.target, pane.envelope
         if target is None:
             return
-        recipient = _step_recipient(step) or (envelope.recipients or ("",))[0]
         facts = NoticeFacts(
-            recipient=recipient,
-            sender=envelope.mail_from or "<>",
+            recipient=step.recipient,
+            sender=step.sender or "<>",
             reporting_mta=envelope.ehlo_name,
             remote_mta=target.host,
         )
@@ -516,16 +521,6 @@ class MXTuiApp(ReplayingMixin, WalkingMixin, App[int]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
-
-
-def _step_recipient(step: StepResult) -> str:
-    """The address of an RCPT step (RCPT TO:<a@b> → a@b), else empty."""
-    if step.stage is Stage.RCPT and step.sent:
-        line = step.sent[0]
-        start, end = line.find("<"), line.find(">")
-        if 0 <= start < end:
-            return line[start + 1 : end]
-    return ""
 
 
 def _target(plan: MXPlan | None, data: object, parent: object) -> Target | None:

@@ -409,9 +409,11 @@ class WalkingMixin(_Base):
     def _explain_walk_step(self, event: StepDone) -> None:
         explain = self.query_one(ExplainPanel)
         envelope = self.query_one(SessionPane).envelope
+        step = event.step
         facts = NoticeFacts(
-            recipient=(envelope.recipients or ("",))[0],
-            sender=envelope.mail_from or "<>",
+            # The step names the recipient it concerns; a DNS decision concerns them all.
+            recipient=step.recipient if step else (envelope.recipients or ("",))[0],
+            sender=(step.sender if step else envelope.mail_from) or "<>",
             reporting_mta=envelope.ehlo_name,
             remote_mta=event.target.host if event.target else None,
         )

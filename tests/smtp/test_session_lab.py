@@ -477,3 +477,25 @@ async def test_rset_after_a_refused_transaction_resumes_the_path_at_mail(lab_hos
     await s.rset()
     assert s.next_stage() is Stage.MAIL and s.rcpt_index == 0
     await s.quit()
+
+
+async def test_each_step_names_the_recipients_it_concerns_and_the_sender(lab_hosts) -> None:
+    lab = await lab_hosts(
+        mixed=HostBehaviour(kind="accept", rcpt_replies=(("bob", "450 4.2.1 later"),))
+    )
+    make = SessionFactory(lab)
+    env = envelope("alice@example.com", "bob@example.com", "carol@example.com")
+    async with make("mixed", env) as session:
+        done = await run_all(session)
+    by_stage = {}
+    for step in done:
+        by_stage.setdefault(str(step.stage), []).append(step)
+    rcpts = by_stage["rcpt"]
+    assert [s.recipient for s in rcpts] == ["alice@example.com", "bob@example.com",
+                                            "carol@example.com"]  # fmt: skip
+    assert [s.reply.code for s in rcpts if s.reply] == [250, 450, 250]
+    # DATA and the message concern the recipients accepted, not bob.
+    assert by_stage["dot"][0].recipients == ("alice@example.com", "carol@example.com")
+    assert by_stage["ehlo"][0].recipients == env.recipients  # before RCPT: all of them
+    assert {s.sender for s in done} == {"sender@example.org"}
+    assert done[-1].to_json()["recipient"] == "alice@example.com"

@@ -235,3 +235,50 @@ async def test_the_backup_mx_forwards_later_and_the_second_hop_is_shown() -> Non
         assert state.recipients["alice@backup.example.net"].state is RecipientStatus.DELIVERED
         assert "hop 2" in app.query_one(TranscriptView).export_text()
         assert "hop 2" in str(app.query_one(WalkStatus).render())
+
+
+async def test_every_notice_of_mixed_recipients_names_its_own_recipient(
+    tmp_path, monkeypatch
+) -> None:
+    """Live, picked from the transcript, and replayed: bob's 450 is about bob, nobody's 550
+    about nobody (the notice once named the first recipient for every step)."""
+    from mxtui.record import load_recording
+
+    shown: list[tuple[str, str]] = []  # (the RCPT's recipient, the recipient of the notice)
+    original = ExplainPanel.show_step
+
+    def spy(panel, step, context=None, *, notice=None):
+        original(panel, step, context, notice=notice)
+        if str(step.stage) == "rcpt":
+            shown.append((step.sent[0], panel.notice.recipient))
+
+    monkeypatch.setattr(ExplainPanel, "show_step", spy)
+    monkeypatch.chdir(tmp_path)
+    app = scenario_app("mixed-recipients")
+    async with app.run_test(size=SIZE) as pilot:
+        await resolved(pilot, app)
+        await pilot.press("g")
+        await until(pilot, lambda: ended(app), "the walk")
+        assert len(shown) >= 3
+        view = app.query_one(TranscriptView)
+        view.focus()
+        picked = 0
+        for row in range(view.row_count):  # pick a line of each RCPT in the transcript
+            step = view.step_at(row)
+            if step is not None and str(step.stage) == "rcpt" and row not in view._step_rows:
+                view._move_cursor(row)
+                picked += 1
+        await pilot.pause()
+        assert picked >= 3
+        await pilot.press("w")
+        await pilot.pause()
+    [saved] = tmp_path.glob("*.mxrec.jsonl")
+    replay = make_app(replay=load_recording(saved), replay_speed=0)
+    async with replay.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: replay._replay_done, "the end of the replay")
+    assert len(shown) > 6
+    for sent, recipient in shown:
+        assert sent == f"RCPT TO:<{recipient}>"
+    assert {r for _, r in shown} == {
+        "alice@mixed.example.net", "bob@mixed.example.net", "nobody@mixed.example.net"
+    }  # fmt: skip
