@@ -13,9 +13,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import NoReturn
 
 from mxtui import __version__
-from mxtui.netargs import add_nameserver_argument
+from mxtui.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError
+from mxtui.netargs import add_nameserver_argument, port_type
 from mxtui.output import ascii_fallback
 
 # name -> (module, one-line summary).  Modules are imported only when their command runs.
@@ -40,12 +42,19 @@ CONFIG_HELP = (
     "`mxtui config --path` prints it); the command line still wins over it"
 )
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr (and exit 2), not the usage block:
+    the project's rule for bad input, whichever argument it is."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see {self.prog} --help)")
 
 
 def _app_parser() -> argparse.ArgumentParser:
     commands = "\n".join(f"  {name:<10} {summary}" for name, (_, summary) in COMMANDS.items())
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="mxtui",
         description="Explore SMTP delivery in the terminal. With no DOMAIN, opens the lab demo: "
         "a DNS server and mail hosts on loopback, no network needed.",
@@ -63,7 +72,7 @@ def _app_parser() -> argparse.ArgumentParser:
     add_nameserver_argument(parser)
     parser.add_argument(
         "--port",
-        type=int,
+        type=port_type,
         default=None,
         metavar="N",
         help="SMTP port to connect to on real hosts (default 25, or the settings file's; "
@@ -102,7 +111,7 @@ def command_parser(name: str) -> tuple[ModuleType, argparse.ArgumentParser]:
     """The module of command `name` and its parser: the command's options and ``--config``."""
     module_name, summary = COMMANDS[name]
     module = importlib.import_module(module_name)
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=f"mxtui {name}",
         description=getattr(module, "DESCRIPTION", summary),
         epilog=getattr(module, "EPILOG", None),
@@ -136,23 +145,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = args_list[0]
         module, parser = command_parser(name)
         parser.set_defaults(config=config)
-        args = parser.parse_args(_rewritten(module, args_list[1:]))
-        if getattr(module, "USES_SETTINGS", True) and not _settings(args, f"mxtui {name}"):
-            return EXIT_USAGE
         try:
+            args = parser.parse_args(_rewritten(module, args_list[1:]))
+            if getattr(module, "USES_SETTINGS", True) and not _settings(args, f"mxtui {name}"):
+                return EXIT_USAGE
             status = int(module.run(args))
             sys.stdout.flush()
             return status
+        except UsageError as exc:  # any command's bad input: one line, exit 2
+            print(f"mxtui {name}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         except KeyboardInterrupt:
             print(f"mxtui {name}: interrupted (Ctrl-C)", file=sys.stderr)
-            return 130
+            return EXIT_INTERRUPTED
         except BrokenPipeError:
             # The reader went away (`mxtui mx … | head`): stop quietly, as Unix tools do.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return 141
+            return EXIT_BROKEN_PIPE
     parser = _app_parser()
     parser.set_defaults(config=config)
-    args = parser.parse_args(args_list)
+    try:
+        args = parser.parse_args(args_list)
+    except UsageError as exc:
+        print(f"mxtui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if not _settings(args, "mxtui"):
         return EXIT_USAGE
     return run_app(args)

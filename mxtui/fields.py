@@ -13,6 +13,7 @@ import math
 import unicodedata
 from collections.abc import Iterable
 
+from mxtui.errors import UsageError
 from mxtui.text import printable
 
 MAX_FIELD_BYTES = 998
@@ -20,7 +21,7 @@ MAX_FIELD_BYTES = 998
 1000 octets with CRLF; RFC 5322 §2.1.1 the same for a header line)."""
 
 
-class FieldError(ValueError):
+class FieldError(UsageError):
     """A field that cannot go into an SMTP conversation; the message says which and why."""
 
 

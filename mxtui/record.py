@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO, Any, Literal, Union
 
 from mxtui import model
+from mxtui.errors import UsageError
 from mxtui.filedata import FileDataError, check_depth
 from mxtui.gate import StepGate
 from mxtui.text import printable
@@ -54,7 +55,7 @@ SECRET_MASK = "****"
 Kind = Literal["walk", "session"]
 
 
-class RecordingError(ValueError):
+class RecordingError(UsageError):
     """A recording that cannot be written or read; the message is one line and names the line."""
 
 

@@ -21,9 +21,10 @@ from typing import Any
 
 import platformdirs
 
+from mxtui.endpoint import Endpoint, EndpointError, parse_endpoint
+from mxtui.errors import UsageError
 from mxtui.filedata import FileDataError, check_controls, load_toml, read_limited
 from mxtui.model import Timeouts
-from mxtui.netargs import EndpointError, parse_endpoint
 from mxtui.text import printable
 
 ENV_VAR = "MXTUI_CONFIG"
@@ -41,7 +42,7 @@ _TIMEOUT_KEYS = ("connect", "reply", "dns")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
-class SettingsError(ValueError):
+class SettingsError(UsageError):
     """A settings file that cannot be used; one line: ``FILE: KEY: what is wrong``."""
 
 
@@ -115,7 +116,7 @@ class Settings:
             "# SMTP port on real hosts (the lab ignores it).",
             f"port = {self.port}",
             '# DNS servers to ask instead of the system resolver: "HOST[:PORT]" (port 53 default).',
-            f"nameserver = {_toml_value([_endpoint_text(ep) for ep in self.nameservers])}",
+            f"nameserver = {_toml_value([Endpoint(*ep).text(53) for ep in self.nameservers])}",
             '# Colour theme, e.g. "textual-light" for a light terminal (empty: the default).',
             "# NO_COLOR=1 in the environment turns colour off whatever the theme.",
             f"theme = {_toml_value(self.theme)}",
@@ -450,9 +451,3 @@ def _toml_value(value: object) -> str:
 
 def _toml_key(key: str) -> str:
     return key if _BARE_KEY.fullmatch(key) else _toml_value(key)
-
-
-def _endpoint_text(endpoint: tuple[str, int]) -> str:
-    host, port = endpoint
-    host = f"[{host}]" if ":" in host else host
-    return host if port == 53 else f"{host}:{port}"

@@ -97,11 +97,10 @@ def test_bad_domain_gives_a_message_and_exit_2_without_traceback(capsys):
     assert err.startswith("mxtui mx: ") and "Traceback" not in err
 
 
-def test_bad_nameserver_is_a_usage_error(capsys):
-    with pytest.raises(SystemExit) as info:
-        main(["mx", "--nameserver", "127.0.0.1:99999", "example.com"])
-    assert info.value.code == 2
-    assert "port must be a number" in capsys.readouterr().err
+def test_bad_nameserver_is_a_usage_error_on_one_line(capsys):
+    assert main(["mx", "--nameserver", "127.0.0.1:99999", "example.com"]) == 2
+    err = capsys.readouterr().err
+    assert "port must be a number" in err and len(err.strip().splitlines()) == 1
 
 
 def test_lab_flag_needs_no_server_and_the_script_runs_as_a_subprocess():

@@ -10,6 +10,7 @@ import argparse
 import sys
 from typing import Any
 
+from mxtui.errors import UsageError
 from mxtui.model import DECISION_STAGES, Decision, DecisionContext, Outcome, Reply, RetryTimeline
 from mxtui.output import json_text
 from mxtui.policy import (
@@ -53,7 +54,7 @@ examples:
 EXIT_OK, EXIT_USAGE = 0, 2
 
 
-class InputError(ValueError):
+class InputError(UsageError):
     """Bad input for the command; the message is the one line printed."""
 
 

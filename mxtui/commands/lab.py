@@ -15,6 +15,7 @@ import signal
 import sys
 from pathlib import Path
 
+from mxtui.endpoint import Endpoint
 from mxtui.lab.runtime import Lab
 from mxtui.lab.scenarios import Scenario, list_scenarios, load_scenario, load_scenario_file
 from mxtui.text import printable
@@ -63,8 +64,7 @@ def _load(name: str) -> Scenario:
 
 
 def _endpoint(address: tuple[str, int]) -> str:
-    host, port = address[0], address[1]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return str(Endpoint(address[0], address[1]))
 
 
 def describe(scenario: Scenario) -> str:

@@ -12,7 +12,7 @@ from mxtui.dns.describe import plan_text
 from mxtui.dns.query import system_nameservers
 from mxtui.fields import FieldError, check_seconds
 from mxtui.model import MXPlan, PlanStatus
-from mxtui.netargs import add_nameserver_argument
+from mxtui.netargs import add_nameserver_argument, seconds_type
 from mxtui.output import json_text
 from mxtui.tlspolicy import TlsPolicy, lookup_tls_policy
 from mxtui.tlspolicy.describe import policy_lines
@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds_type,
         metavar="S",
         help=f"give up a lookup after S seconds (default {DEFAULT_TIMEOUT_S:g}, or the settings' "
         "timeouts.dns)",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from mxtui.dns import DomainError, resolve_mx
 from mxtui.fields import FieldError, check_seconds
 from mxtui.model import MXPlan
-from mxtui.netargs import add_nameserver_argument
+from mxtui.netargs import add_nameserver_argument, count_type, port_type, seconds_type
 from mxtui.output import json_text
 from mxtui.probe import (
     DEFAULT_CONCURRENCY,
@@ -60,21 +60,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_nameserver_argument(parser)
     parser.add_argument(
         "--port",
-        type=int,
+        type=port_type,
         metavar="N",
         help="SMTP port to probe on every address (default 25, or the settings'; the lab "
         "ignores it)",
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds_type,
         metavar="S",
         help="seconds for the DNS lookup, the connect and each reply "
         f"(default {DEFAULT_TIMEOUT_S:g}, or the settings' timeouts)",
     )
     parser.add_argument(
         "--concurrency",
-        type=int,
+        type=count_type,
         default=DEFAULT_CONCURRENCY,
         metavar="N",
         help=f"addresses probed at the same time (default {DEFAULT_CONCURRENCY})",

@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from mxtui.errors import MxtuiError
+from mxtui.netargs import port_type
 from mxtui.text import printable
 
 DESCRIPTION = (
@@ -77,18 +79,12 @@ EXPORT_DIR_ENV = "MXTUI_EXPORT_DIR"
 WILDCARDS = {"0.0.0.0", "::"}
 
 
-class ServeError(Exception):
+class ServeError(MxtuiError):
     """The server cannot start; ``status`` is the exit status and the message says why."""
 
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise argparse.ArgumentTypeError(f"{text!r}: port must be a number from 1 to 65535")
-    return int(text)
 
 
 def _count(text: str) -> int:
@@ -105,7 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "0.0.0.0 or :: for every interface)",
     )
     parser.add_argument(
-        "--port", type=_port, default=8000, metavar="N", help="TCP port (default 8000)"
+        "--port", type=port_type, default=8000, metavar="N", help="TCP port (default 8000)"
     )
     parser.add_argument(
         "--public-url",

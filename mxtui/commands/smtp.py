@@ -15,9 +15,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mxtui.endpoint import EndpointError, resolve_host, split_endpoint
+from mxtui.errors import UsageError
 from mxtui.fields import FieldError, check_envelope, check_field, check_name, check_seconds
 from mxtui.filedata import FileDataError, read_limited
-from mxtui.netargs import EndpointError, nameserver_type, resolve_host, split_endpoint
+from mxtui.netargs import nameserver_type
 from mxtui.output import json_text
 from mxtui.smtp.auth import MECHANISMS
 from mxtui.text import printable
@@ -426,10 +428,6 @@ MAX_CA_FILE = 4 * 1024 * 1024
 """The largest --tls-ca-path read (a whole system bundle is a few hundred kilobytes)."""
 MAX_SECRET_FILE = 64 * 1024
 """The largest --auth-password-file read."""
-
-
-class UsageError(ValueError):
-    """An argument that cannot be used; the message says why in one line."""
 
 
 def _read(option: str, spec: str) -> bytes:

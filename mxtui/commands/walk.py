@@ -17,9 +17,10 @@ from typing import Any
 from mxtui.delivery import SimClock, Walk
 from mxtui.dns import DomainError, normalise_domain, resolve_mx
 from mxtui.dns.query import system_nameservers
+from mxtui.errors import UsageError
 from mxtui.fields import FieldError, check_envelope, check_seconds
 from mxtui.model import Envelope, MXPlan, StepDone, WalkResult
-from mxtui.netargs import add_nameserver_argument
+from mxtui.netargs import add_nameserver_argument, port_type, seconds_type
 from mxtui.output import json_text
 from mxtui.policy import PROFILES, ProfileError, get_profile, resolve_params
 from mxtui.record import Recorder, RecordingError
@@ -67,10 +68,6 @@ EXIT_BY_OUTCOME = {
 }
 
 
-class UsageError(ValueError):
-    """An argument that cannot be used; the message says why in one line."""
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "domain", nargs="?",
@@ -96,7 +93,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     add_nameserver_argument(parser)
     parser.add_argument(
-        "--port", type=int, metavar="N",
+        "--port", type=port_type, metavar="N",
         help="SMTP port on real hosts (default 25, or the settings'; the lab ignores it)",
     )  # fmt: skip
     parser.add_argument(
@@ -113,7 +110,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="send the end-of-data dot to hosts outside the lab (they take the message)",
     )  # fmt: skip
     parser.add_argument(
-        "--timeout", type=float, metavar="S",
+        "--timeout", type=seconds_type, metavar="S",
         help="seconds to wait for a DNS answer, a connection or a reply (default 10, or the "
         "settings' timeouts)",
     )  # fmt: skip

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import dns.name
 
+from mxtui.errors import UsageError
 from mxtui.text import printable
 
 MAX_NAME = 253  # RFC 1035 §2.3.4: 255 octets on the wire = 253 characters in text
@@ -16,7 +17,7 @@ MAX_LABEL = 63
 _LDH = re.compile(r"^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$")
 
 
-class DomainError(ValueError):
+class DomainError(UsageError):
     """A domain that cannot be looked up; the message is meant for the user as it is."""
 
 

@@ -30,6 +30,7 @@ from mxtui.dns.problems import (
     plan_failure,
 )
 from mxtui.dns.query import CNAME_LOOP, Answer, NoNameserver, Querier
+from mxtui.endpoint import Endpoint
 from mxtui.model import (
     Address,
     HostResolved,
@@ -74,7 +75,7 @@ async def resolve_mx(
         plan = replace(base, status=PlanStatus.ERROR, problems=(plan_failure("ERROR", str(exc)),))
         emit(PlanResolved(plan))
         return plan
-    base = replace(base, nameservers=tuple(f"{h}:{p}" for h, p in querier.nameservers))
+    base = replace(base, nameservers=tuple(str(Endpoint(h, p)) for h, p in querier.nameservers))
     try:
         return await _plan(name.ascii, base, querier, emit, started)
     finally:

@@ -18,6 +18,7 @@ from email.message import EmailMessage, Message
 from email.utils import format_datetime
 from typing import Literal
 
+from mxtui.errors import MxtuiError
 from mxtui.model import Action, Decision, Reply
 from mxtui.policy.profiles import Profile, ProfileParams, get_profile
 from mxtui.policy.retry import retry_timeline
@@ -26,7 +27,7 @@ from mxtui.text import printable
 Kind = Literal["failed", "delayed"]
 
 
-class NoNoticeError(ValueError):
+class NoNoticeError(MxtuiError, ValueError):
     """The profile sends no notice of this kind (qmail and the RFC baseline send no delay
     notice)."""
 

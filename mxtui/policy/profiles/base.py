@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Any, ClassVar, Literal
 
+from mxtui.errors import UsageError
 from mxtui.model import (
     DecisionContext,
     Evidence,
@@ -35,7 +36,7 @@ H = 3600
 D = 86400
 
 
-class ProfileError(ValueError):
+class ProfileError(UsageError):
     """An unknown profile or parameter, or a value that does not fit; the message says which."""
 
 
