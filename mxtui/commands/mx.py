@@ -7,6 +7,7 @@ import asyncio
 import sys
 from typing import Any
 
+from mxtui.commands.networks import network_for
 from mxtui.dns import DomainError, resolve_mx
 from mxtui.dns.describe import plan_text
 from mxtui.dns.query import system_nameservers
@@ -69,26 +70,21 @@ def exit_status(plan: MXPlan) -> int:
 
 
 async def _resolve(args: argparse.Namespace) -> tuple[MXPlan, TlsPolicy | None]:
-    if not args.lab:
-        # The settings' nameservers when none is given (the lab has its own).
-        nameservers = args.nameserver or list(args.settings.nameservers)
-        plan = await resolve_mx(args.domain, nameservers=nameservers, timeout=args.timeout)
+    network = network_for(args, smtp=False)
+    await network.start()
+    try:
+        timeout = network.dns_timeout(args.timeout)
+        plan = await resolve_mx(args.domain, nameservers=network.nameservers, timeout=timeout)
         if not args.tls_policy or not plan.nameservers:
             return plan, None
         return plan, await lookup_tls_policy(
-            plan, nameservers or system_nameservers(), timeout=args.timeout
+            plan,
+            network.nameservers or system_nameservers(),
+            setup=network.tls_setup,
+            timeout=timeout,
         )
-    from mxtui.lab.runtime import Lab
-
-    async with Lab() as lab:
-        timeout = min(args.timeout, 2.0)
-        plan = await resolve_mx(args.domain, nameservers=lab.nameservers, timeout=timeout)
-        if not args.tls_policy:
-            return plan, None
-        policy = await lookup_tls_policy(
-            plan, lab.nameservers, setup=lab.tls_setup, timeout=timeout
-        )
-        return plan, policy
+    finally:
+        await network.stop()
 
 
 def run(args: argparse.Namespace) -> int:

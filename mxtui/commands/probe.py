@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
+from mxtui.commands.networks import network_for
 from mxtui.dns import DomainError, resolve_mx
 from mxtui.fields import FieldError, check_seconds
 from mxtui.model import MXPlan
@@ -25,7 +26,7 @@ from mxtui.probe import (
     probe,
     probe_targets,
 )
-from mxtui.smtp.dialer import Dialer, RealDialer
+from mxtui.smtp.dialer import Dialer
 
 if TYPE_CHECKING:
     from mxtui.tlspolicy import TlsPolicy
@@ -160,34 +161,25 @@ async def _run(args: argparse.Namespace, so_far: _SoFar) -> tuple[MXPlan, ProbeR
     from mxtui.tlspolicy import lookup_tls_policy
 
     _, dns_timeout = args.settings.waits(args.timeout, DEFAULT_TIMEOUT_S)
-    if not args.lab:
-        nameservers = args.nameserver or list(args.settings.nameservers)
-        plan = await resolve_mx(args.domain, nameservers=nameservers, timeout=dns_timeout)
+    # Lab hosts stand behind the demo addresses' port 25 only: the lab's dialer ignores --port.
+    network = network_for(args)
+    await network.start()
+    try:
+        timeout = network.dns_timeout(dns_timeout)
+        plan = await resolve_mx(args.domain, nameservers=network.nameservers, timeout=timeout)
         if not plan.usable:
             return plan, None
+        nameservers = network.nameservers or system_nameservers()
         policy = (
-            lookup_tls_policy(plan, nameservers or system_nameservers(), timeout=dns_timeout)
+            lookup_tls_policy(plan, nameservers, setup=network.tls_setup, timeout=timeout)
             if args.tls_policy
             else _no_policy()
         )
-        return plan, await _probe(plan, RealDialer(args.port), args.port, args, so_far, policy)
-    from mxtui.lab.certs import lab_ca
-    from mxtui.lab.runtime import Lab
-
-    async with Lab() as lab:
-        timeout = min(dns_timeout, 2.0)
-        plan = await resolve_mx(args.domain, nameservers=lab.nameservers, timeout=timeout)
-        if not plan.usable:
-            return plan, None
-        policy = (
-            lookup_tls_policy(plan, lab.nameservers, setup=lab.tls_setup, timeout=timeout)
-            if args.tls_policy
-            else _no_policy()
+        return plan, await _probe(
+            plan, network.dialer, None, args, so_far, policy, network.trust_pem
         )
-        # Lab hosts stand behind the demo addresses' port 25 only, so --port does not apply;
-        # the lab CA is trusted, as a real host's CA is through the system's store.
-        trust = lab_ca().cert_pem
-        return plan, await _probe(plan, lab.dialer, None, args, so_far, policy, trust)
+    finally:
+        await network.stop()
 
 
 def exit_status(report: ProbeReport | None) -> int:

@@ -14,18 +14,18 @@ import socket
 import sys
 from typing import Any
 
+from mxtui.commands.networks import network_for
 from mxtui.delivery import SimClock, Walk
 from mxtui.dns import DomainError, normalise_domain, resolve_mx
 from mxtui.dns.query import system_nameservers
 from mxtui.errors import UsageError
 from mxtui.fields import FieldError, check_envelope, check_seconds
-from mxtui.model import Envelope, MXPlan, StepDone, WalkResult
+from mxtui.model import Envelope, StepDone, WalkResult
 from mxtui.netargs import add_nameserver_argument, port_type, seconds_type
 from mxtui.output import json_text
 from mxtui.policy import PROFILES, ProfileError, get_profile, resolve_params
 from mxtui.record import Recorder, RecordingError
-from mxtui.smtp.dialer import Dialer, RealDialer
-from mxtui.tlspolicy import TlsPolicy, lookup_tls_policy
+from mxtui.tlspolicy import lookup_tls_policy
 
 DESCRIPTION = (
     "Walk DOMAIN's MX hosts the way a sending MTA would: the try list (equal preferences "
@@ -245,59 +245,37 @@ async def _walk(
         if steps is not None and isinstance(event, StepDone):
             steps.append(event)
 
-    async def go(
-        plan: MXPlan,
-        dialer: Dialer,
-        clock: SimClock,
-        relays: dict[str, str] | None = None,
-        tls: tuple[TlsPolicy | None, bytes | None] = (None, None),
-    ) -> WalkResult:
-        walk = Walk(
-            plan, envelope, dialer=dialer, profile=args.profile, params=params,
-            seed=args.seed, clock=clock, confirm_send=args.send, quit_after=quit_after,
-            timeouts=timeouts, on_event=record, on_session_event=record, relays=relays,
-            tls_policy=tls[0], trust_pem=tls[1],
-        )  # fmt: skip
-        return await walk.run()
-
-    if args.lab or args.scenario_obj is not None:
-        from mxtui.lab.certs import lab_ca
-        from mxtui.lab.hosts import relay_profiles
-        from mxtui.lab.runtime import Lab
-
-        scenario = args.scenario_obj
-        async with scenario.lab() if scenario is not None else Lab() as lab:
-            clock = SimClock()
-            clock.attach(lab)
-            plan = await resolve_mx(
-                args.domain,
-                nameservers=lab.nameservers,
-                timeout=min(dns_timeout, 2.0),
-                on_event=record,
-            )
-            policy = None
-            if _wants_policy(args, params):
-                policy = await lookup_tls_policy(
-                    plan, lab.nameservers, setup=lab.tls_setup, timeout=min(dns_timeout, 2.0)
-                )
-            tls = (policy, lab_ca().cert_pem)
-            return await go(plan, lab.dialer, clock, relay_profiles(lab.behaviours), tls)
-    if not args.send and quit_after is None:
+    network = network_for(args, args.scenario_obj)
+    if not args.send and quit_after is None and not network.simulated:
         quit_after = "rcpt"
         print(
             "mxtui walk: without --send the walk stops after RCPT on hosts outside the lab; "
             "a recipient accepted there is held, not delivered",
             file=sys.stderr,
         )
-    nameservers = args.nameserver or args.settings.nameservers
-    plan = await resolve_mx(args.domain, nameservers=nameservers, timeout=dns_timeout,
-                            on_event=record)  # fmt: skip
-    policy = None
-    if _wants_policy(args, params) and plan.nameservers:
-        policy = await lookup_tls_policy(
-            plan, list(nameservers) or system_nameservers(), timeout=dns_timeout
+    await network.start()
+    try:
+        clock = SimClock()
+        network.attach(clock)
+        timeout = network.dns_timeout(dns_timeout)
+        plan = await resolve_mx(
+            args.domain, nameservers=network.nameservers, timeout=timeout, on_event=record
         )
-    return await go(plan, RealDialer(args.port), SimClock(), tls=(policy, None))
+        policy = None
+        if _wants_policy(args, params) and plan.nameservers:
+            nameservers = network.nameservers or system_nameservers()
+            policy = await lookup_tls_policy(
+                plan, nameservers, setup=network.tls_setup, timeout=timeout
+            )
+        walk = Walk(
+            plan, envelope, dialer=network.dialer, profile=args.profile, params=params,
+            seed=args.seed, clock=clock, confirm_send=args.send, quit_after=quit_after,
+            timeouts=timeouts, on_event=record, on_session_event=record, relays=network.relays,
+            tls_policy=policy, trust_pem=network.trust_pem,
+        )  # fmt: skip
+        return await walk.run()
+    finally:
+        await network.stop()
 
 
 def _wants_policy(args: argparse.Namespace, params: dict[str, str]) -> bool:

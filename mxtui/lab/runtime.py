@@ -1,10 +1,16 @@
-"""The running lab: its DNS server and its mail hosts, in the caller's event loop."""
+"""The running lab: its DNS server and its mail hosts, in the caller's event loop.
+
+`Lab` is the lab's `mxtui.network.Network`: its nameserver is the lab DNS server, its dialer
+maps the zone's documentation addresses to the mail hosts on loopback, its store-and-forward
+hosts are relays, and its hosts read the walk's simulated clock.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
 
+from mxtui.endpoint import Endpoint
 from mxtui.lab.certs import lab_ca
 from mxtui.lab.demo import (
     DEMO_DOMAIN,
@@ -15,17 +21,23 @@ from mxtui.lab.demo import (
     DEMO_ZONE,
 )
 from mxtui.lab.dns_server import Fault, LabDNSServer
-from mxtui.lab.hosts import HostBehaviour, LabSMTP
+from mxtui.lab.hosts import HostBehaviour, LabSMTP, relay_profiles
 from mxtui.lab.tls_policy import PolicyHost, PolicySpec
+from mxtui.network import Clock, Pacer
 from mxtui.smtp.dialer import LabDialer
 from mxtui.tlspolicy.lookup import TlsSetup
 
 HTTPS_PORT = 443
+LAB_DNS_TIMEOUT = 2.0
+"""The lab DNS server answers at once or, on purpose, never: a longer wait only slows a demo."""
 
 
 class Lab:
     """A scenario brought to life on loopback: a DNS server serving its zone, and one mail host
     per address the zone names (documentation addresses, reached only through `dialer`)."""
+
+    simulated = True
+    pacer: Pacer | None = None
 
     def __init__(
         self,
@@ -50,8 +62,36 @@ class Lab:
         self.dialer = LabDialer({})
 
     @property
-    def nameservers(self) -> list[tuple[str, int]]:
-        return [self.dns.address]
+    def trust_pem(self) -> bytes:
+        """The lab CA: a probe trusts it as it trusts a real host's CA through the system."""
+        return lab_ca().cert_pem
+
+    @property
+    def label(self) -> str:
+        return f"lab · {self.domain}"
+
+    @property
+    def nameservers(self) -> tuple[Endpoint, ...]:
+        return (Endpoint(*self.dns.address),)
+
+    @property
+    def relays(self) -> dict[str, str]:
+        return relay_profiles(self.behaviours)
+
+    def is_lab_host(self, address: str, port: int | None = None) -> bool:
+        return self.dialer.is_lab(address, port)
+
+    def attach(self, clock: Clock) -> None:
+        """Every host reads `clock` (and follows its moves) and forgets an earlier walk."""
+        self.smtp.forget()
+        for host in self.smtp.hosts.values():
+            host.clock = clock
+            sync = getattr(host, "sync_schedule", None)
+            if sync is not None:
+                clock.listeners.append(sync)
+
+    def dns_timeout(self, requested: float) -> float:
+        return min(requested, LAB_DNS_TIMEOUT)
 
     @property
     def tls_setup(self) -> TlsSetup:
