@@ -63,11 +63,13 @@ class Settings:
 
     profile: str = DEFAULT_PROFILE
     """A name in `mxtui.policy.PROFILES`."""
-    mail_from: str = ""
-    """Envelope sender; empty means the null sender ``<>`` unless the command line gives one."""
+    mail_from: str | None = None
+    """Envelope sender; None (not set) means the default sender (`mxtui.desk.envelope`: the
+    lab's in the lab, login@this-host towards real hosts); "" is the null sender ``<>``."""
     recipients: tuple[str, ...] = ()
     ehlo: str = ""
-    """EHLO name; empty means "this machine's host name"."""
+    """EHLO name; empty means the default: this host's full name towards real hosts, the lab's
+    client.lab.test in the lab."""
     timeouts: Timeouts = field(default_factory=Timeouts)
     """SMTP connect and reply timeouts, in seconds."""
     dns_timeout: float = DEFAULT_DNS_TIMEOUT
@@ -122,9 +124,13 @@ class Settings:
             f"theme = {_toml_value(self.theme)}",
             "",
             "[envelope]",
-            '# Sender (empty: the null sender "<>"), recipients, and the EHLO name',
-            "# (empty: this machine's host name).",
-            f"from = {_toml_value(self.mail_from)}",
+            "# Sender (left out: the default, your login name at this host's full name, or",
+            '# the lab\'s sender in the lab; "" is the null sender "<>"), recipients (left out:',
+            "# postmaster@DOMAIN, or the lab's alice@), and the EHLO name (empty: this host's",
+            "# full name, or the lab's client.lab.test in the lab).",
+            f"from = {_toml_value(self.mail_from)}"
+            if self.mail_from is not None
+            else '# from = "you@example.org"',
             f"to = {_toml_value(list(self.recipients))}",
             f"ehlo = {_toml_value(self.ehlo)}",
             "",
@@ -305,7 +311,9 @@ class _Reader:
         defaults = Timeouts()
         return Settings(
             profile=self.profile(data),
-            mail_from=self.string(envelope, "envelope.from", "from", ""),
+            mail_from=(
+                self.string(envelope, "envelope.from", "from", "") if "from" in envelope else None
+            ),
             recipients=self.recipients(envelope),
             ehlo=self.string(envelope, "envelope.ehlo", "ehlo", "").strip(),
             timeouts=Timeouts(

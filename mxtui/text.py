@@ -70,3 +70,37 @@ def cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[:limit] + CUT_MARKER.format(n=len(text.encode()) - len(text[:limit].encode()))
+
+
+def span(seconds: float, *, units: int = 4) -> str:
+    """A length of time in days, hours, minutes and seconds, largest first, at most `units` of
+    them: ``5d``, ``1h20m``, ``6m40s``; ``0s`` for none. The one way mxtui writes a duration
+    (retry times, give-up, a countdown), so one screen never mixes ``+7220m`` and ``5d20m``."""
+    rest = int(seconds)
+    if rest <= 0:
+        return "0s"
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts[:units])
+
+
+def clock_offset(seconds: float) -> str:
+    """A point on the simulated clock, from the message's arrival: ``+0s``, ``+6m40s``, ``+5d``."""
+    return "+" + span(seconds, units=2)
+
+
+def span_words(seconds: int) -> str:
+    """A duration in words for a sentence (a bounce's text): "5 days", "4 hours", "30 minutes"
+    — the largest unit that divides it, minutes rounded."""
+    if seconds % 86400 == 0 and seconds >= 86400:
+        n, unit = seconds // 86400, "day"
+    elif seconds % 3600 == 0 and seconds >= 3600:
+        n, unit = seconds // 3600, "hour"
+    elif seconds >= 60:
+        n, unit = round(seconds / 60), "minute"
+    else:
+        n, unit = seconds, "second"
+    return f"{n} {unit}{'s' if n != 1 else ''}"

@@ -159,8 +159,8 @@ def later_in_model(monkeypatch: pytest.MonkeyPatch) -> type:
     monkeypatch.setattr(topic, "Colour", Colour, raising=False)
     monkeypatch.setattr(topic, "datetime", datetime, raising=False)
     monkeypatch.setattr(topic, "Later", Later, raising=False)
-    monkeypatch.setattr(record, "_registry", None)
-    monkeypatch.setattr(record, "_hints", {})
+    monkeypatch.setattr(record.codec, "_registry", None)
+    monkeypatch.setattr(record.codec, "_hints", {})
     return Later
 
 

@@ -25,7 +25,7 @@ from mxtui.policy import (
     parse_reply_text,
     retry_timeline,
 )
-from mxtui.text import printable
+from mxtui.text import printable, span
 
 DESCRIPTION = (
     "Explain what a sending MTA does next after a reply (or a connection/DNS outcome) at one "
@@ -216,19 +216,10 @@ def _outcome_code(decision: Decision) -> dict[str, Any]:
     return data
 
 
-def _duration(seconds: int) -> str:
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m" if minutes
-             else "", f"{secs}s" if secs else ""]  # fmt: skip
-    return "".join(parts) or "0s"
-
-
 def _window(window: tuple[int, int]) -> str:
     """One attempt's time, or the window it lands in ("5m-9m59s") when it waits for a scan."""
     lo, hi = window
-    return _duration(lo) if lo == hi else f"{_duration(lo)}-{_duration(hi)}"
+    return span(lo) if lo == hi else f"{span(lo)}-{span(hi)}"
 
 
 def to_text(decision: Decision, timeline: RetryTimeline, others: dict[str, Decision]) -> str:
@@ -259,10 +250,10 @@ def to_text(decision: Decision, timeline: RetryTimeline, others: dict[str, Decis
     lines.append(f"  evidence:  {decision.evidence_detail.plain()}")
     shown = [_window(timeline.window(i)) for i in range(min(12, len(timeline.attempts_s)))]
     more = f" … ({len(timeline.attempts_s)} attempts)" if len(timeline.attempts_s) > 12 else ""
-    warn = _duration(timeline.delay_dsn_s) if timeline.delay_dsn_s is not None else "none"
+    warn = span(timeline.delay_dsn_s) if timeline.delay_dsn_s is not None else "none"
     lines += [
         f"  retry:     attempts at {', '.join(shown)}{more}",
-        f"             delay notice: {warn}; returned (give-up) at {_duration(timeline.give_up_s)}",
+        f"             delay notice: {warn}; returned (give-up) at {span(timeline.give_up_s)}",
         f"             {timeline.formula}",
         "  others:    " + " · ".join(f"{name} {d.action}" for name, d in others.items()),
     ]

@@ -12,7 +12,7 @@ import asyncio
 import sys
 from collections.abc import Callable
 
-from mxtui.commands.walk import duration
+from mxtui.errors import UsageError
 from mxtui.model import (
     AttemptEnded,
     AttemptStarted,
@@ -27,8 +27,9 @@ from mxtui.model import (
     WalkResult,
     WalkStarted,
 )
-from mxtui.record import Player, Recording, RecordingError, load_recording
+from mxtui.record import Player, RecordingReader, open_recording
 from mxtui.smtp.transcript import marker
+from mxtui.text import clock_offset
 
 DESCRIPTION = (
     "Replay a recording made with `mxtui walk ... --record FILE` or saved from the app (w): "
@@ -44,7 +45,7 @@ Recorded pauses longer than 5 seconds are shortened to 5 seconds before --speed 
 
 examples:
   mxtui walk example.com --lab --from a@example.org --to alice@example.com --record demo.jsonl
-  mxtui replay demo.jsonl                  open the app and play it at the recorded pace
+  mxtui replay demo.jsonl                  open the app, paused: g plays at the recorded pace
   mxtui replay demo.jsonl --speed 4        four times faster
   mxtui replay demo.jsonl --print --speed 0
 """
@@ -57,6 +58,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--speed", type=float, default=1.0, metavar="X",
         help="play X times faster than recorded (default 1; 0 = no waiting)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--play", action="store_true",
+        help="start playing at once (the app opens paused: g plays, n plays one step)",
     )  # fmt: skip
     parser.add_argument(
         "--print", dest="print_text", action="store_true",
@@ -88,8 +93,8 @@ def _result_lines(result: WalkResult) -> list[str]:
     lines = [f"outcome: {result.outcome}"]
     if result.retry is not None and result.next_retry_s is not None:
         lines.append(
-            f"retry: next attempt at +{duration(result.next_retry_s)}, give up at "
-            f"+{duration(result.retry.give_up_s)} ({result.retry.formula})"
+            f"retry: next attempt at {clock_offset(result.next_retry_s)}, give up at "
+            f"{clock_offset(result.retry.give_up_s)} ({result.retry.formula})"
         )
     if result.held:
         lines.append("held before the end-of-data dot (the recording was made without --send)")
@@ -134,36 +139,40 @@ async def _sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
-async def _print(recording: Recording, speed: float, write: Callable[[str], None]) -> None:
-    header = recording.header
+async def _print(reader: RecordingReader, speed: float, write: Callable[[str], None]) -> None:
+    header = reader.header
     write(
         f"replay of a recorded {header['kind']}: {header.get('domain') or '(no domain)'}"
         + (f", scenario {header['scenario']}" if header.get("scenario") else "")
         + (f", recorded {header['created']}" if header.get("created") else "")
     )
-    async for entry in Player(recording, speed=speed, sleep=_sleep):
+    async for entry in Player(reader, speed=speed, sleep=_sleep):  # read as it is played
         for line in event_lines(entry.event):
             write(line)
 
 
 def run(args: argparse.Namespace) -> int:
     if not args.speed >= 0:
-        print("mxtui replay: --speed must be 0 or more", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        recording = load_recording(args.file)
-    except RecordingError as exc:
-        print(f"mxtui replay: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    if recording.note:
-        print(f"mxtui replay: note: {recording.note}", file=sys.stderr)
+        raise UsageError("--speed must be 0 or more")
+    reader = open_recording(args.file)  # the header is checked now; the events as they play
     if args.print_text:
 
         def write(line: str) -> None:
             print(line, flush=True)
 
-        asyncio.run(_print(recording, args.speed, write))
+        asyncio.run(_print(reader, args.speed, write))
+        if reader.note:
+            print(f"mxtui replay: note: {reader.note}", file=sys.stderr)
         return EXIT_OK
     from mxtui.ui.launch import open_app  # textual is imported here, and only here
 
-    return open_app(args.settings, args.settings_file, replay=recording, replay_speed=args.speed)
+    status = open_app(
+        args.settings,
+        args.settings_file,
+        replay=reader,
+        replay_speed=args.speed,
+        replay_paused=not args.play,
+    )
+    if reader.note:
+        print(f"mxtui replay: note: {reader.note}", file=sys.stderr)
+    return status

@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import socket
 import sys
+from dataclasses import replace
 from typing import Any
 
 from mxtui.commands.networks import network_for
 from mxtui.delivery import SimClock, Walk
+from mxtui.desk.envelope import EnvelopeChoice, default_envelope
 from mxtui.dns import DomainError, normalise_domain, resolve_mx
 from mxtui.dns.query import system_nameservers
 from mxtui.errors import UsageError
@@ -24,7 +25,9 @@ from mxtui.model import Envelope, StepDone, WalkResult
 from mxtui.netargs import add_nameserver_argument, port_type, seconds_type
 from mxtui.output import json_text
 from mxtui.policy import PROFILES, ProfileError, get_profile, resolve_params
-from mxtui.record import Recorder, RecordingError
+from mxtui.record import Recorder, RecordingError, envelope_header
+from mxtui.smtp.message import default_message
+from mxtui.text import clock_offset
 from mxtui.tlspolicy import lookup_tls_policy
 
 DESCRIPTION = (
@@ -199,7 +202,7 @@ def _check(args: argparse.Namespace) -> tuple[tuple[str, ...], dict[str, str]]:
     if not recipients:
         raise UsageError("give at least one --to")
     try:
-        check_envelope(args.mail_from, recipients, ehlo=settings.ehlo or None, flags=flags)
+        check_envelope(args.mail_from or "", recipients, ehlo=settings.ehlo or None, flags=flags)
         check_seconds("--timeout", args.timeout)
     except FieldError as exc:
         raise UsageError(str(exc)) from None
@@ -289,13 +292,6 @@ def _wants_policy(args: argparse.Namespace, params: dict[str, str]) -> bool:
         return False  # the walk itself reports the bad profile or parameter
 
 
-def duration(seconds: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
 def to_text(result: WalkResult, domain: str) -> str:
     """The walk for a person: the try list, each address's end, each recipient, the outcome."""
     lines = [f"walk {domain} as {result.profile} (seed {result.seed})"]
@@ -322,24 +318,24 @@ def to_text(result: WalkResult, domain: str) -> str:
         r = hop.result
         lines.append(
             f"hop {hop.hop}: {hop.relay.host} {hop.relay.address} forwards as {r.profile} "
-            f"(attempt {r.attempt + 1} at +{duration(int(r.clock_s))}): {r.outcome}"
+            f"(attempt {r.attempt + 1} at {clock_offset(int(r.clock_s))}): {r.outcome}"
         )
         for a in r.attempts:
             said = a.to_json()["reply"] or a.error or "no reply"
             lines.append(f"  {a.target.host} {a.target.address}: {a.stage} {said} -> {a.action}")
         if r.next_retry_s is not None:
-            lines.append(f"  retry: next attempt at +{duration(r.next_retry_s)}")
+            lines.append(f"  retry: next attempt at {clock_offset(r.next_retry_s)}")
     lines.append(f"outcome: {result.outcome}")
     if result.retry is not None and result.next_retry_s is not None:
         window = result.next_retry_window_s
         real = (
-            f" (a real one: between +{duration(window[0])} and +{duration(window[1])})"
+            f" (a real one: between {clock_offset(window[0])} and {clock_offset(window[1])})"
             if window and window[0] != window[1]
             else ""
         )
         lines.append(
-            f"retry: next attempt at +{duration(result.next_retry_s)}{real}, give up at "
-            f"+{duration(result.retry.give_up_s)} ({result.retry.formula})"
+            f"retry: next attempt at {clock_offset(result.next_retry_s)}{real}, give up at "
+            f"{clock_offset(result.retry.give_up_s)} ({result.retry.formula})"
         )
     if result.ndr:
         lines += ["", "NDR the sender would get:", result.ndr.rstrip("\n")]
@@ -355,11 +351,7 @@ def _recorder(args: argparse.Namespace, envelope: Envelope) -> Recorder:
         seed=args.seed,
         scenario=args.scenario or None,
         lab=bool(args.lab or args.scenario),
-        envelope={
-            "from": envelope.mail_from,
-            "to": list(envelope.recipients),
-            "ehlo": envelope.ehlo_name,
-        },
+        envelope=envelope_header(envelope, len(envelope.message)),
     )
 
 
@@ -369,11 +361,19 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"mxtui walk: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    envelope = Envelope(
-        mail_from=args.mail_from,
-        recipients=recipients,
-        ehlo_name=args.settings.ehlo or socket.gethostname() or "localhost",
-    )
+    # The one default envelope (mxtui.desk.envelope): the lab's in the lab, login@this-host
+    # and EHLO this-host towards real hosts (the settings' parts replace it); the test message
+    # is made now, so a recording names its real size and the NDR returns its real headers.
+    lab = bool(args.lab or args.scenario_obj is not None)
+    chosen = EnvelopeChoice(args.mail_from, recipients, args.settings.ehlo or None)
+    envelope = default_envelope(args.domain, lab=lab, chosen=chosen)
+    envelope = replace(envelope, message=default_message(envelope))
+    if args.mail_from is None and not lab:
+        print(
+            f"mxtui walk: no --from given: the sender is {envelope.mail_from} "
+            "(--from '' sends the null sender <>)",
+            file=sys.stderr,
+        )
     recorder = None
     steps: list[StepDone] = []
     if args.record:

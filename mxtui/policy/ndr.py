@@ -22,7 +22,7 @@ from mxtui.errors import MxtuiError
 from mxtui.model import Action, Decision, Reply
 from mxtui.policy.profiles import Profile, ProfileParams, get_profile
 from mxtui.policy.retry import retry_timeline
-from mxtui.text import printable
+from mxtui.text import printable, span_words
 
 Kind = Literal["failed", "delayed"]
 
@@ -51,18 +51,6 @@ DEFAULT_ORIGINAL = {
     "Date": "Mon, 23 Nov 2026 09:00:00 +0000",
     "Message-ID": "<original.0001@example.org>",
 }
-
-
-def _human_duration(seconds: int) -> str:
-    if seconds % 86400 == 0 and seconds >= 86400:
-        n, unit = seconds // 86400, "day"
-    elif seconds % 3600 == 0 and seconds >= 3600:
-        n, unit = seconds // 3600, "hour"
-    elif seconds >= 60:
-        n, unit = round(seconds / 60), "minute"
-    else:
-        n, unit = seconds, "second"
-    return f"{n} {unit}{'s' if n != 1 else ''}"
 
 
 def _headers_text(original: Mapping[str, str] | str | None) -> str:
@@ -154,8 +142,8 @@ def ndr_preview(
 
     fmt = {
         "mta": reporting_mta,
-        "age": _human_duration(age) if age > 0 else "a while",
-        "lifetime": _human_duration(timeline.give_up_s),
+        "age": span_words(age) if age > 0 else "a while",
+        "lifetime": span_words(timeline.give_up_s),
         "until": format_datetime(until),
         "arrival": format_datetime(arrival),
         "subject": subject_of_original,
@@ -191,7 +179,7 @@ def ndr_preview(
     body = flavour.failed_text if kind == "failed" else flavour.delayed_text
     human = [_wrap(flavour.intro.format(**fmt)), "", _wrap(body.format(**fmt)), ""]
     if expiry:
-        human += [f"It was retried for {_human_duration(timeline.give_up_s)} and then given up.",
+        human += [f"It was retried for {span_words(timeline.give_up_s)} and then given up.",
                   ""]  # fmt: skip
     human += [_wrap(f"<{recipient}>: {diagnostic.split('; ', 1)[1]}"), ""]
     message.set_content("\n".join(human), subtype="plain")

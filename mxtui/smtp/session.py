@@ -69,6 +69,16 @@ recipient after the message (RFC 2033)."""
 EventSink = Callable[[SessionEvent], None]
 
 
+_BDAT_LAST = re.compile(r"BDAT\s+\d+\s+LAST\s*$", re.IGNORECASE)
+
+
+def completes_message(line: str) -> bool:
+    """True for a line that ends a message a server then takes responsibility for: a lone "."
+    (the end of DATA, RFC 5321 §4.1.1.4) or ``BDAT n LAST`` (RFC 3030 §2)."""
+    text = line.strip()
+    return text == "." or _BDAT_LAST.match(text) is not None
+
+
 class _StepError(Exception):
     """A step ended without a usable reply; carries what the StepResult should say."""
 
@@ -499,6 +509,16 @@ class Session:
         for line in info.lines():
             self.note(line, tls=True)
         return info
+
+    def _held(self, stage: Stage, confirm_send: bool, end: str) -> StepResult | None:
+        """The one gate before anything that completes a message (the dot step, BDAT … LAST,
+        or a raw "." or BDAT … LAST): to a host that is not a lab host it passes only with
+        ``confirm_send=True``; otherwise the step is held (None: go on)."""
+        if self.lab or confirm_send:
+            return None
+        why = f"the message and its {end} go to a host that is not a lab host; confirm to send them"
+        self.note(f"held: {why}")
+        return self._finish(StepResult(stage, (), None, 0.0, failure="held", error=why))
 
     def _refuse(self, stage: Stage, why: str) -> StepResult:
         """A step the session will not attempt (nothing is sent)."""
@@ -1111,14 +1131,9 @@ class Session:
         """
         self._stage = Stage.DOT
         chunked = self._uses_chunking()
-        if not self.lab and not confirm_send:
-            end = "BDAT … LAST" if chunked else "end-of-data dot"
-            why = (
-                f"the message and its {end} go to a host that is not a lab host; "
-                "confirm to send them"
-            )
-            self.note(f"held: {why}")
-            return self._finish(StepResult(Stage.DOT, (), None, 0.0, failure="held", error=why))
+        held = self._held(Stage.DOT, confirm_send, "BDAT … LAST" if chunked else "end-of-data dot")
+        if held is not None:
+            return held
         if chunked:
             result = await self._send_chunks()
             uses = ["CHUNKING"]
@@ -1277,12 +1292,18 @@ class Session:
         result = await self._command(Stage.NOOP, "NOOP")
         return self._finish(result) if result.reply is not None else result
 
-    async def raw(self, line: str) -> StepResult:
+    async def raw(self, line: str, *, confirm_send: bool = False) -> StepResult:
         """Send any line as typed (VRFY, EXPN, HELP, commands out of order); the standard path's
-        state is not changed, so the session's next step is what it was."""
+        state is not changed, so the session's next step is what it was. A line that completes
+        a message (a lone ".", BDAT … LAST) is held like the dot step (see `_held`)."""
         line = line.rstrip("\r\n")
         if not line.strip():
             self._stage = Stage.RAW
             return self._refuse(Stage.RAW, "empty command")
+        if completes_message(line):
+            self._stage = Stage.RAW
+            held = self._held(Stage.RAW, confirm_send, "end (" + printable(line.strip()) + ")")
+            if held is not None:
+                return held
         result = await self._command(Stage.RAW, line)
         return self._finish(result) if result.reply is not None else result

@@ -1,101 +1,66 @@
-"""The mxtui application: the MX tree, the SMTP session, and what a sending MTA does next."""
+"""The mxtui application: the MX tree, the SMTP session, and what a sending MTA does next.
+
+The app holds three things and owns no other choice: `choices` (profile, envelope, seed; see
+`mxtui.desk.choices`), `network` (the lab or the real one) and one `driver` (a walk or a
+replay, `mxtui.desk`). Keys are routed to them; everything that happens comes back as events
+and is shown by one method, `show_event`, which also keeps it in the session log for `w`.
+"""
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
-from functools import partial
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Tree
-from textual.worker import Worker, WorkerState
 
-from mxtui.dns import DomainError, resolve_mx
-from mxtui.lab.runtime import Lab
-from mxtui.lab.scenarios import Scenario
+from mxtui.delivery import dns_outcome
+from mxtui.desk.choices import Choices
+from mxtui.desk.driver import Notice
+from mxtui.desk.explain import Shown, explain, shown_outcome, shown_step, shown_walk_step
+from mxtui.desk.log import SessionLog
+from mxtui.desk.replay import ReplayDriver
+from mxtui.desk.walk import WalkDriver
 from mxtui.model import (
-    Address,
+    DataProgress,
     Envelope,
-    MXHost,
-    MXPlan,
+    HostResolved,
+    MXAnswered,
     PlanResolved,
     ResolveEvent,
     Stage,
+    StepDone,
     StepResult,
     Timeouts,
+    TranscriptLine,
+    WalkStarted,
 )
-from mxtui.policy import PROFILES
-from mxtui.smtp import Dialer, RealDialer
-from mxtui.smtp.message import default_message
-from mxtui.text import printable
+from mxtui.network import Network
+from mxtui.text import span
+from mxtui.ui import flows
 from mxtui.ui.detail import NodeDetail
-from mxtui.ui.explain import ExplainPanel, NoticeFacts
-from mxtui.ui.help import HelpScreen
+from mxtui.ui.explain import ExplainPanel
 from mxtui.ui.keep_theme import keep_picked_themes
+from mxtui.ui.keys import bindings
 from mxtui.ui.mx_tree import MXTree
-from mxtui.ui.probe_view import ProbeScreen
-from mxtui.ui.replaying import ReplayingMixin
-from mxtui.ui.safe import markup_literal
-from mxtui.ui.screens import ConfirmSendScreen, EnvelopeScreen
-from mxtui.ui.session_pane import SessionPane, Target, default_envelope
+from mxtui.ui.screens import ConfirmSendScreen
+from mxtui.ui.session_pane import SessionPane, Target
 from mxtui.ui.transcript import TranscriptView
-from mxtui.ui.walk_panel import Narrative
-from mxtui.ui.walking import DNS_OUTCOMES, WalkingMixin
+from mxtui.ui.walk_panel import Narrative, WalkStatus
 
-if TYPE_CHECKING:
-    from mxtui.record import Recording
+Driver = WalkDriver | ReplayDriver
 
 
-class Resolved(Message):
-    """One step of a resolution, tagged with the lookup it belongs to."""
-
-    def __init__(self, generation: int, event: ResolveEvent) -> None:
-        super().__init__()
-        self.generation = generation
-        self.event = event
-
-
-class MXTuiApp(ReplayingMixin, WalkingMixin, App[int]):
+class MXTuiApp(App[int]):
     TITLE = "mxtui"
     CSS_PATH = Path(__file__).with_name("app.tcss")
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "next_step", "Next step", id="next-step"),
-        Binding("g", "walk_toggle", "Walk/pause", id="walk"),
-        Binding("s", "pick_scenario", "Scenarios", id="pick-scenario"),
-        Binding("1", "show_pane('mx')", "Tree", id="show-mx"),
-        Binding("2", "show_pane('session')", "Session", id="show-session"),
-        Binding("3", "show_pane('explain')", "Explain", id="show-explain"),
-        Binding("p", "cycle_profile", "Profile", id="cycle-profile"),
-        Binding("b", "ndr_preview", "NDR", id="ndr-preview"),
-        Binding("e", "edit_envelope", "Envelope", id="edit-envelope"),
-        Binding("f", "walk_next_retry", "Next retry", id="walk-next-retry"),
-        Binding("F", "walk_to_end", "To the end", id="walk-to-end"),
-        Binding("R", "walk_reshuffle", "Reshuffle", id="walk-reshuffle"),
-        Binding("plus", "walk_faster", "Faster", id="walk-faster"),
-        Binding("minus", "walk_slower", "Slower", id="walk-slower"),
-        Binding("v", "fold_narrative", "Narrative", id="fold-narrative"),
-        Binding("colon", "focus_raw", "Raw cmd", id="focus-raw"),
-        Binding("x", "rset", "RSET", id="rset"),
-        Binding("o", "noop", "NOOP", id="noop"),
-        Binding("c", "quit_session", "QUIT", id="quit-session"),
-        Binding("w", "export", "Export", id="export"),
-        Binding("r", "resolve", "Re-resolve", id="resolve"),
-        Binding("slash", "focus_domain", "Domain", id="focus-domain"),
-        Binding("t", "focus_tree", "Tree", id="focus-tree"),
-        Binding("P", "probe", "Probe all", id="probe"),
-        Binding("question_mark", "help", "Help", id="help"),
-        Binding("q", "quit", "Quit", id="quit"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = list(bindings())
 
     NARROW = 110
     """Below this many columns the three panes take turns (keys 1, 2, 3) instead of sharing."""
@@ -106,39 +71,31 @@ class MXTuiApp(ReplayingMixin, WalkingMixin, App[int]):
     def __init__(
         self,
         *,
-        domain: str | None = None,
-        nameservers: Sequence[tuple[str, int]] = (),
-        lab: Lab | None = None,
+        choices: Choices,
+        network: Network | None,
+        driver: Callable[[MXTuiApp], Driver],
+        domain: str = "",
         dns_timeout: float = 5.0,
-        port: int = 25,
         timeouts: Timeouts | None = None,
-        envelope: Envelope | None = None,
-        profile: str | None = None,
-        scenario: Scenario | None = None,
-        replay: Recording | None = None,
-        replay_speed: float = 1.0,
+        scenario: object = None,
     ) -> None:
+        """`driver` makes the one driver from the app (it needs `show_event` and timers);
+        `network` is None for a replay, which dials nothing."""
         super().__init__()
-        if scenario is not None and lab is None:
-            lab = scenario.lab()
-        if lab is None and not domain and not nameservers and replay is None:
-            lab = Lab()  # no domain and no nameserver: the lab demo
+        self.choices = choices
+        self.network = network
         self.scenario = scenario
-        self.resolved_plan: MXPlan | None = None
-        """The plan of the last lookup once it is complete (the walk needs every address)."""
-        self._init_walking()
-        self._init_replaying(replay, replay_speed)
-        self.initial_envelope = envelope
-        self.initial_profile = profile
-        self.lab = lab
-        self.port = port
-        self.timeouts = timeouts
-        self.nameservers = list(nameservers)
+        self.domain = domain
         self.dns_timeout = dns_timeout
-        self.initial_domain = domain or (lab.domain if lab else None)
-        self.current_domain = ""
-        self._generation = 0
+        self.timeouts = timeouts
+        self.session_log = SessionLog()
+        self.shown: Shown | None = None
+        self.resolved_plan = None
         self.shown_pane = "mx"
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.driver: Driver = driver(self)
+        self.replaying = isinstance(self.driver, ReplayDriver)
+        """A recording is on screen: nothing is dialled or recorded."""
 
     # ---- layout -------------------------------------------------------------------------
 
@@ -161,39 +118,22 @@ class MXTuiApp(ReplayingMixin, WalkingMixin, App[int]):
 
     async def on_mount(self) -> None:
         keep_picked_themes(self, self.settings_file)
-        self.query_one(SessionPane).listener = self.record_session_event
-        if self.recording is not None:
-            self.sub_title = "replay · " + printable(str(self.recording.header.get("domain", "")))
-            self.query_one(NodeDetail).show(None)
-            self.start_replay()
-            self.query_one(MXTree).focus()
-            return
-        if self.lab is not None:
-            await self.lab.start()
-            self.nameservers = self.lab.nameservers
-            self.sub_title = f"lab · {self.lab.domain}"
-        elif self.nameservers:
-            self.sub_title = "DNS " + ", ".join(f"{h}:{p}" for h, p in self.nameservers)
-        else:
-            self.sub_title = "system resolver"
-        self.query_one(NodeDetail).show(None, examples=self._examples())
         pane = self.query_one(SessionPane)
+        pane.listener = self.session_log.add
         pane.timeouts = self.timeouts
-        if self.initial_envelope is not None:
-            envelope = self.initial_envelope
-            if not envelope.message:  # show (and edit) the test message that would be sent
-                envelope = replace(envelope, message=default_message(envelope))
-            pane.set_envelope(envelope)
-        elif self.initial_domain:
-            pane.set_envelope(default_envelope(self.initial_domain.strip().rstrip(".")))
-        if self.initial_profile:
-            self.query_one(ExplainPanel).set_profile(self.initial_profile)
-        if self.scenario is not None:
-            self.query_one(Narrative).show(self.scenario)
-            self.sub_title = f"lab · scenario {self.scenario.name} · {self.scenario.domain}"
-        if self.initial_domain:
-            self.query_one("#domain", Input).value = self.initial_domain
-            self.start_resolve(self.initial_domain)
+        self._explain(None)
+        if isinstance(self.driver, ReplayDriver):
+            await flows.begin_replay(self, self.driver)
+            return
+        assert self.network is not None
+        await self.network.start()
+        self.sub_title = self.network.label
+        self.query_one(NodeDetail).show(None, examples=self.network.examples)
+        pane.set_envelope(self.choices.envelope)
+        flows.show_scenario(self, self.scenario)
+        if self.domain:
+            self.query_one("#domain", Input).value = self.domain
+            self.start_resolve(self.domain)
             self.query_one(MXTree).focus()
         else:
             self.query_one("#domain", Input).focus()
@@ -203,84 +143,113 @@ class MXTuiApp(ReplayingMixin, WalkingMixin, App[int]):
         self.set_class(narrow, "-narrow")
         for footer in self.query(Footer):
             footer.compact = narrow
-        self._apply_shown_pane()
-
-    def _apply_shown_pane(self) -> None:
         for pane in ("mx", "session", "explain"):
             self.set_class(self.shown_pane == pane, f"-show-{pane}")
 
     def action_show_pane(self, pane: str) -> None:
         """In a narrow terminal, bring one pane forward; in a wide one, focus it."""
         self.shown_pane = pane
-        self._apply_shown_pane()
+        self.on_resize()
         target = {"mx": "#mx-tree", "session": "#transcript", "explain": "#explain"}[pane]
         self.query_one(target).focus()
 
     async def on_unmount(self) -> None:
-        self._stop_walk()
+        self.driver.stop()
         for pane in self.query(SessionPane):  # gone already if the screen was torn down first
             await pane.close()
-        if self.lab is not None:
-            await self.lab.stop()
+        if self.network is not None:
+            await self.network.stop()
 
-    @property
-    def dialer(self) -> Dialer:
-        return self.lab.dialer if self.lab is not None else RealDialer(self.port)
-
-    def _examples(self) -> tuple[tuple[str, str], ...]:
-        return self.lab.examples if self.lab is not None else ()
-
-    # ---- resolution ---------------------------------------------------------------------
+    # ---- one place for every event ------------------------------------------------------
 
     def start_resolve(self, domain: str) -> None:
-        self._generation += 1
-        self.current_domain = domain
+        """Look `domain` up; a default envelope follows the new domain."""
+        self.domain = domain
         self.resolved_plan = None
-        self._first_resolve_event = True
-        self.query_one(MXTree).begin(printable(domain.strip()) or "(empty)")
-        self.resolve(domain, self._generation)
+        self.session_log.new_lookup()
+        if self.network is None:
+            return
+        if isinstance(self.driver, WalkDriver):
+            self.driver.set_plan(None)
+        self.choices = self.choices.for_domain(domain, lab=self.network.simulated)
+        self.query_one(SessionPane).set_envelope(self.choices.envelope)
+        timeout = self.network.dns_timeout(self.dns_timeout)
+        self.query_one(MXTree).resolve(domain, self.network.nameservers, timeout)
 
-    @work(exclusive=True, group="resolve", exit_on_error=False)
-    async def resolve(self, domain: str, generation: int) -> None:
-        try:
-            await resolve_mx(
-                domain,
-                nameservers=self.nameservers,
-                timeout=self.dns_timeout,
-                on_event=lambda event: self.post_message(Resolved(generation, event)),
-            )
-        except DomainError as exc:
-            self.query_one(MXTree).show_error(str(exc))
-            self.query_one(NodeDetail).show(self.query_one(MXTree).root.data)
+    def on_mxtree_resolved(self, message: MXTree.Resolved) -> None:
+        self.show_event(message.event)
 
-    def on_resolved(self, message: Resolved) -> None:
-        if message.generation != self._generation:
-            return  # a newer lookup replaced this one
-        tree = self.query_one(MXTree)
-        tree.apply(message.event)
-        self.note_resolve_event(message.event, first=self._first_resolve_event)
-        self._first_resolve_event = False
-        if isinstance(message.event, PlanResolved):
-            self.resolved_plan = message.event.plan
-            outcome = DNS_OUTCOMES.get(message.event.plan.status)
-            if outcome is not None:
-                self.query_one(ExplainPanel).show_outcome(Stage.DNS, outcome, None)
+    def show_event(self, event: object) -> None:
+        """Show one event, whoever made it: a lookup, a walk, a session, a replay, a driver's
+        notice. Live events are also kept for a recording."""
+        if not self.replaying:
+            if isinstance(event, WalkStarted) and event.attempt == 0:
+                self.session_log.begin("walk")
+            self.session_log.add(event)
+        if not self.query(SessionPane):
+            return  # the app is shutting down under a running walk
+        pane = self.query_one(SessionPane)
+        if isinstance(event, Notice):
+            self.notify(event.text, severity=event.severity, markup=False)
+        elif isinstance(event, TranscriptLine | DataProgress):
+            pane.feed(event)
+        elif isinstance(event, StepResult):
+            pane.feed(event)
+            if self.replaying and self.driver.state is None:  # a recorded session
+                self._explain(shown_step(event))
+        elif isinstance(event, MXAnswered | HostResolved | PlanResolved):
+            self._show_resolve(event)
+        else:
+            self._show_walk_event(event)
+        self._show_status()
+
+    def _show_resolve(self, event: ResolveEvent) -> None:
+        self.query_one(MXTree).apply(event)
+        if isinstance(event, PlanResolved):
+            plan = event.plan
+            self.resolved_plan = plan
+            if isinstance(self.driver, WalkDriver):
+                self.driver.set_plan(plan)
+            if not plan.usable:
+                envelope = self.choices.envelope
+                first = (envelope.recipients or ("",))[0]
+                outcome = dns_outcome(plan)
+                self._explain(
+                    shown_outcome(Stage.DNS, outcome, recipient=first, sender=envelope.mail_from)
+                )
         # The tree rebuilds its lines on the next refresh; read the cursor's node after that.
-        self.call_after_refresh(self._show_cursor_detail)
+        self.call_after_refresh(lambda: flows.show_detail(self))
 
-    def _show_cursor_detail(self) -> None:
-        node = self.query_one(MXTree).cursor_node
-        if node is not None:
-            self.query_one(NodeDetail).show(node.data, examples=self._examples())
+    def _show_walk_event(self, event: object) -> None:
+        state = self.driver.state
+        pane = self.query_one(SessionPane)
+        tree = self.query_one(MXTree)
+        line = flows.separator(event, state)
+        if isinstance(event, WalkStarted) and event.attempt == 0 and not self.replaying:
+            display = self.choices.profile.display
+            pane.begin_external(f"Delivery walk as {display}: every session it opens")
+        elif line:
+            pane.feed(TranscriptLine("info", line, 0.0))
+        if state is not None:
+            tree.set_marks({} if isinstance(event, WalkStarted) else state.tree_marks())
+        if isinstance(event, StepDone) and event.stage is not Stage.QUIT:
+            self._explain(shown_walk_step(event, self.choices.envelope))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR and event.worker.group == "resolve":
-            error = event.worker.error
-            self.query_one(MXTree).show_error(
-                f"The lookup failed unexpectedly: {type(error).__name__}: {printable(str(error))}"
-            )
+    def _explain(self, shown: Shown | None) -> None:
+        """Explain `shown` under the chosen profile (kept for a profile switch)."""
+        self.shown = shown
+        self.query_one(ExplainPanel).show(explain(shown, self.choices))
 
-    # ---- events and actions -------------------------------------------------------------
+    def _show_status(self) -> None:
+        status = self.driver.status()
+        state = self.driver.state
+        if state is None and self.replaying:  # a session's replay: say so on its status
+            pane = self.query_one(SessionPane)
+            pane.external = f"Replay of a recorded session · {status.mode} · {status.hint}"
+            pane.show_status()
+        self.query_one(WalkStatus).show(state, mode=status.mode, hint=status.hint)
+
+    # ---- the tree and the session ---------------------------------------------------------
 
     @on(Input.Submitted, "#domain")
     def domain_submitted(self, event: Input.Submitted) -> None:
@@ -289,255 +258,133 @@ class MXTuiApp(ReplayingMixin, WalkingMixin, App[int]):
 
     @on(Tree.NodeHighlighted)
     def node_highlighted(self, event: Tree.NodeHighlighted) -> None:
-        self.query_one(NodeDetail).show(event.node.data, examples=self._examples())
-
-    # ---- the session ----------------------------------------------------------------------
+        flows.show_detail(self, event.node.data)
 
     @on(Tree.NodeSelected, "#mx-tree")
     def node_selected(self, event: Tree.NodeSelected) -> None:
         tree = self.query_one(MXTree)
-        target = _target(
-            tree.plan, event.node.data, event.node.parent.data if event.node.parent else None
-        )
+        parent = event.node.parent.data if event.node.parent else None
+        target = flows.target(tree.plan, event.node.data, parent)
         if target is None:
             return
-        if self.replaying:
+        if self.network is None:
             self.notify("This is a replay: nothing is dialled.")
             return
-        self.begin_session_recording()
-        self.query_one(SessionPane).connect(target, self.dialer)
+        pacer = self.network.pacer
+        if pacer is not None and (wait := pacer.delay(target.address)) > 0:
+            self.notify(
+                f"Real hosts get at most {pacer.limit} sessions a minute: {target.address} "
+                f"can be dialled again in {span(wait + 0.999)}.",
+                markup=False,
+            )
+            return
+        if pacer is not None:
+            pacer.note(target.address)
+        self.driver.stop()
+        self.session_log.begin("session")
+        self.query_one(SessionPane).connect(target, self.network.dialer)
         if self.has_class("-narrow"):
             self.action_show_pane("session")
 
     def on_session_pane_stepped(self, message: SessionPane.Stepped) -> None:
-        self._explain(message.step)
+        target = self.query_one(SessionPane).target
+        remote = target.host if target is not None else None
+        self._explain(shown_step(message.step, message.context, remote=remote))
 
     def on_transcript_view_step_selected(self, message: TranscriptView.StepSelected) -> None:
-        if message.step is None:
+        step = message.step
+        if step is None:
             return
-        walked = self.walk_context_for(message.step)
+        state = self.driver.state
+        walked = state.contexts.get(id(step)) if state is not None else None
         following = not self.query_one(TranscriptView).has_focus
-        if walked is not None and message.step.stage is Stage.QUIT and following:
-            return  # the cursor following a walk's end: keep the step that decided on screen
         if walked is not None:
+            if step.stage is Stage.QUIT and following:
+                return  # the cursor following a walk's end: keep the step that decided
             target, context = walked
-            envelope = self.query_one(SessionPane).envelope
-            facts = NoticeFacts(
-                recipient=message.step.recipient,
-                sender=message.step.sender or "<>",
-                reporting_mta=envelope.ehlo_name,
-                remote_mta=target.host if target else None,
-            )
-            self.query_one(ExplainPanel).show_step(message.step, context, notice=facts)
-        else:
-            self._explain(message.step)
-
-    def _explain(self, step: StepResult) -> None:
-        pane = self.query_one(SessionPane)
-        target, envelope = pane.target, pane.envelope
-        if target is None:
+            self._explain(shown_step(step, context, remote=target.host if target else None))
             return
-        facts = NoticeFacts(
-            recipient=step.recipient,
-            sender=step.sender or "<>",
-            reporting_mta=envelope.ehlo_name,
-            remote_mta=target.host,
-        )
-        self.query_one(ExplainPanel).show_step(step, target.context, notice=facts)
+        own = self.query_one(SessionPane).target
+        if own is not None:
+            self._explain(shown_step(step, own.context, remote=own.host))
+        elif self.replaying:
+            self._explain(shown_step(step))
 
     def on_session_pane_hold_for_confirmation(
         self, message: SessionPane.HoldForConfirmation
     ) -> None:
         def answered(send: bool | None) -> None:
             if send:
-                self.query_one(SessionPane).confirm_send()
+                self.query_one(SessionPane).confirm_send(message.line)
             else:
                 self.notify("Not sent. QUIT (c) or RSET (x) next.", markup=False)
 
-        self.push_screen(ConfirmSendScreen(message.target.host, message.target.address), answered)
+        target: Target = message.target
+        self.push_screen(ConfirmSendScreen(target.host, target.address), answered)
+
+    # ---- keys ---------------------------------------------------------------------------
 
     def action_next_step(self) -> None:
         """n: the next step of whatever is on screen: a replay, a walk, or the session; with
         none of them open, a walk of the plan starts, one step per n."""
-        if self.replaying:
-            self.replay_step()
-            return
-        if self.walk_step():
-            return
+        driver = self.driver
         pane = self.query_one(SessionPane)
-        if pane.session is None and self.resolved_plan is not None:
-            if self.start_walk(seed=self.walk.seed if self.walk else None, running=False,
-                               first_step=True):  # fmt: skip
-                self.notify(
-                    "Walking the MX list one step per n (g runs it; Enter on an address talks "
-                    "to that address alone).",
-                    markup=False,
-                )
+        if isinstance(driver, ReplayDriver) or driver.active:
+            driver.step()
+        elif pane.session is None and self.resolved_plan is not None:
+            driver.step()
+            self.notify(
+                "Walking the MX list one step per n (g runs it; Enter on an address talks "
+                "to that address alone).",
+                markup=False,
+            )
+        else:
+            pane.next_step()
+
+    def action_desk(self, what: str) -> None:
+        """g, f, F, R, +, -: to the driver (a walk or a replay)."""
+        action = getattr(self.driver, what, None)
+        if action is None:
+            self.notify("A replay shows what was recorded; it cannot fast-forward the walk.")
             return
-        pane.next_step()
+        action()
 
-    def action_rset(self) -> None:
-        self.query_one(SessionPane).rset()
-
-    def action_noop(self) -> None:
-        self.query_one(SessionPane).noop()
-
-    def action_quit_session(self) -> None:
-        self.query_one(SessionPane).quit_session()
-
-    def action_focus_raw(self) -> None:
-        self.query_one("#raw", Input).focus()
-
-    def action_edit_envelope(self) -> None:
+    def action_session(self, what: str) -> None:
+        """x, o, c: RSET, NOOP, QUIT in the session of the pane's own."""
         pane = self.query_one(SessionPane)
+        {"rset": pane.rset, "noop": pane.noop, "quit": pane.quit_session}[what]()
 
-        def edited(envelope: object) -> None:
-            if envelope is not None:
-                pane.set_envelope(envelope)  # type: ignore[arg-type]
+    def action_focus(self, selector: str) -> None:
+        self.query_one(selector).focus()
 
-        self.push_screen(EnvelopeScreen(pane.envelope), edited)
+    def action_open(self, what: str) -> None:
+        """A screen or a file: scenarios, the NDR, the envelope, the narrative, the export,
+        the probe matrix, the help."""
+        flows.OPEN[what](self)
+
+    def set_envelope(self, envelope: Envelope) -> None:
+        """The person's own envelope (the editor, a script): shown, used by the next session
+        step, and a walk on screen is walked again with it."""
+        self.choices = self.choices.with_envelope(envelope)
+        self.query_one(SessionPane).set_envelope(envelope)
+        if isinstance(self.driver, WalkDriver):
+            self.driver.use(self.choices)
 
     def action_cycle_profile(self) -> None:
-        self.query_one(ExplainPanel).cycle_profile()
+        """p: explain (and walk again) as the next MTA profile would act."""
+        self.set_profile(self.choices.next_profile().profile.name)
 
-    def on_explain_panel_profile_changed(self, message: ExplainPanel.ProfileChanged) -> None:
-        self.walk_profile_changed()
-
-    def action_ndr_preview(self) -> None:
-        if self.walk_ndr():
-            return
-        self.query_one(ExplainPanel).open_ndr()
-
-    def action_export(self) -> None:
-        transcript = self.query_one(TranscriptView)
-        if not transcript.line_count:
-            self.notify("The transcript is empty: nothing to export.")
-            return
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        # `mxtui serve` gives each tab a folder of its own; otherwise the working directory.
-        folder = os.environ.get("MXTUI_EXPORT_DIR") or Path.cwd()
-        base = Path(folder) / f"mxtui-transcript-{stamp}"
-        try:
-            base.with_suffix(".txt").write_text(transcript.export_text(), encoding="utf-8")
-            base.with_suffix(".jsonl").write_text(transcript.export_jsonl(), encoding="utf-8")
-            recording = None if self.replaying else self.save_recording(base)
-        except OSError as exc:
-            self.notify(f"Could not write the export: {exc}", severity="error", markup=False)
-            return
-        saved = f"Saved {base.name}.txt and .jsonl in {base.parent}"
-        if recording is not None:
-            saved += f"; replay the recording with: mxtui replay {recording.name}"
-        self.notify(saved, markup=False)
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        explain = self.query(ExplainPanel)
-        if not explain:
-            return
-        panel = explain.first()
-        for name, profile in PROFILES.items():
-            yield SystemCommand(
-                f"Profile: {profile.display}",
-                f"Explain every reply as {profile.display} would act ({profile.description})",
-                partial(panel.set_profile, name),
-            )
-        yield SystemCommand(
-            "NDR preview", "The bounce or delay notice the profile would send", panel.open_ndr
-        )
-        yield SystemCommand(
-            "Envelope", "Edit sender, recipients, EHLO name, message", self.action_edit_envelope
-        )
-        yield SystemCommand(
-            "Export transcript",
-            "Save it as text and JSON Lines, and the recording for mxtui replay",
-            self.action_export,
-        )
-        yield SystemCommand(
-            "Probe every address",
-            "Connect, greeting, EHLO, STARTTLS on every MX address; no MAIL",
-            self.action_probe,
-        )
-        yield SystemCommand("Help: all keys", "Every key, grouped, as mapped", self.action_help)
-        yield SystemCommand(
-            "Scenarios", "Open a lab scenario (or the demo) with its narrative",
-            self.action_pick_scenario,
-        )  # fmt: skip
-        try:
-            from mxtui.lab.scenarios import list_scenarios
-
-            scenarios = list_scenarios()
-        except ValueError:
-            scenarios = []
-        for scenario in scenarios:
-            yield SystemCommand(
-                markup_literal(f"Scenario: {scenario.name}"),  # the palette parses markup
-                markup_literal(scenario.title),
-                partial(self.call_later, self.open_scenario, scenario.name),
-            )
-        yield SystemCommand(
-            "Walk: run / pause", "Deliver as the profile would, host after host",
-            self.action_walk_toggle,
-        )  # fmt: skip
-        yield SystemCommand(
-            "Walk: reshuffle", "Start over with a new seed for equal preferences",
-            self.action_walk_reshuffle,
-        )  # fmt: skip
-        yield SystemCommand(
-            "Walk: next retry", "Move simulated time to the next retry and make it",
-            self.action_walk_next_retry,
-        )  # fmt: skip
-        yield SystemCommand(
-            "Walk: to the end", "Every retry at once, to delivery or the give-up NDR",
-            self.action_walk_to_end,
-        )  # fmt: skip
-
-    # ---- resolution keys --------------------------------------------------------------------
+    def set_profile(self, name: str) -> None:
+        self.choices = self.choices.with_profile(name)
+        self._explain(self.shown)
+        if isinstance(self.driver, WalkDriver):
+            self.driver.use(self.choices)
 
     def action_resolve(self) -> None:
-        domain = self.query_one("#domain", Input).value or self.current_domain
+        domain = self.query_one("#domain", Input).value or self.domain
         if domain:
             self.start_resolve(domain)
 
-    def action_focus_domain(self) -> None:
-        self.query_one("#domain", Input).focus()
-
-    def action_focus_tree(self) -> None:
-        self.query_one(MXTree).focus()
-
-    def action_probe(self) -> None:
-        """P: every address of every MX host at once (reachable, greeting, EHLO, TLS)."""
-        if self.replaying:
-            self.notify("This is a replay: nothing is dialled.")
-            return
-        envelope = self.query_one(SessionPane).envelope
-        self.push_screen(
-            ProbeScreen(
-                self.resolved_plan,
-                self.dialer,
-                ehlo_name=envelope.ehlo_name,
-                timeout=self.timeouts.connect if self.timeouts else 5.0,
-            )
-        )
-
-    def action_help(self) -> None:
-        self.push_screen(HelpScreen())
-
-
-def _target(plan: MXPlan | None, data: object, parent: object) -> Target | None:
-    """The address to dial for a tree node: an address itself, or a host's first address."""
-    if plan is None:
-        return None
-    flat = [(h, a) for h in plan.hosts for a in h.addresses]
-    if isinstance(data, Address) and isinstance(parent, MXHost):
-        host, address = parent, data
-    elif isinstance(data, MXHost) and data.addresses:
-        host, address = data, data.addresses[0]
-    else:
-        return None
-    index = next((i for i, (h, a) in enumerate(flat) if h is host and a is address), 0)
-    return Target(address.address, host.name, index, len(flat))
-
-
-def make_app(**options: Any) -> MXTuiApp:
-    """The one factory used by the CLI and the tests; the options are `MXTuiApp`'s."""
-    return MXTuiApp(**options)
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield from flows.palette(self)

@@ -1,9 +1,9 @@
 """The help screen: every key the app has, grouped by what it works on, as the user has mapped it.
 
 The list is read from the app's bindings when the screen opens, with the user's key map applied,
-so a key remapped in the settings shows its new key and a binding added to the app later shows up
-without touching this file. Only the grouping and the longer explanations are tables here, keyed
-by action name; an action this file does not know lands in "Other" with its own description.
+so a key remapped in the settings shows its new key. Groups and explanations come from the app's
+command table (`mxtui.ui.keys`); a binding it does not know lands in "Other" with its own
+description.
 """
 
 from __future__ import annotations
@@ -21,82 +21,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-GROUPS: tuple[str, ...] = ("Tree", "Session", "Walk", "Explain", "App", "Other")
+from mxtui.ui.keys import BUILTIN, GROUPS, command_for
 
-GROUP_OF_ACTION: dict[str, str] = {
-    # Tree: finding the MX hosts.
-    "resolve": "Tree",
-    "focus_domain": "Tree",
-    "focus_tree": "Tree",
-    "show_pane('mx')": "Tree",
-    "probe": "Tree",
-    "open_probe": "Tree",
-    "show_probe": "Tree",
-    # Session: talking to one address step by step.
-    "next_step": "Session",
-    "rset": "Session",
-    "noop": "Session",
-    "quit_session": "Session",
-    "focus_raw": "Session",
-    "edit_envelope": "Session",
-    "export": "Session",
-    "show_pane('session')": "Session",
-    # Walk: what a sending MTA does, host after host.
-    "walk_toggle": "Walk",
-    "walk_next_retry": "Walk",
-    "walk_to_end": "Walk",
-    "walk_reshuffle": "Walk",
-    "walk_faster": "Walk",
-    "walk_slower": "Walk",
-    "fold_narrative": "Walk",
-    "pick_scenario": "Walk",
-    # Explain: the reasoning behind each reply.
-    "cycle_profile": "Explain",
-    "ndr_preview": "Explain",
-    "show_pane('explain')": "Explain",
-    # App.
-    "quit": "App",
-    "command_palette": "App",
-    "help": "App",
-    "show_help": "App",
-    "toggle_dark": "App",
-    "settings": "App",
-}
 GROUP_OF_PREFIX: tuple[tuple[str, str], ...] = (("walk_", "Walk"), ("probe_", "Tree"))
-"""Actions not named above but clearly of a group, so a new walk key needs no edit here."""
-
-EXPLAIN: dict[str, str] = {
-    "resolve": "look the domain's MX records up again",
-    "focus_domain": "type another domain (Enter resolves it)",
-    "focus_tree": "back to the MX tree",
-    "show_pane('mx')": "bring the MX tree forward (narrow terminals) or focus it",
-    "probe": "probe every address of every MX host at once",
-    "open_probe": "probe every address of every MX host at once",
-    "show_probe": "probe every address of every MX host at once",
-    "next_step": "the next SMTP command of the session, walk or replay (a walk starts if none)",
-    "rset": "send RSET: forget the transaction, keep the connection",
-    "noop": "send NOOP: is the server still there?",
-    "quit_session": "send QUIT and close the connection politely",
-    "focus_raw": "type a raw SMTP command to send",
-    "edit_envelope": "edit sender, recipients, EHLO name and the message",
-    "export": "save the transcript as text and JSON Lines, and a recording to replay",
-    "show_pane('session')": "bring the session forward (narrow terminals) or focus it",
-    "walk_toggle": "run or pause the delivery walk over the whole MX list",
-    "walk_next_retry": "jump simulated time to the next retry and make it",
-    "walk_to_end": "every retry at once, to delivery or the give-up bounce",
-    "walk_reshuffle": "start over with a new shuffle of equal preferences",
-    "walk_faster": "walk faster",
-    "walk_slower": "walk slower",
-    "fold_narrative": "fold or unfold the scenario's narrative",
-    "pick_scenario": "open a lab scenario (or the demo) with its narrative",
-    "cycle_profile": "explain as the next MTA profile would act (Postfix, Exim, …)",
-    "ndr_preview": "the bounce or delay notice the profile would send",
-    "show_pane('explain')": "bring the explanation forward (narrow terminals) or focus it",
-    "quit": "leave mxtui",
-    "command_palette": "the command palette: every command by name, profiles, scenarios, theme",
-    "help": "this screen",
-    "show_help": "this screen",
-}
+"""Actions not in the command table but clearly of a group, so a new walk key needs no edit."""
 
 # Keys that belong to the widgets rather than the app: always there, not remappable.
 NAVIGATION: tuple[tuple[str, str], ...] = (
@@ -121,13 +49,15 @@ class HelpEntry:
     action: str
 
 
-def group_of(action: str) -> str:
-    """The group of an action: by its full name (with arguments), its bare name, a known
-    prefix, else "Other"."""
+def group_of(action: str, binding_id: str | None = None) -> str:
+    """The group of a binding: the command table's (by id, then action), Textual's own
+    commands', a known prefix, else "Other"."""
+    command = command_for(action, binding_id)
+    if command is not None:
+        return command.group
     bare = action.removeprefix("app.").split("(")[0]
-    for name in (action.removeprefix("app."), bare):
-        if name in GROUP_OF_ACTION:
-            return GROUP_OF_ACTION[name]
+    if bare in BUILTIN:
+        return BUILTIN[bare][0]
     for prefix, group in GROUP_OF_PREFIX:
         if bare.startswith(prefix):
             return group
@@ -135,9 +65,11 @@ def group_of(action: str) -> str:
 
 
 def _explanation(action: str, binding: Binding) -> str:
-    name = action.removeprefix("app.")
-    bare = name.split("(")[0]
-    return EXPLAIN.get(name) or EXPLAIN.get(bare) or binding.tooltip or ""
+    command = command_for(action, binding.id)
+    if command is not None:
+        return command.help
+    bare = action.removeprefix("app.").split("(")[0]
+    return BUILTIN[bare][1] if bare in BUILTIN else (binding.tooltip or "")
 
 
 def app_bindings(app: App[object]) -> list[tuple[str, Binding]]:
@@ -181,7 +113,7 @@ def help_entries(
     ranked = sorted(found.items(), key=lambda item: place.get(item[0], len(place)))
     entries = [
         HelpEntry(
-            group=group_of(binding.action),
+            group=group_of(binding.action, binding.id),
             keys=tuple(sorted(keys, key=len)),  # the plain key before its ctrl+ twin
             description=binding.description,
             explanation=_explanation(binding.action, binding),

@@ -8,34 +8,17 @@ import contextlib
 import signal
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from textual.theme import BUILTIN_THEMES
 
-from mxtui.lab.demo import DEMO_DOMAIN
-from mxtui.model import Envelope
+from mxtui.desk.envelope import EnvelopeChoice
 from mxtui.settings import Settings
-from mxtui.smtp.message import default_message
 from mxtui.text import printable
-from mxtui.ui.app import MXTuiApp, make_app
-from mxtui.ui.session_pane import default_envelope
-
-
-def _envelope(settings: Settings, domain: str) -> Envelope | None:
-    """The settings' envelope over the default one, or None when the settings name none."""
-    if not (settings.mail_from or settings.recipients or settings.ehlo):
-        return None
-    envelope = default_envelope(domain)
-    envelope = replace(
-        envelope,
-        mail_from=settings.mail_from or envelope.mail_from,
-        recipients=settings.recipients or envelope.recipients,
-        ehlo_name=settings.ehlo or envelope.ehlo_name,
-    )
-    return replace(envelope, message=default_message(envelope))
+from mxtui.ui.app import MXTuiApp
+from mxtui.ui.factory import make_app
 
 
 def settings_problem(
@@ -125,6 +108,6 @@ def launch(args: argparse.Namespace) -> int:
         port=port,
         timeouts=settings.timeouts,
         dns_timeout=settings.dns_timeout,
-        envelope=_envelope(settings, (args.domain or DEMO_DOMAIN).strip().rstrip(".")),
+        chosen=EnvelopeChoice(settings.mail_from, settings.recipients, settings.ehlo or None),
         profile=settings.profile,
     )

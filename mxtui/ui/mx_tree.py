@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from rich.text import Text
+from collections.abc import Sequence
+
+from rich.text import Text, TextType
+from textual import work
+from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
+from textual.worker import Worker, WorkerState
 
+from mxtui.desk.walk_state import Mark
+from mxtui.dns import DomainError, resolve_mx
 from mxtui.dns.describe import STATUS_WORDS, address_label, group_label, host_summary
 from mxtui.model import (
     Address,
@@ -20,8 +27,8 @@ from mxtui.model import (
     Problem,
     ResolveEvent,
 )
+from mxtui.text import printable
 from mxtui.ui.safe import text
-from mxtui.ui.walk_state import Mark
 
 NodeData = MXPlan | MXGroup | MXHost | Address | Problem | str | None
 
@@ -111,12 +118,46 @@ class MXTree(Tree[NodeData]):
         self.marks: dict[str, Mark] = {}
         """The delivery walk's mark per address (kept across re-fills of a host's node)."""
         self.plan: MXPlan | None = None
+        self._generation = 0
 
-    def process_label(self, label: str | Text) -> Text:  # type: ignore[override]
+    def process_label(self, label: TextType) -> Text:
         label = Text(label) if isinstance(label, str) else label
         return label.split()[0] if label.plain else label
 
+    class Resolved(Message):
+        """One event of the current lookup (a newer lookup's start silences the older one)."""
+
+        def __init__(self, event: ResolveEvent) -> None:
+            super().__init__()
+            self.event = event
+
     # ---- what the app calls -------------------------------------------------------------
+
+    def resolve(self, domain: str, nameservers: Sequence[tuple[str, int]], timeout: float) -> None:
+        """Look `domain` up and fill the tree as the answers come (`Resolved` for each)."""
+        self._generation += 1
+        self.begin(printable(domain.strip()) or "(empty)")
+        self._lookup(domain, tuple(nameservers), timeout, self._generation)
+
+    @work(exclusive=True, group="resolve", exit_on_error=False)
+    async def _lookup(
+        self, domain: str, nameservers: tuple[tuple[str, int], ...], timeout: float, generation: int
+    ) -> None:
+        def post(event: ResolveEvent) -> None:
+            if generation == self._generation:  # a newer lookup replaced this one
+                self.post_message(self.Resolved(event))
+
+        try:
+            await resolve_mx(domain, nameservers=nameservers, timeout=timeout, on_event=post)
+        except DomainError as exc:
+            self.show_error(str(exc))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.group == "resolve":
+            error = event.worker.error
+            self.show_error(
+                f"The lookup failed unexpectedly: {type(error).__name__}: {printable(str(error))}"
+            )
 
     def set_marks(self, marks: dict[str, Mark]) -> None:
         """Show the walk's marks on the address nodes (an empty dict clears them)."""

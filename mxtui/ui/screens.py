@@ -15,6 +15,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from mxtui.model import Credentials, DSNRequest, Envelope
 from mxtui.smtp.auth import MECHANISMS
+from mxtui.smtp.message import default_message
 from mxtui.text import printable
 
 
@@ -42,6 +43,14 @@ class EnvelopeScreen(ModalScreen[Envelope | None]):
     def __init__(self, envelope: Envelope) -> None:
         super().__init__()
         self.envelope = envelope
+        self.shown_message = (
+            (envelope.message or default_message(envelope))
+            .decode("utf-8", errors="replace")
+            .replace("\r\n", "\n")
+        )
+        """The message text as the editor opens it: an envelope without a message of its own
+        shows the test message made from it, which stays "made from the envelope" (its From and
+        To follow the new envelope) unless the person edits it."""
 
     def compose(self) -> ComposeResult:
         env = self.envelope
@@ -84,7 +93,7 @@ class EnvelopeScreen(ModalScreen[Envelope | None]):
             )
             yield Label("Message (headers, blank line, body)")
             yield TextArea(
-                env.message.decode("utf-8", errors="replace").replace("\r\n", "\n"),
+                self.shown_message,
                 id="env-message",
                 soft_wrap=False,
             )
@@ -126,9 +135,12 @@ class EnvelopeScreen(ModalScreen[Envelope | None]):
             self.query_one("#envelope-error", Static).update(Content("; ".join(problems)))
             return
         user, password = self._value("env-user"), self.query_one("#env-password", Input).value
-        message = self.query_one("#env-message", TextArea).text.replace("\n", "\r\n")
+        text = self.query_one("#env-message", TextArea).text
+        message = text.replace("\n", "\r\n")
         if not message.endswith("\r\n"):
             message += "\r\n"
+        if not self.envelope.message and text == self.shown_message:
+            message = ""  # not edited: the test message is made from the new envelope
         old = self.envelope
         kept = old.dsn or DSNRequest()
         dsn = replace(kept, notify=notify, ret=ret) if notify or ret or old.dsn else None

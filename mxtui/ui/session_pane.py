@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -27,7 +27,6 @@ from mxtui.model import (
     TranscriptLine,
 )
 from mxtui.smtp import Dialer, Session
-from mxtui.smtp.message import default_message
 from mxtui.text import printable
 from mxtui.ui.transcript import TranscriptView
 from mxtui.ui.walk_panel import WalkStatus
@@ -66,15 +65,6 @@ class Target:
         )
 
 
-def default_envelope(domain: str) -> Envelope:
-    envelope = Envelope(
-        mail_from="sender@client.lab.test",
-        recipients=(f"alice@{domain}",),
-        ehlo_name="client.lab.test",
-    )
-    return replace(envelope, message=default_message(envelope))
-
-
 class SessionPane(Vertical):
     """Envelope summary, transcript, raw command line."""
 
@@ -89,17 +79,21 @@ class SessionPane(Vertical):
             self.context = context
 
     class HoldForConfirmation(Message):
-        """The dot is held: the target is not a lab host, so a person must confirm."""
+        """The end of a message is held: the target is not a lab host, so a person must
+        confirm. `line` is the raw line that would end it ("." or BDAT … LAST), None for the
+        dot step."""
 
-        def __init__(self, target: Target) -> None:
+        def __init__(self, target: Target, line: str | None = None) -> None:
             super().__init__()
             self.target = target
+            self.line = line
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.session: Session | None = None
         self.target: Target | None = None
-        self.envelope = default_envelope("example.com")
+        self.envelope = Envelope("", ())
+        """The envelope shown (the app's choice, given by `set_envelope`)."""
         self.dialer: Dialer | None = None
         self.timeouts = None
         self._pending: list[TranscriptLine] = []
@@ -113,6 +107,8 @@ class SessionPane(Vertical):
         self.external = ""
         """Set while the transcript shows a walk or a replay, not a session of the pane's own:
         the status line says so."""
+        self.message_size: int | None = None
+        """The size to show instead of the envelope's message (a replay's recorded size)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="session-status")
@@ -148,9 +144,15 @@ class SessionPane(Vertical):
                 Content.assemble((printable(where), "bold"), lab, "  ·  ", (next_words, "$accent"))
             )
         env = self.envelope
+        if self.message_size is not None:
+            size = f"message {self.message_size} bytes"
+        elif env.message:
+            size = f"message {len(env.message)} bytes"
+        else:
+            size = "a test message made from the envelope"
         summary = (
             f"from {env.mail_from or '<>'} → {', '.join(env.recipients) or '(no recipient)'}"
-            f" · EHLO {env.ehlo_name} · message {len(env.message)} bytes"
+            f" · EHLO {env.ehlo_name} · {size}"
             + (f" · AUTH as {env.credentials.user}" if env.credentials else "")
             + "  (e: edit)"
         )
@@ -224,8 +226,10 @@ class SessionPane(Vertical):
 
     # ---- actions ----------------------------------------------------------------------------
 
-    def set_envelope(self, envelope: Envelope) -> None:
+    def set_envelope(self, envelope: Envelope, size: int | None = None) -> None:
+        """Show `envelope` (and use it from the next step of a session in progress)."""
         self.envelope = envelope
+        self.message_size = size
         if self.session is not None:
             self.session.envelope = envelope
         self.show_status()
@@ -257,8 +261,12 @@ class SessionPane(Vertical):
             return
         self._run("step")
 
-    def confirm_send(self) -> None:
-        self._run("confirmed-dot")
+    def confirm_send(self, line: str | None = None) -> None:
+        """The person confirmed: send the held dot (or the held raw `line`)."""
+        if line is None:
+            self._run("confirmed-dot")
+        else:
+            self._run("confirmed-raw", line)
 
     def rset(self) -> None:
         self._run("rset")
@@ -307,7 +315,11 @@ class SessionPane(Vertical):
             elif what == "quit":
                 await session.quit()
             elif what == "raw":
-                await session.raw(line)
+                result = await session.raw(line)
+                if result.failure == "held" and self.target is not None:
+                    self.post_message(self.HoldForConfirmation(self.target, line))
+            elif what == "confirmed-raw":
+                await session.raw(line, confirm_send=True)
         finally:
             self.busy = False
             self._flush()

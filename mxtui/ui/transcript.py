@@ -24,7 +24,7 @@ from typing import ClassVar
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
-from textual import events
+from textual import events, on
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -96,12 +96,14 @@ class TranscriptView(ScrollView, can_focus=True):
     """A scrollable, focusable SMTP transcript with a line cursor and step separators."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Line up", show=False, id="transcript.cursor-up"),
-        Binding("down", "cursor_down", "Line down", show=False, id="transcript.cursor-down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="transcript.page-up"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="transcript.page-down"),
-        Binding("home", "first", "First line", show=False, id="transcript.first"),
-        Binding("end", "last", "Last line (follow)", show=False, id="transcript.last"),
+        Binding("up", "move('up')", "Line up", show=False, id="transcript.cursor-up"),
+        Binding("down", "move('down')", "Line down", show=False, id="transcript.cursor-down"),
+        Binding("pageup", "move('page_up')", "Page up", show=False, id="transcript.page-up"),
+        Binding(
+            "pagedown", "move('page_down')", "Page down", show=False, id="transcript.page-down"
+        ),
+        Binding("home", "move('first')", "First line", show=False, id="transcript.first"),
+        Binding("end", "move('last')", "Last line (follow)", show=False, id="transcript.last"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -179,7 +181,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._progress: DataProgress | None = None
         self._width = 0
         self._cache: LRUCache[int, Strip] = LRUCache(CACHE_ROWS)
-        self._styles: dict[str, Style] = {}
+        self._paint = _Painter(self)
         self.cursor_row = -1
         """The highlighted row (a line row, never a separator), or -1 before the first line."""
         self.follow = True
@@ -352,19 +354,7 @@ class TranscriptView(ScrollView, can_focus=True):
     def _follow_row(self) -> int:
         if self._last_recv_row >= 0:
             return self._last_recv_row
-        return self._last_line_row()
-
-    def _last_line_row(self) -> int:
-        return self._line_row_from(len(self._rows) - 1, -1)
-
-    def _line_row_from(self, row: int, step: int) -> int:
-        """The nearest line row from `row` going in `step` direction, or -1 if none."""
-        rows = self._rows
-        while 0 <= row < len(rows):
-            if not isinstance(rows[row], _Separator):
-                return row
-            row += step
-        return -1
+        return _line_row_from(self._rows, len(self._rows) - 1, -1)
 
     # -- cursor ----------------------------------------------------------------------------
 
@@ -404,39 +394,31 @@ class TranscriptView(ScrollView, can_focus=True):
         if not self._lines:
             return
         if self.cursor_row < 0:
-            target = self._last_line_row()
+            target = _line_row_from(self._rows, len(self._rows) - 1, -1)
         else:
             direction = 1 if delta > 0 else -1
             wanted = min(max(self.cursor_row + delta, 0), len(self._rows) - 1)
-            target = self._line_row_from(wanted, direction)
+            target = _line_row_from(self._rows, wanted, direction)
             if target < 0:
-                target = self._line_row_from(wanted, -direction)
-        self.follow = target == self._last_line_row()
+                target = _line_row_from(self._rows, wanted, -direction)
+        self.follow = target == _line_row_from(self._rows, len(self._rows) - 1, -1)
         self._move_cursor(target)
 
-    def action_cursor_up(self) -> None:
-        self._step_cursor(-1)
-
-    def action_cursor_down(self) -> None:
-        self._step_cursor(1)
-
-    def action_page_up(self) -> None:
-        self._step_cursor(-max(self.scrollable_content_region.height - 1, 1))
-
-    def action_page_down(self) -> None:
-        self._step_cursor(max(self.scrollable_content_region.height - 1, 1))
-
-    def action_first(self) -> None:
-        if self._lines:
+    def action_move(self, where: str) -> None:
+        """The cursor keys: a line up or down, a page, the first line, the last (following)."""
+        page = max(self.scrollable_content_region.height - 1, 1)
+        steps = {"up": -1, "down": 1, "page_up": -page, "page_down": page}
+        if where in steps:
+            self._step_cursor(steps[where])
+        elif where == "first" and self._lines:
             self.follow = False
-            self._move_cursor(self._line_row_from(0, 1))
+            self._move_cursor(_line_row_from(self._rows, 0, 1))
             self._scroll_y_to(0)
-
-    def action_last(self) -> None:
-        if self._lines:
-            self.follow = True
-            self._move_cursor(self._last_line_row())
-        self._scroll_end()
+        elif where == "last":
+            if self._lines:
+                self.follow = True
+                self._move_cursor(_line_row_from(self._rows, len(self._rows) - 1, -1))
+            self._scroll_end()
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
@@ -444,14 +426,14 @@ class TranscriptView(ScrollView, can_focus=True):
             return
         row = round(self.scroll_offset.y) + offset.y
         if 0 <= row < len(self._rows) and not isinstance(self._rows[row], _Separator):
-            self.follow = row == self._last_line_row()
+            self.follow = row == _line_row_from(self._rows, len(self._rows) - 1, -1)
             self._move_cursor(row)
 
     # -- drawing ---------------------------------------------------------------------------
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._styles.clear()
+        self._paint.styles.clear()
         self._cache.clear()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -459,36 +441,33 @@ class TranscriptView(ScrollView, can_focus=True):
         if (self.follow or self._pinned) and self._lines:
             self._scroll_end()
 
-    def on_focus(self, event: events.Focus) -> None:
+    @on(events.Focus)
+    @on(events.Blur)
+    def _cursor_colour(self) -> None:
+        """The cursor's row changes colour with the focus."""
         if self.cursor_row >= 0:
             self.refresh_lines(self.cursor_row)
-
-    def on_blur(self, event: events.Blur) -> None:
-        if self.cursor_row >= 0:
-            self.refresh_lines(self.cursor_row)
-
-    def _style(self, name: str) -> Style:
-        """The widget's base style with a component class on top (cached until styles change)."""
-        style = self._styles.get(name)
-        if style is None:
-            base = self.rich_style
-            style = base if not name else base + self.get_component_rich_style(name)
-            self._styles[name] = style
-        return style
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         row = scroll_y + y
         width = self.size.width
-        base = self._style("")
+        paint = self._paint
+        base = paint.style("")
         if row < 0 or row >= self.row_count:
             return Strip.blank(width, base)
         if row == len(self._rows):
-            strip = self._progress_strip()
+            assert self._progress is not None
+            strip = paint.progress(self._progress)
         else:
             strip = self._cache.get(row)
             if strip is None:
-                strip = self._row_strip(row)
+                item = self._rows[row]
+                strip = (
+                    paint.separator(self._steps[item.index], width)
+                    if isinstance(item, _Separator)
+                    else paint.line(item)
+                )
                 self._cache[row] = strip
         if row == self.cursor_row:
             cursor = self.get_component_rich_style("transcript--cursor")
@@ -497,13 +476,25 @@ class TranscriptView(ScrollView, can_focus=True):
             return strip.crop_extend(scroll_x, scroll_x + width, base + cursor)
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
-    def _row_strip(self, row: int) -> Strip:
-        item = self._rows[row]
-        if isinstance(item, _Separator):
-            return self._separator_strip(self._steps[item.index])
-        return self._line_strip(item)
 
-    def _line_strip(self, line: TranscriptLine) -> Strip:
+class _Painter:
+    """Draws the transcript's rows in the view's styles (one style per component class, kept
+    until the styles change)."""
+
+    def __init__(self, view: TranscriptView) -> None:
+        self.view = view
+        self.styles: dict[str, Style] = {}
+
+    def style(self, name: str) -> Style:
+        """The view's base style with a component class on top."""
+        style = self.styles.get(name)
+        if style is None:
+            base = self.view.rich_style
+            style = base if not name else base + self.view.get_component_rich_style(name)
+            self.styles[name] = style
+        return style
+
+    def line(self, line: TranscriptLine) -> Strip:
         text = _safe(line.text)
         mark = marker(line)
         if line.dir == "sent":
@@ -515,25 +506,25 @@ class TranscriptView(ScrollView, can_focus=True):
         mark_style = "transcript--tls" if line.encrypted or line.dir == "tls" else text_style
         stamp = _stamp(line.t_ms)
         segments = [
-            Segment(stamp, self._style("transcript--time")),
-            Segment(mark, self._style(mark_style)),
-            Segment(text, self._style(text_style)),
+            Segment(stamp, self.style("transcript--time")),
+            Segment(mark, self.style(mark_style)),
+            Segment(text, self.style(text_style)),
         ]
         return Strip(segments, len(stamp) + len(mark) + _width(text))
 
-    def _separator_strip(self, step: StepResult) -> Strip:
+    def separator(self, step: StepResult, width: int) -> Strip:
         stage, result, ms = separator_label(step)
-        dim = self._style("transcript--separator")
+        dim = self.style("transcript--separator")
         if step.reply is not None:
-            result_style = self._style(_reply_style(result))
+            result_style = self.style(_reply_style(result))
         elif step.ok:
-            result_style = self._style("transcript--recv-ok")
+            result_style = self.style("transcript--recv-ok")
         else:
-            result_style = self._style("transcript--recv-perm")
+            result_style = self.style("transcript--recv-perm")
         head = " " * (TIME_WIDTH + 1) + f"── {stage} · "
         tail = f" · {ms} "
         used = len(head) + len(result) + len(tail)
-        fill = "─" * max(self.size.width - used, 2)
+        fill = "─" * max(width - used, 2)
         segments = [
             Segment(head, dim),
             Segment(result, result_style),
@@ -541,10 +532,18 @@ class TranscriptView(ScrollView, can_focus=True):
         ]
         return Strip(segments, used + len(fill))
 
-    def _progress_strip(self) -> Strip:
-        assert self._progress is not None
-        text = " " * (TIME_WIDTH + 1) + "=== " + progress_text(self._progress)
-        return Strip([Segment(text, self._style("transcript--progress"))], _width(text))
+    def progress(self, progress: DataProgress) -> Strip:
+        text = " " * (TIME_WIDTH + 1) + "=== " + progress_text(progress)
+        return Strip([Segment(text, self.style("transcript--progress"))], _width(text))
+
+
+def _line_row_from(rows: list[TranscriptLine | _Separator], row: int, step: int) -> int:
+    """The nearest line row (not a separator) from `row` going in `step` direction, or -1."""
+    while 0 <= row < len(rows):
+        if not isinstance(rows[row], _Separator):
+            return row
+        row += step
+    return -1
 
 
 def _reply_style(text: str) -> str:

@@ -18,11 +18,11 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from mxtui.desk.walk_state import MARK_SYMBOL, RECIPIENT_SYMBOL, WalkState
 from mxtui.lab.scenarios import Scenario
 from mxtui.model import RecipientStatus
 from mxtui.policy import PROFILES
-from mxtui.text import printable
-from mxtui.ui.walk_state import MARK_SYMBOL, RECIPIENT_SYMBOL, WalkState, duration
+from mxtui.text import clock_offset, printable
 
 _MARK_STYLE = {
     "trying": "bold $accent",
@@ -78,7 +78,7 @@ class WalkStatus(Static):
             ("Walk ", "bold"),
             (printable(state.domain), "bold"),
             f" as {profile} · seed {state.seed} · attempt {state.attempt + 1} at "
-            f"{duration(state.clock_s)}",
+            f"{clock_offset(state.clock_s)}",
         )
         if mode:
             head = Content.assemble(head, " · ", (mode, "bold $accent"))

@@ -64,7 +64,7 @@ def test_the_tls_policy_of_a_1000_mx_domain_is_looked_up_for_a_bounded_number_of
 _APP = textwrap.dedent(
     """
     import asyncio, sys
-    from mxtui.ui.app import make_app
+    from mxtui.ui.factory import make_app
 
     async def main():
         host, port = sys.argv[1], int(sys.argv[2])

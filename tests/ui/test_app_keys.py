@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from mxtui.ui.app import MXTuiApp, make_app
+from ui_support import SIZE, resolved
+
+from mxtui.ui.app import MXTuiApp
+from mxtui.ui.factory import make_app
 from mxtui.ui.help import HelpScreen, help_entries
 from mxtui.ui.probe_view import ProbeScreen
-from tests.ui.test_walk_app import SIZE, resolved
 
 
 async def test_p_probes_every_address_of_the_plan_on_screen() -> None:
@@ -32,7 +34,7 @@ async def test_question_mark_lists_every_binding_of_the_app() -> None:
         assert isinstance(app.screen, HelpScreen)
         listed = {entry.action for entry in help_entries(app)}
         for binding in MXTuiApp.BINDINGS:
-            assert binding.action in listed, binding.action  # type: ignore[union-attr]
+            assert binding.action in listed, binding.action
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)

@@ -12,7 +12,8 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Static
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from mxtui.ui.app import MXTuiApp, make_app
+from mxtui.ui.app import MXTuiApp
+from mxtui.ui.factory import make_app
 from mxtui.ui.help import GROUPS, HelpEntry, HelpScreen, group_of, help_entries
 
 

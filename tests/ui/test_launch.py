@@ -51,8 +51,9 @@ def test_settings_give_the_profile_envelope_timeouts_and_keys(tmp_path, monkeypa
     (app,) = opened
     options = app.options
     assert options["profile"] == "qmail"
-    assert options["envelope"].mail_from == "trainer@class.test"
-    assert options["envelope"].recipients == ("bob@example.com",)
+    assert options["chosen"].mail_from == "trainer@class.test"
+    assert options["chosen"].recipients == ("bob@example.com",)
+    assert options["chosen"].ehlo is None  # not set: the default for the network
     assert (options["timeouts"].connect, options["timeouts"].reply) == (3, 7)
     assert options["domain"] is None and options["nameservers"] == []  # still the lab demo
     assert app.keymap == {"next-step": "f5"}
@@ -81,7 +82,9 @@ def test_no_settings_file_means_defaults(tmp_path, monkeypatch, opened):
     monkeypatch.setattr("mxtui.settings.default_path", lambda: tmp_path / "absent.toml")
     assert main(["--port", "2525", "example.org"]) == 0
     (app,) = opened
-    assert app.options["port"] == 2525 and app.options["envelope"] is None
+    assert app.options["port"] == 2525
+    chosen = app.options["chosen"]
+    assert chosen.mail_from is None and chosen.recipients == () and chosen.ehlo is None
 
 
 def test_the_theme_setting_reaches_the_app(tmp_path, monkeypatch, opened):

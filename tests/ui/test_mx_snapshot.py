@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mxtui.ui.app import make_app
+from mxtui.ui.factory import make_app
 from mxtui.ui.session_pane import SessionPane
 
 

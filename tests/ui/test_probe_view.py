@@ -15,7 +15,7 @@ from mxtui.lab.runtime import Lab
 from mxtui.model import Address, HostState, MXGroup, MXHost, MXPlan, PlanStatus
 from mxtui.probe import ProbeResult, ProbeTarget
 from mxtui.smtp import LabDialer
-from mxtui.ui.app import make_app
+from mxtui.ui.factory import make_app
 from mxtui.ui.probe_view import (
     CELL_PADDING,
     COLUMNS,
@@ -67,7 +67,7 @@ def static_text(screen: ProbeScreen, selector: str) -> str:
 
 
 async def open_probe(app, pilot, plan: MXPlan | None, dialer=None, **options) -> ProbeScreen:
-    screen = ProbeScreen(plan, dialer or app.dialer, **options)
+    screen = ProbeScreen(plan, dialer or app.network.dialer, **options)
     await app.push_screen(screen)
     await settle(app, pilot)
     return screen
@@ -114,7 +114,9 @@ async def test_busy_and_silent_hosts_are_unreachable_with_their_reason() -> None
     app = make_app(dns_timeout=1)
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(app, pilot)
-        plan = await resolve_mx("implicit.example.com", nameservers=app.lab.nameservers, timeout=1)
+        plan = await resolve_mx(
+            "implicit.example.com", nameservers=app.network.nameservers, timeout=1
+        )
         screen = await open_probe(app, pilot, plan, timeout=0.5)
         busy = row_of(screen, "192.0.2.30")
         assert busy["reach"] == REACH_NO and busy["greeting"].startswith("421")
@@ -221,7 +223,7 @@ async def test_no_plan_or_no_address_says_there_is_nothing_to_probe() -> None:
         assert not screen.query_one(DataTable).display
         await pilot.press("q")
         await pilot.pause()
-        null = await resolve_mx("null.example.com", nameservers=app.lab.nameservers, timeout=1)
+        null = await resolve_mx("null.example.com", nameservers=app.network.nameservers, timeout=1)
         screen = await open_probe(app, pilot, null)
         message = static_text(screen, "#probe-empty")
         assert "Nothing to probe for null.example.com" in message and "null" in message
@@ -234,7 +236,9 @@ async def test_mx_hosts_without_address_are_named() -> None:
     app = make_app(dns_timeout=1)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(app, pilot)
-        plan = await resolve_mx("noaddr.example.com", nameservers=app.lab.nameservers, timeout=1)
+        plan = await resolve_mx(
+            "noaddr.example.com", nameservers=app.network.nameservers, timeout=1
+        )
         screen = await open_probe(app, pilot, plan, timeout=2)
         assert [t.host for t in screen.targets] == ["mx1.example.com", "mx1.example.com"]
         summary = static_text(screen, "#probe-summary")

@@ -12,8 +12,8 @@ from mxtui.lab.hostile import MARKUP_PAYLOADS, HostileHost
 from mxtui.lab.runtime import Lab
 from mxtui.model import Stage, Timeouts
 from mxtui.smtp import LabDialer
-from mxtui.ui.app import make_app
 from mxtui.ui.explain import ExplainPanel
+from mxtui.ui.factory import make_app
 from mxtui.ui.mx_tree import MXTree
 from mxtui.ui.screens import ConfirmSendScreen
 from mxtui.ui.session_pane import SessionPane
@@ -57,7 +57,7 @@ async def connect_to(app, pilot, label_start: str) -> None:
 
 async def test_a_newcomer_steps_the_demo_from_the_tree_to_the_dot():
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with app.run_test(size=(120, 34)) as pilot:
         await settle(app, pilot)
         await connect_to(app, pilot, "IPv4  192.0.2.10")
         pane = app.query_one(SessionPane)
@@ -75,12 +75,12 @@ async def test_a_newcomer_steps_the_demo_from_the_tree_to_the_dot():
         assert " -> STARTTLS" in exported  # offered by mx1, taken as MTAs do
         assert " ~> MAIL FROM:<sender@client.lab.test>" in exported  # then inside TLS
         assert "<~  250 2.0.0" in exported
-        assert app.lab.smtp.hosts["192.0.2.10"].messages  # the lab host really got it
+        assert app.network.smtp.hosts["192.0.2.10"].messages  # the lab host really got it
 
 
 async def test_an_unknown_recipient_is_explained_as_a_bounce():
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with app.run_test(size=(120, 34)) as pilot:
         await settle(app, pilot)
         pane = app.query_one(SessionPane)
         pane.set_envelope(replace(pane.envelope, recipients=("nobody@example.com",)))
@@ -98,7 +98,7 @@ async def test_the_dot_to_a_real_host_waits_for_confirmation():
     real server, so the dot is held and a dialog asks first."""
     lab = Lab()
     app = make_app(lab=lab, dns_timeout=1)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with app.run_test(size=(120, 34)) as pilot:
         await settle(app, pilot)
 
         class RealLookingDialer(LabDialer):
@@ -133,7 +133,7 @@ async def test_the_dot_to_a_real_host_waits_for_confirmation():
 async def test_hostile_servers_through_the_real_widgets(kind, params):
     lab = Lab()
     app = make_app(lab=lab, dns_timeout=1, timeouts=Timeouts(connect=2, reply=2))
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with app.run_test(size=(120, 34)) as pilot:
         await settle(app, pilot)
         async with HostileHost(kind, **params) as hostile:
             lab.dialer = LabDialer({"192.0.2.10": hostile.address})
@@ -152,20 +152,22 @@ async def test_hostile_servers_through_the_real_widgets(kind, params):
 
 async def test_switching_profile_by_key_and_palette_reexplains_the_reply():
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with app.run_test(size=(120, 34)) as pilot:
         await settle(app, pilot)
         await connect_to(app, pilot, "IPv4  192.0.2.10")
         await step_until(app, pilot, Stage.GREETING)
         explain = app.query_one(ExplainPanel)
-        assert explain.profile == "postfix" and explain.decision.stage is Stage.GREETING
+        profile = app.choices.profile.name
+        assert profile == "postfix" and explain.decision.stage is Stage.GREETING
         app.query_one(MXTree).focus()
         await pilot.press("p")
         await pilot.pause()
-        assert explain.profile != "postfix" and explain.decision.profile == explain.profile
+        profile = app.choices.profile.name
+        assert profile != "postfix" and explain.decision.profile == profile
         titles = {c.title: c for c in app.get_system_commands(app.screen)}
         titles["Profile: qmail (notqmail)"].callback()
         await pilot.pause()
-        assert explain.profile == "qmail" and explain.decision.profile == "qmail"
+        assert app.choices.profile.name == "qmail" and explain.decision.profile == "qmail"
         assert "NDR preview" in titles and "Export transcript" in titles
 
 
@@ -196,7 +198,7 @@ async def test_at_80x24_the_panes_take_turns_with_1_2_3():
 
 async def test_the_greeting_sits_under_the_connect_separator_not_above_it():
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with app.run_test(size=(120, 34)) as pilot:
         await settle(app, pilot)
         await connect_to(app, pilot, "IPv4  192.0.2.10")
         await step_until(app, pilot, Stage.GREETING)

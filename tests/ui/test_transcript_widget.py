@@ -353,7 +353,7 @@ async def test_last_row_stays_visible_when_a_long_line_brings_a_horizontal_scrol
         view.append(recv(f"250-line {i}") for i in range(20))
         await pilot.pause()
         view.append([recv("250 " + "x" * 200)])
-        view.action_cursor_up()  # the user moves before the scrollbar has been laid out
+        view.action_move("up")  # the user moves before the scrollbar has been laid out
         await pilot.pause()
         assert view.show_horizontal_scrollbar
         assert view.scroll_offset.y == view.max_scroll_y

@@ -28,7 +28,7 @@ from mxtui.model import (
     WalkResult,
     WalkStarted,
 )
-from mxtui.text import printable
+from mxtui.text import clock_offset, printable
 
 MarkKind = Literal["trying", "failed", "deferred", "bounced", "accepted", "held", "done"]
 
@@ -98,19 +98,6 @@ def step_words(step: StepResult | None, stage: str) -> str:
     return f"{stage.upper()} ok"
 
 
-def duration(seconds: float) -> str:
-    """+0s, +6m40s, +1h, +5d: how far the simulated clock has moved."""
-    s = int(seconds)
-    if s == 0:
-        return "+0s"
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if s >= size:
-            parts.append(f"{s // size}{unit}")
-            s %= size
-    return "+" + "".join(parts[:2])
-
-
 @dataclass
 class WalkState:
     """The walk as the screen shows it."""
@@ -159,12 +146,12 @@ class WalkState:
             return ""
         words = (
             f"hop {hop.hop}: {hop.from_host} [{hop.from_address}] forwards as {hop.profile} · "
-            f"attempt {hop.attempt + 1} at {duration(hop.clock_s)}"
+            f"attempt {hop.attempt + 1} at {clock_offset(hop.clock_s)}"
         )
         if self.hop_result is not None:
             words += f": {self.hop_result.outcome.upper()}"
             if self.hop_result.next_retry_s is not None:
-                words += f" · its next retry at {duration(self.hop_result.next_retry_s)} (f)"
+                words += f" · its next retry at {clock_offset(self.hop_result.next_retry_s)} (f)"
         return printable(words)
 
     def apply(self, event: object) -> None:
@@ -238,11 +225,11 @@ class WalkState:
         if result.outcome == "held":
             words += " before the dot (nothing delivered)"
         if result.next_retry_s is not None:
-            words += f" · next retry at {duration(result.next_retry_s)} (f)"
+            words += f" · next retry at {clock_offset(result.next_retry_s)} (f)"
         elif result.retry is not None:
             words += " · past the queue lifetime"
         elif result.next_retry_any_s is not None:
-            words += f" · the relay retries at {duration(result.next_retry_any_s)} (f)"
+            words += f" · the relay retries at {clock_offset(result.next_retry_any_s)} (f)"
         if result.ndrs:
             words += " · NDR ready (b)"
         return words

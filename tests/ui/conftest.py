@@ -1,0 +1,8 @@
+"""The Pilot tests share `ui_support` (an app on a scenario, waiting for what it shows)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
