@@ -43,7 +43,6 @@ CONFIG_HELP = (
 )
 
 
-
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a bad argument is one line on stderr (and exit 2), not the usage block:
     the project's rule for bad input, whichever argument it is."""

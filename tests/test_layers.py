@@ -82,4 +82,4 @@ def test_nothing_outside_the_ui_imports_textual() -> None:
 
 
 def test_the_check_sees_imports_inside_functions() -> None:
-    assert "mxtui.ui.factory.make_app" in imports(PACKAGE / "commands" / "replay.py")
+    assert "mxtui.ui.launch.open_app" in imports(PACKAGE / "commands" / "replay.py")

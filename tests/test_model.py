@@ -58,7 +58,7 @@ def test_json_form_renames_rounds_and_drops_what_the_contract_leaves_out():
         "stage": "tls", "command": "starttls", "sent": ["STARTTLS"],
         "reply": {"code": 220, "enhanced": "2.0.0", "lines": ["220 2.0.0 go"]},
         "ms": 1.235, "outcome": None, "failure": None, "error": "", "tls": None,
-        "recipient": "", "recipients": [], "sender": "",
+        "uses": [], "recipient": "", "recipients": [], "sender": "",
     }  # fmt: skip
     meaning = CodeMeaning(550, 5, "permanent", 5, "mail system")
     assert list(meaning.to_json())[:2] == ["code", "class"]

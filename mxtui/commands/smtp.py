@@ -609,6 +609,10 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
     settings = args.settings
     default_port = 465 if args.tls_on_connect else settings.port
     mail_from = settings.mail_from if args.mail_from is None else args.mail_from
+    if mail_from is None:  # neither --from nor the settings: swaks' default (said by run)
+        from mxtui.desk.envelope import default_sender
+
+        mail_from = default_sender()
     recipients = _recipients(args.to) or settings.recipients
     ehlo = args.ehlo or settings.ehlo or None
     flags = (
@@ -840,6 +844,13 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"mxtui smtp: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
+    if args.mail_from is None and args.settings.mail_from is None:
+        print(
+            f"mxtui smtp: no --from given: the sender is {session.envelope.mail_from} "
+            "(--from '' sends the null sender <>)",
+            file=sys.stderr,
+        )
+
     import asyncio
 
     from mxtui.smtp.transcript import to_jsonl

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from mxtui.desk.choices import Choices
 from mxtui.model.dns import HostResolved, MXAnswered, PlanResolved
+from mxtui.model.smtp import Envelope
 from mxtui.record import Kind, Recorder, envelope_header, registry
 from mxtui.smtp.message import default_message
 
@@ -69,13 +70,20 @@ class SessionLog:
         return len(self._events)
 
     def save(
-        self, base: Path, choices: Choices, *, domain: str = "", seed: int | None = None
+        self,
+        base: Path,
+        choices: Choices,
+        *,
+        domain: str = "",
+        seed: int | None = None,
+        envelope: Envelope | None = None,
     ) -> Path | None:
         """Write the log beside an export (`base`.mxrec.jsonl); None when there is nothing to
-        save. The header names the profile, seed, scenario and the envelope with its size."""
+        save. The header names the profile, seed, scenario and the envelope (`envelope`: the one a
+        walk carried, its message made; else the choices') with its size."""
         if self.kind is None or not self._events:
             return None
-        envelope = choices.envelope
+        envelope = envelope or choices.envelope
         size = len(envelope.message or default_message(envelope))
         path = base.with_name(base.name + ".mxrec.jsonl")
         with Recorder(

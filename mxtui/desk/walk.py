@@ -16,6 +16,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from mxtui.delivery import SimClock, Walk
 from mxtui.desk.choices import SPEEDS, Choices
@@ -25,6 +26,7 @@ from mxtui.model.dns import MXPlan
 from mxtui.model.smtp import SessionEvent, Timeouts
 from mxtui.model.walk import AttemptStarted, WalkEnded
 from mxtui.network import SESSIONS_PER_MINUTE, Network
+from mxtui.smtp.message import default_message
 from mxtui.text import span
 
 TICK = 1.0
@@ -115,8 +117,11 @@ class WalkDriver:
         clock = SimClock()
         self.network.attach(clock)
         choices = self.choices
+        envelope = choices.envelope
+        if not envelope.message:  # made now from the envelope: the size a recording names,
+            envelope = replace(envelope, message=default_message(envelope))  # the NDR's headers
         walk = Walk(
-            self.plan, choices.envelope, dialer=self.network.dialer, profile=choices.profile,
+            self.plan, envelope, dialer=self.network.dialer, profile=choices.profile,
             params=choices.values.as_dict(), seed=seed, clock=clock, timeouts=self.timeouts,
             on_event=self._walk_event, on_session_event=self._session_event,
             relays=self.network.relays,  # a lab backup MX makes its own delivery (hop 2)

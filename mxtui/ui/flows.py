@@ -251,7 +251,11 @@ def _export(app: MXTuiApp) -> None:
         if not app.replaying:
             domain = state.domain if state and state.domain else ""
             seed = state.seed if state else None
-            recording = app.session_log.save(base, app.choices, domain=domain, seed=seed)
+            walk = getattr(app.driver, "walk", None)
+            envelope = walk.envelope if walk is not None else None
+            recording = app.session_log.save(
+                base, app.choices, domain=domain, seed=seed, envelope=envelope
+            )
     except OSError as exc:
         app.notify(f"Could not write the export: {exc}", severity="error", markup=False)
         return

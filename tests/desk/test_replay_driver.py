@@ -12,7 +12,6 @@ from mxtui.desk.driver import Notice, scheduler_for_asyncio
 from mxtui.desk.log import SessionLog
 from mxtui.desk.replay import ReplayDriver
 from mxtui.record import RecordingReader, open_recording
-from mxtui.smtp.message import default_message
 
 
 async def record(name: str, folder: Path) -> tuple[Path, Desk]:
@@ -23,7 +22,9 @@ async def record(name: str, folder: Path) -> tuple[Path, Desk]:
         log.begin("walk")
         desk.driver.run()
         await until(lambda: ended(desk.driver), "the live walk")
-        path = log.save(folder / "walk", desk.choices, seed=desk.driver.seed)
+        walk = desk.driver.walk
+        assert walk is not None
+        path = log.save(folder / "walk", desk.choices, seed=walk.seed, envelope=walk.envelope)
     assert path is not None
     return path, desk
 
@@ -35,7 +36,8 @@ async def test_a_recorded_walk_replays_to_the_same_state_and_opens_paused(tmp_pa
     shown: list[object] = []
     replay = ReplayDriver(reader, shown.append, speed=0)
     assert replay.envelope is not None and replay.envelope.recipients == ("alice@grey.example.net",)
-    assert replay.size == len(default_message(live.choices.envelope))  # not "0 bytes"
+    assert live.driver.walk is not None
+    assert replay.size == len(live.driver.walk.envelope.message) > 100  # not "0 bytes"
     replay.start(paused=True)
     await asyncio.sleep(0.1)
     assert replay.player is not None and replay.player.position == 0  # nothing played yet

@@ -251,7 +251,9 @@ def test_replay_print_of_a_hostile_recording_is_clean(tmp_path, recording, name)
     assert b"Traceback" not in run.stderr, run.describe()
     assert run.returncode in (0, 2), run.describe()
     if run.returncode == 2:
-        assert run.stderr.count(b"\n") == 1 and run.stdout == b"", run.describe()
+        # The replay reads the file as it plays it (a gigabyte recording starts at once): the
+        # lines before the bad one are printed, then the one-line error names the bad line.
+        assert run.stderr.count(b"\n") == 1 and b": line " in run.stderr, run.describe()
     assert not hs.raw_controls(run.stdout + run.stderr), run.describe()
     assert not any(b.encode() in run.stdout for b in hs.BIDI_PAYLOADS)
 

@@ -237,9 +237,10 @@ async def test_bad_tls_and_auth_flags_are_usage_errors(capsys, tmp_path) -> None
         code = main(["smtp", "-s", "127.0.0.1:9", "-t", "a@example.com", *argv])
         err = capsys.readouterr().err
         assert code == 2 and needle in err and err.count("\n") == 1, (argv, err)
-    with pytest.raises(SystemExit) as refused:  # argparse's own refusal of an unknown type
-        main(["smtp", "-s", "127.0.0.1:9", "-t", "a@example.com", "-a", "DIGEST-MD5"])
-    assert refused.value.code == 2 and "AUTH types are PLAIN" in capsys.readouterr().err
+    # argparse's own refusal of an unknown type: one line too (the CLI's parser), exit 2
+    assert main(["smtp", "-s", "127.0.0.1:9", "-t", "a@example.com", "-a", "DIGEST-MD5"]) == 2
+    err = capsys.readouterr().err
+    assert "AUTH types are PLAIN" in err and err.count("\n") == 1
 
 
 async def test_lmtp_to_a_lab_host_explains_each_recipient(capsys) -> None:

@@ -83,7 +83,7 @@ async def test_the_reference_line_says_how_the_rule_is_known_in_plain_words():
         app.show(shown_step(step(Stage.RCPT, reply(550, "no such user", "5.1.1"))))
         await pilot.pause()
         assert "[read in the source]" in shown(panel, "reference")
-        app.show(panel.explanation.shown if panel.explanation else None, "postfix-2.0")
+        app.show(panel.explanation.shown if panel.explanation else None, "exchange")
         await pilot.pause()
         assert "[inferred, not documented]" in shown(panel, "reference")
 

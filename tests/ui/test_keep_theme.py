@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mxtui.lab.runtime import Lab
 from mxtui.settings import default_path, load_settings
-from mxtui.ui.app import make_app
+from mxtui.ui.factory import make_app
 
 MINE = '# my settings\nprofile = "exim"   # for the class\n\n[keys]\nnext-step = "n"\n'
 

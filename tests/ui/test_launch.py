@@ -120,7 +120,7 @@ def test_settings_give_a_domain_its_nameserver_port_dns_timeout_and_ehlo(
     assert options["nameservers"] == [("127.0.0.1", 5300)]
     assert options["port"] == 2525
     assert options["dns_timeout"] == 1.5
-    assert options["envelope"].ehlo_name == "client.class.test"
+    assert options["chosen"].ehlo == "client.class.test"
     assert app.settings_file == config  # where a theme picked in the palette is kept
 
 
