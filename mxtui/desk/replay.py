@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from mxtui.desk.driver import DriverStatus, Emit, Notice, StatusChanged
 from mxtui.desk.walk_state import WalkState
+from mxtui.model.dns import PlanResolved
 from mxtui.model.smtp import Envelope, StepResult
 from mxtui.model.walk import StepDone
 from mxtui.record import (
@@ -59,6 +60,7 @@ class ReplayDriver:
         self.player: Player | None = None
         self._task: asyncio.Task[None] | None = None
         self._stepping = False
+        self._hold = False
         self.done = False
 
     def _entries(self) -> Iterable[Entry]:
@@ -73,8 +75,7 @@ class ReplayDriver:
         self.stop()
         self.state = WalkState() if self.walk else None
         self.player = Player(self._entries(), speed=self.speed, sleep=self._sleep)
-        if paused:
-            self.player.pause()
+        self._hold = paused  # the plan's lookup plays at once, then the replay waits for g
         self._stepping = False
         self.done = False
         player = self.player
@@ -146,6 +147,10 @@ class ReplayDriver:
         if self.state is not None:
             self.state.apply(event)
         self.emit(event)
+        if self._hold and isinstance(event, PlanResolved) and self.player is not None:
+            self._hold = False  # the tree is on screen: wait for the presenter
+            self.player.pause()
+            self.emit(StatusChanged())
         step_like = isinstance(event, StepDone) or (
             self.state is None and isinstance(event, StepResult)
         )

@@ -243,10 +243,14 @@ class MXTuiApp(App[int]):
     def _show_status(self) -> None:
         status = self.driver.status()
         state = self.driver.state
-        if state is None and self.replaying:  # a session's replay: say so on its status
-            pane = self.query_one(SessionPane)
-            pane.external = f"Replay of a recorded session · {status.mode} · {status.hint}"
+        if self.replaying and (state is None or state.attempt < 0):  # before a walk: the
+            pane = self.query_one(SessionPane)  # replay's status on the session's line
+            what = "walk" if state is not None else "session"
+            pane.external = f"Replay of a recorded {what} · {status.mode} · {status.hint}"
             pane.show_status()
+            state = None
+        elif self.replaying:  # the walk's own status lines say the rest
+            self.query_one(SessionPane).external = "Replay of a recorded walk"
         self.query_one(WalkStatus).show(state, mode=status.mode, hint=status.hint)
 
     # ---- the tree and the session ---------------------------------------------------------

@@ -11,6 +11,7 @@ from desk_support import Desk, ended, until
 from mxtui.desk.driver import Notice, scheduler_for_asyncio
 from mxtui.desk.log import SessionLog
 from mxtui.desk.replay import ReplayDriver
+from mxtui.model import PlanResolved
 from mxtui.record import RecordingReader, open_recording
 
 
@@ -19,6 +20,8 @@ async def record(name: str, folder: Path) -> tuple[Path, Desk]:
     async with Desk(name) as desk:
         log = SessionLog()
         desk.driver.emit = lambda event: (log.add(event), desk.events.append(event))
+        assert desk.driver.plan is not None
+        log.add(PlanResolved(desk.driver.plan))  # the lookup comes first in a recording
         log.begin("walk")
         desk.driver.run()
         await until(lambda: ended(desk.driver), "the live walk")
@@ -40,7 +43,10 @@ async def test_a_recorded_walk_replays_to_the_same_state_and_opens_paused(tmp_pa
     assert replay.size == len(live.driver.walk.envelope.message) > 100  # not "0 bytes"
     replay.start(paused=True)
     await asyncio.sleep(0.1)
-    assert replay.player is not None and replay.player.position == 0  # nothing played yet
+    # the recorded MX plan is on screen, nothing of the walk yet: it waits for the presenter
+    assert any(isinstance(e, PlanResolved) for e in shown)
+    assert replay.state is not None and replay.state.attempt < 0
+    assert replay.player is not None and replay.player.paused
     assert replay.status().mode.startswith("replay paused")
     replay.step()  # plays to the first decision, then pauses again
     await until(lambda: replay.state is not None and replay.state.steps == 1, "one step")

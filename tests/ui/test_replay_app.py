@@ -31,8 +31,9 @@ async def test_a_walk_recorded_headless_replays_paused_with_its_real_size(record
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.3)
         player = app.driver.player
-        assert player is not None and player.position == 0  # nothing played before a key
-        assert "replay paused" in str(app.query_one(WalkStatus).render()) or not app.driver.state
+        assert player is not None and player.paused  # the plan is on screen, the walk waits
+        assert app.resolved_plan is not None and app.driver.state.attempt < 0
+        assert "replay paused" in str(app.query_one("#session-status").render())
         summary = str(app.query_one("#envelope-summary").render())
         assert "message 0 bytes" not in summary and "nobody@users.example.net" in summary
         assert f"message {app.driver.size} bytes" in summary and app.driver.size > 100
