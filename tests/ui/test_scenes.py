@@ -1,7 +1,7 @@
 """The six scenes of the README's screenshots as snapshots of the screen's text.
 
 Each scene (screenshots/scenes.py) is played and the screen compared, line by line, with
-`__snapshots__/scenes/NAME.txt`; what changes from run to run (times, dates, loopback ports,
+`scenes/NAME.txt`; what changes from run to run (times, dates, loopback ports,
 certificate dates) has its digits zeroed first, keeping every column where it was. After a
 change meant to show, write the files again with ``MXTUI_SNAPSHOT_UPDATE=1 pytest tests/ui``
 and review the diff.
@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "screenshots"))
 
 from scenes import SCENES, SIZE  # noqa: E402
 
-STORED = Path(__file__).parent / "__snapshots__" / "scenes"
+STORED = Path(__file__).parent / "scenes"
 VOLATILE = re.compile(
     r"\+\d+\.\d{3}s"  # transcript time stamps
     r"|\d+(?:\.\d+)? ?ms\b"  # latencies
