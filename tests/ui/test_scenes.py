@@ -55,8 +55,13 @@ PROBE_SUMMARY = re.compile(r"slowest \S+ \d+ ms · elapsed \d+\.\d s")
 """Which address answered last, and how long the probe took: a race, not a property."""
 
 
+LOOKUP_TIME = re.compile(r"queries in \d+ ms to\s*")
+"""The detail pane's lookup time: its width moves the padding after it."""
+
+
 def stable(text: str) -> str:
     text = SEPARATOR.sub("0.0 ms ──", text)
+    text = LOOKUP_TIME.sub("queries in 0 ms to ", text)
     text = PROBE_SUMMARY.sub("slowest … · elapsed 0.0 s", text)
     return VOLATILE.sub(lambda m: re.sub(r"\d", "0", m.group()), text)
 
