@@ -125,6 +125,7 @@ class WalkDriver:
             params=choices.values.as_dict(), seed=seed, clock=clock, timeouts=self.timeouts,
             on_event=self._walk_event, on_session_event=self._session_event,
             relays=self.network.relays,  # a lab backup MX makes its own delivery (hop 2)
+            trust_pem=self.network.trust_pem,
         )  # fmt: skip
         walk.pause()
         walk.on_wait = self._ready
