@@ -34,7 +34,8 @@ exit status:
 examples:
   mxtui lab --list
   mxtui lab greylist-primary --describe
-  mxtui lab greylist-primary --serve      (first line: {"domain", "dns", "hosts"} as JSON)
+  mxtui lab greylist-primary --serve      (first line: {"domain", "dns", "hosts",
+                                           "trust_anchors", "https"} as JSON)
   mxtui lab ./my-scenario.toml            (a scenario file of your own, same format)
 """
 
@@ -76,10 +77,18 @@ def describe(scenario: Scenario) -> str:
         + ", ".join(f"<{r}>" for r in scenario.envelope.recipients),
         f"profile:   {scenario.profile}",
         "expected:  " + ", ".join(f"{p} {o}" for p, o in scenario.expect.items()),
-        "hosts:",
     ]
+    for profile, params in scenario.params.items():
+        settings = ", ".join(
+            f"{k}={('yes' if v else 'no') if isinstance(v, bool) else v}" for k, v in params.items()
+        )
+        lines.append(f"settings:  {profile}: {settings}")
+    lines.append("hosts:")
     for address, b in scenario.hosts.items():
-        lines.append(f"  {address:<18} {b.kind:<12} {b.hostname}")
+        cert = "" if b.certificate == "self-signed" else f"  ({b.certificate} certificate)"
+        lines.append(f"  {address:<18} {b.kind:<12} {b.hostname}{cert}")
+    for address, spec in scenario.policies.items():
+        lines.append(f"  {address:<18} {'mta-sts':<12} {spec.host} (HTTPS policy host)")
     # Everything here came from a file: each line follows the printable rule (the loader has
     # already applied it to the text fields; this also covers every other value).
     shown = [printable(line) for line in lines]
@@ -99,6 +108,12 @@ async def serve(lab: Lab, stop: asyncio.Event | None = None) -> None:
             "domain": lab.domain,
             "dns": _endpoint(lab.dns.address),
             "hosts": {name: _endpoint(h.address) for name, h in lab.smtp.hosts.items()},
+            # For a validating resolver (unbound's trust-anchor:) and an HTTPS client.
+            "trust_anchors": [z.anchor_text for z in lab.dns.signed_zones],
+            "https": {
+                address: _endpoint((lab.policy_host.host, lab.policy_host.port_for(spec.domain)))
+                for address, spec in lab.policies.items()
+            },
         }
         print(json.dumps(ready), flush=True)
         print("mxtui lab: serving; Ctrl-C or SIGTERM stops", file=sys.stderr, flush=True)

@@ -144,7 +144,11 @@ def _recipients(values: list[str]) -> tuple[str, ...]:
 
 
 def _params(args: argparse.Namespace) -> dict[str, str]:
+    """--param NAME=VALUE over the scenario's own settings for this profile ([params.NAME])."""
+    scenario = getattr(args, "scenario_obj", None)
     params: dict[str, str] = {}
+    if scenario is not None:
+        params = {k: str(v) for k, v in scenario.params_for(args.profile.lower()).items()}
     for item in args.param:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():

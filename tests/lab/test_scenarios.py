@@ -17,6 +17,7 @@ import pytest
 from mxtui.cli import main
 from mxtui.delivery import Walk, walk
 from mxtui.dns import resolve_mx
+from mxtui.lab.certs import lab_ca
 from mxtui.lab.hosts import relay_profiles
 from mxtui.lab.runtime import Lab
 from mxtui.lab.scenarios import (
@@ -30,6 +31,7 @@ from mxtui.lab.scenarios import (
 )
 from mxtui.model import HopEnded, HopStarted, PlanStatus, StepDone, Timeouts, TranscriptLine
 from mxtui.policy import PROFILES
+from mxtui.tlspolicy import lookup_tls_policy
 
 NAMES = scenario_names()
 
@@ -321,7 +323,8 @@ async def test_serve_prints_where_it_listens_then_stops_cleanly(
     )
     try:
         ready = json.loads(_first_line(proc))
-        assert set(ready) == {"domain", "dns", "hosts"}
+        assert {"domain", "dns", "hosts"} <= set(ready)  # the contract; added keys are fine
+        assert ready["trust_anchors"][0].startswith("busy.example.net. IN DS ")
         assert ready["domain"] == "busy.example.net"
         plan = await resolve_mx(ready["domain"], nameservers=[_endpoint(ready["dns"])], timeout=2)
         assert plan.status == PlanStatus.MX
@@ -353,7 +356,13 @@ async def test_the_first_attempt_ends_as_the_scenario_expects(
     scenario = load_scenario(name)
     async with scenario.lab() as lab:
         plan = await resolve_mx(scenario.domain, nameservers=lab.nameservers, timeout=2)
-        result = await walk(plan, scenario.envelope, dialer=lab.dialer, profile=profile, seed=1)
+        # The TLS policy is looked up for every scenario, and each profile runs with the
+        # settings the scenario gives it ([params.NAME]), as `mxtui walk --scenario` does.
+        policy = await lookup_tls_policy(plan, lab.nameservers, setup=lab.tls_setup, timeout=2)
+        result = await walk(
+            plan, scenario.envelope, dialer=lab.dialer, profile=profile, seed=1,
+            params=scenario.params_for(profile), tls_policy=policy, trust_pem=lab_ca().cert_pem,
+        )  # fmt: skip
     assert str(result.outcome) == outcome
 
 

@@ -42,6 +42,8 @@ from mxtui.filedata import FileDataError, check_controls, load_toml, read_limite
 from mxtui.lab.dns_server import Fault, LabDNSServer
 from mxtui.lab.hosts import HostBehaviour, behaviour_from_dict
 from mxtui.lab.runtime import Lab
+from mxtui.lab.tls_policy import PolicySpec
+from mxtui.lab.tlsa_tokens import expand_tlsa
 from mxtui.model import Envelope, PlanStatus
 from mxtui.policy import PROFILES
 from mxtui.text import printable
@@ -66,6 +68,8 @@ _KEYS = {
     "expect",
     "plan_status",
     "narrative",
+    "mta_sts",
+    "params",
 }
 _REQUIRED = ("name", "title", "domain", "zone", "hosts", "envelope", "profile", "expect")
 _FAULT_TYPES: dict[str, type] = {"servfail": bool, "silent": bool, "delay_ms": int, "rdtype": str}
@@ -92,6 +96,14 @@ class Scenario:
     faults: Mapping[str, tuple[Fault, ...]] = field(default_factory=dict)
     source: str = ""
     """The file it was read from, for messages."""
+    policies: Mapping[str, PolicySpec] = field(default_factory=dict)
+    """MTA-STS policy hosts by the documentation address of mta-sts.DOMAIN (``[mta_sts]``)."""
+    params: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    """Profile settings by profile name (``[params.postfix]``): the knobs this scenario shows
+    (a DANE-validating Postfix…); its expected outcomes are under these settings."""
+
+    def params_for(self, profile: str) -> dict[str, object]:
+        return dict(self.params.get(profile, {}))
 
     @property
     def profiles(self) -> tuple[str, ...]:
@@ -105,6 +117,7 @@ class Scenario:
             faults={name: list(f) for name, f in self.faults.items()},
             hosts=dict(self.hosts),
             examples=((self.domain, self.title),),
+            policies=dict(self.policies),
         )
 
 
@@ -213,7 +226,11 @@ def parse_scenario(text: str, *, source: str, require_name: bool = True) -> Scen
     except ValueError:
         known = ", ".join(str(s) for s in PlanStatus)
         raise fail("plan_status", f"{status!r} is not one of: {known}") from None
+    policies = _mta_sts(data.get("mta_sts"), domain, fail)
+    params = _params(data.get("params", {}), fail)
     return Scenario(
+        policies=policies,
+        params=params,
         name=name,
         title=string("title"),
         domain=domain,
@@ -231,6 +248,42 @@ def parse_scenario(text: str, *, source: str, require_name: bool = True) -> Scen
     )
 
 
+def _mta_sts(value: Any, domain: str, fail: Any) -> dict[str, PolicySpec]:
+    """``[mta_sts]``: ``address`` (the documentation address of mta-sts.DOMAIN in the zone)
+    and ``policy`` (its text, RFC 8461 §3.2), served over HTTPS by the lab's policy host."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise fail("mta_sts", "must be a table with address and policy")
+    extra = sorted(set(value) - {"address", "policy"})
+    if extra:
+        raise fail(f"mta_sts.{extra[0]}", "unknown key; known: address, policy")
+    address, policy = value.get("address"), value.get("policy")
+    if not isinstance(address, str) or not _is_documentation(address):
+        raise fail("mta_sts.address", "must be the documentation address of mta-sts.DOMAIN")
+    if not isinstance(policy, str) or not policy.strip() or len(policy) > 4096:
+        raise fail("mta_sts.policy", "must be the policy text (a few lines)")
+    return {str(ipaddress.ip_address(address)): PolicySpec(domain, policy)}
+
+
+def _params(value: Any, fail: Any) -> dict[str, dict[str, object]]:
+    """``[params.NAME]``: settings of profile NAME, checked now (an unknown one is an error)."""
+    if not isinstance(value, dict):
+        raise fail("params", "must be tables like [params.postfix]")
+    out: dict[str, dict[str, object]] = {}
+    for name, table in value.items():
+        if name not in PROFILES:
+            raise fail(f"params.{name}", f"unknown profile; one of: {', '.join(PROFILES)}")
+        if not isinstance(table, dict):
+            raise fail(f"params.{name}", "must be a table of settings")
+        try:
+            PROFILES[name].parse(table)
+        except ValueError as exc:
+            raise fail(f"params.{name}", str(exc)) from None
+        out[name] = dict(table)
+    return out
+
+
 def _is_documentation(address: str) -> bool:
     try:
         ip = ipaddress.ip_address(address)
@@ -242,7 +295,9 @@ def _is_documentation(address: str) -> bool:
 def _check_zone(zone: str, domain: str, fail: Any) -> None:
     """The domain lies in the zone, and every address in it is a documentation address."""
     try:
-        parsed = dns.zone.from_text(zone, origin=None, relativize=False, check_origin=False)
+        parsed = dns.zone.from_text(
+            expand_tlsa(zone), origin=None, relativize=False, check_origin=False
+        )
         name = dns.name.from_text(domain)
     except (dns.exception.DNSException, ValueError) as exc:
         raise fail("domain", str(exc)) from None
