@@ -33,7 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("mxtui.commands.config", "the settings file: where it is, check it, --init one"),
     "conformance": (
         "mxtui.commands.conformance",
-        "run the real MTAs (Postfix, Exim, OpenSMTPD) and compare with the profiles",
+        "run the real MTAs (Postfix, Exim, OpenSMTPD, Sendmail) against the profiles",
     ),
 }
 

@@ -1,8 +1,8 @@
 """`mxtui conformance`: run the real sending MTAs through the conformance cases and compare.
 
-Every case is delivered by the real MTA (Postfix from the system package; Exim, OpenSMTPD
-unpacked from Debian's packages) and by the walk under its profile, each pair in a network
-namespace of its own, and the table says where they agree. Needs root (namespaces); the
+Every case is delivered by the real MTA (Postfix from the system package; Exim, OpenSMTPD and
+Sendmail unpacked from Debian's packages) and by the walk under its profile, each pair in
+namespaces of its own, and the table says where they agree. Needs root (namespaces); the
 unpacked MTAs come from `--fetch` (or `.ci/run`).
 """
 
@@ -15,9 +15,9 @@ from pathlib import Path
 
 DESCRIPTION = (
     "Prove the profiles against the real MTAs: deliver every conformance case with the real "
-    "sender (Postfix, Exim, OpenSMTPD) and with `mxtui walk` under its profile, in a private "
-    "loopback world, and print the table case × MTA → agree / differ (with the difference). "
-    "Needs root."
+    "sender (Postfix, Exim, OpenSMTPD, Sendmail) and with `mxtui walk` under its profile, in "
+    "a private loopback world, and print the table case × MTA → agree / differ (with the "
+    "difference). Needs root."
 )
 EPILOG = """\
 exit status:
@@ -28,7 +28,7 @@ exit status:
 examples:
   mxtui conformance                          # every MTA that can run here
   mxtui conformance --mta exim --case rcpt-mixed --json
-  mxtui conformance --fetch --mta opensmtpd  # apt-get download + dpkg-deb -x first
+  mxtui conformance --fetch --mta sendmail   # apt-get download + dpkg-deb -x first
   mxtui conformance --markdown CONFORMANCE.md
 """
 
@@ -57,8 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="download and unpack the chosen MTAs' Debian packages first (apt-get download)",
     )  # fmt: skip
     parser.add_argument(
-        "--parallel", type=int, default=8, metavar="N",
-        help="cases run side by side (default 8; most of a case is waiting)",
+        "--parallel", type=int, default=12, metavar="N",
+        help="cases run side by side (default 12; most of a case is waiting)",
     )  # fmt: skip
     parser.add_argument(
         "--workdir", metavar="DIR",

@@ -120,7 +120,7 @@ def run_all(
     mtas: Iterable[str],
     *,
     cases: Iterable[Case] | None = None,
-    parallel: int = 8,
+    parallel: int = 12,
     workdir: Path | None = None,
     on_result: Callable[[CaseResult], None] | None = None,
 ) -> list[CaseResult]:

@@ -7,7 +7,8 @@ on port 25 of any 127.0.0.0/8 address and of ::1, and nothing another case or th
 can collide with it. A private mount namespace lets a file of ours stand in for
 /etc/resolv.conf (and /etc/passwd, /etc/ld.so.cache, whole folders) for every process of the
 case, while the rest of the machine sees its own. A PID namespace makes clean-up certain: when
-the case's first process exits, the kernel ends every daemon the MTA left behind.
+the case's first process exits, the kernel ends every daemon the MTA left behind. A UTS namespace
+gives the sending host one name in every case.
 
 The namespace's own TCP settings are ours too: `tcp_syn_retries = 1` makes a black-holed
 address give up after about 3 s instead of the kernel's 130 s, which changes only how long a
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_BIND = 4096
@@ -119,8 +121,14 @@ AI_ADDRCONFIG (OpenSMTPD's asr) ignores 127.0.0.1 and ::1, and with nothing else
 no A or AAAA record at all. Nothing listens on or dials these addresses."""
 
 
+HOSTNAME = "mta.sender.test"
+"""The sending MTA's host name in every case (its own UTS namespace): fully qualified and in the
+case's DNS, so no MTA waits to learn its own name (Sendmail sleeps a minute when it cannot)."""
+
+
 def _enter_world() -> None:
-    """In the case's first process: private mounts, its own /proc, loopback up."""
+    """In the case's first process: private mounts, its own /proc, loopback up, its name."""
+    socket.sethostname(HOSTNAME)
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     mount("proc", "/proc", "proc", 0)
     loopback_up()
@@ -145,7 +153,7 @@ def _run_job(job: Job) -> int:
     """In the forked child: enter new namespaces, run the job in the PID namespace's first
     process, and kill that namespace (every process in it) if it overruns."""
     try:
-        unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID)
+        unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWUTS)
     except IsolationError as exc:
         job.out.write_text(json.dumps({"error": str(exc)}))
         return 1

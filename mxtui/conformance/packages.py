@@ -28,7 +28,8 @@ PACKAGES: dict[str, tuple[str, ...]] = {
     "opensmtpd": ("opensmtpd",),
     "sendmail": ("sendmail-bin", "sendmail-base", "sendmail-cf", "libwrap0"),
 }
-"""Debian 12 packages unpacked per MTA (their other dependencies are on a Postfix machine)."""
+"""Debian 12 packages unpacked per MTA (their other dependencies are on a Postfix machine;
+Sendmail's configuration is made with m4, which installs beside Postfix)."""
 
 FIRST_FREE_ID = 61000
 

@@ -328,3 +328,36 @@ def test_known_differences_are_read_per_mta_and_case(tmp_path):
     found = known_differences(path)
     assert set(found) == {("exim", "a"), ("exim", "b")}
     assert found[("exim", "a")].rule == "cell X"
+
+
+SENDMAIL_OUTPUT = """\
+alice@t.test... Connecting to mx1.t.test. via esmtp...
+makeconnection (mx1.t.test. [127.0.1.1].25 (2))
+Connecting to [127.0.1.1].25...
+Connect failed (Connection refused by mx1.t.test.)
+alice@t.test... Connecting to mx2.t.test. via esmtp...
+makeconnection (mx2.t.test. [IPv6:0:0:0:0:0:0:0:1].25 (2))
+Connecting to [IPv6:0:0:0:0:0:0:0:1].25...
+450 4.2.1 mailbox busy
+alice@t.test... Deferred: 450 4.2.1 mailbox busy
+alice@t.test... Connecting to mx3.t.test. via esmtp...
+makeconnection (mx3.t.test. [127.0.1.3].25 (2))
+alice@t.test... Sent (Ok: queued as x)
+"""
+
+
+def test_the_sendmail_readers_take_the_last_result_and_normalise_ipv6(tmp_path):
+    from mxtui.conformance.mtas.sendmail import parse_dials, parse_results, queued_dsn_statuses
+
+    assert parse_dials(SENDMAIL_OUTPUT) == [
+        Dial("mx1.t.test", "127.0.1.1", "Connection refused by mx1.t.test."),
+        Dial("mx2.t.test", "::1"),
+        Dial("mx3.t.test", "127.0.1.3"),
+    ]
+    # "Deferred" on one MX, then "Sent" on the next: the last line is the end.
+    assert parse_results(SENDMAIL_OUTPUT, ("alice@t.test",))["alice@t.test"].state == "delivered"
+    (tmp_path / "dfABC").write_text(
+        "--x\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; m\n\n"
+        "Final-Recipient: RFC822; nobody@t.test\nAction: failed\nStatus: 5.1.1\n\n--x--\n"
+    )
+    assert queued_dsn_statuses(tmp_path) == {"nobody@t.test": "5.1.1"}

@@ -35,8 +35,9 @@ def _runners() -> dict[str, Runner]:
     from mxtui.conformance.mtas.exim import Exim
     from mxtui.conformance.mtas.opensmtpd import OpenSMTPD
     from mxtui.conformance.mtas.postfix import Postfix
+    from mxtui.conformance.mtas.sendmail import Sendmail
 
-    return {r.NAME: r for r in (Postfix(), Exim(), OpenSMTPD())}
+    return {r.NAME: r for r in (Postfix(), Exim(), OpenSMTPD(), Sendmail())}
 
 
 RUNNERS: dict[str, Runner] = _runners()

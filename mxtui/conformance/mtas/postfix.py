@@ -179,7 +179,7 @@ class Postfix:
     def expected_seconds(self, case: Case) -> float:
         holes = sum(h.get("kind") == "blackhole" for h in case.hosts.values())
         silent = sum(h.get("kind") == "silent" for h in case.hosts.values())
-        return 2 + 3 * holes + 5 * silent
+        return case.runs * (3 + 3 * holes + 5 * silent)
 
     async def deliver(self, case: Case, sender: str, folder: Path) -> MtaRun:
         return await deliver(case, sender, folder)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
+from typing import Any
 
+from mxtui.model import Evidence, Proof, TryTarget
 from mxtui.policy.cells import S, c
 from mxtui.policy.profiles.base import (
     D,
@@ -37,6 +40,41 @@ class SendmailParams(ProfileParams):
 
 
 SM = "Sendmail deliver.c (goto tryhost)"
+TESTED = "Sendmail 8.17.1.9"
+"""The version run as a sender (Debian 12's sendmail-bin, in tests/conformance)."""
+
+
+class SendmailOrdering(HostShuffle):
+    """domain.c getmxrr: MX hosts by preference, ties broken by mxrand (1119-1145), a hash of
+    the host name with a seed taken from the clock once per process, so equal-preference hosts
+    come in a new order at every delivery attempt; every MX name is kept, so an address listed
+    under several names is dialled once per name. daemon.c makeconnection looks a host up in
+    InetMode first (2163, 2433-2442), AF_INET6 whenever the machine can open an IPv6 socket
+    (conf.c:403-409): a host's IPv6 addresses before its IPv4 ones."""
+
+    merge_duplicates = False
+    rule = (
+        "MX hosts lowest preference first, hosts of equal preference in a new random order at "
+        "each attempt, each host's addresses together, IPv6 first; an address listed under "
+        "several MX names is dialled once per name"
+    )
+    evidence = Proof(
+        Evidence.TESTED,
+        "Sendmail domain.c:795-830, 1119-1145; daemon.c:2163, 2433-2442; conf.c:403-409",
+        TESTED,
+        ("dual-stack-host-order", "dual-stack-v6-refuses", "one-address-three-names",
+         "one-address-five-names-then-backup", "equal-preference-shuffle"),
+    )  # fmt: skip
+
+    def group(self, preference: int, hosts: list[Any], rng: random.Random) -> list[TryTarget]:
+        hosts = list(hosts)
+        rng.shuffle(hosts)
+        return [
+            TryTarget(h.name, preference, a.address, a.family)
+            for h in hosts
+            for a in sorted(h.addresses, key=lambda a: a.family != 6)
+        ]
+
 
 CELLS = {
     (S.CONNECT, "fail"): c("NX", "V", SM),
@@ -114,8 +152,10 @@ PROFILE = Profile(
         "The following addresses had permanent fatal errors.",
         "This is only a warning message; you do not need to resend your message. It will be "
         "retried until it is {lifetime} old.",
+        # deliver.c:4270-4271: a host that does not resolve (EX_NOHOST) is 5.1.2.
+        statuses={"nxdomain": "5.1.2", "no-address": "5.1.2"},
     ),
-    ordering=HostShuffle(),
+    ordering=SendmailOrdering(),
     moving=MoveOn(flat_list=False),
     sources="Sendmail deliver.c, usersmtp.c, domain.c; cf/README",
     models="Sendmail 8.17.1.9",
