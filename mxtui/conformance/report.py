@@ -21,15 +21,17 @@ NOTES: dict[str, str] = {
 
 HOW_TO_READ = (
     "How the MTAs' own words are read: a recipient's end from each MTA's log (Postfix's "
-    "`status=` lines, Exim's `=>`/`**`/`==` lines, OpenSMTPD's `mta delivery ... result=`), "
-    "the bounce's `Status:` from the DSN it delivered to the sender's mailbox, the addresses "
-    'tried from `smtp -v` ("trying: NAME[ADDRESS]"), `exim -v` ("Connecting to") and '
-    "OpenSMTPD's `-T mta` trace (\"mta connecting\"), what was said from the lab hosts' own "
-    "transcripts. The first retry: Postfix's from its deferred queue file (eligible at its "
-    "time, taken by the next scan up to `queue_run_delay` later), Exim's from its retry hints "
-    "(\"next try\", for a queue runner that comes on time), OpenSMTPD's from its scheduler's "
-    "wait. Only the MTAs' timeouts are shortened (connect and greeting 5 s), and each case's "
-    "namespace gives up on an unanswered SYN after 3 s; outcomes do not depend on either."
+    "`status=` lines, Exim's `=>`/`**`/`==` lines, OpenSMTPD's `mta delivery ... result=`, "
+    "Sendmail's `-v` result lines), the bounce's `Status:` from the DSN it delivered to the "
+    "sender's mailbox (Sendmail's from its queue), the addresses tried from `smtp -v` "
+    '("trying: NAME[ADDRESS]"), `exim -v` ("Connecting to"), OpenSMTPD\'s `-T mta` trace '
+    '("mta connecting") and Sendmail\'s `-d16.1` ("makeconnection"), what was said from the '
+    "lab hosts' own transcripts. The first retry: Postfix's from its deferred queue file "
+    "(eligible at its time, taken by the next scan up to `queue_run_delay` later), Exim's from "
+    'its retry hints ("next try", for a queue runner that comes on time), OpenSMTPD\'s from '
+    "its scheduler's wait; Sendmail's comes with its queue runner's next run (`-q`) and is not "
+    "measured. Only the MTAs' timeouts are shortened (connect and greeting 5 s), and each "
+    "case's namespace gives up on an unanswered SYN after 3 s; outcomes do not depend on either."
 )
 
 
