@@ -323,8 +323,9 @@ CELLS = {
         "NX", "V", f"{PROTO}:818-821 ('TLS is required, but was not offered': smtp_site_fail "
         f"4.7.4); {TROUBLE}"),
     (S.STARTTLS, "dane-fail"): c(
-        "NX", "V", f"{PROTO}:1125-1129 ('Server certificate not verified': smtp_site_fail "
-        f"4.7.5); {TROUBLE}"),
+        "NX", "T", f"{PROTO}:1125-1129 ('Server certificate not verified': smtp_site_fail "
+        f"4.7.5); {TROUBLE}", tested_with=TESTED,
+        cases=("dane-rotated-cert (tests/tlspolicy/test_real_postfix_dane.py, behind unbound)",)),
     (S.STARTTLS, "sts-fail"): c(
         "NX", "V", f"{PROTO}:1125-1129 ('Server certificate not verified', 4.7.5, at the "
         f"resolver's secure level); {TROUBLE}"),
