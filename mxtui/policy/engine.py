@@ -154,6 +154,9 @@ def _outcome_label(outcome: Reply | Outcome, enhanced: EnhancedMeaning | None) -
 
 def _status(row: Row, outcome: Reply | Outcome, profile: Profile, enhanced: str | None) -> str:
     """The RFC 3463 status a DSN for this outcome would carry."""
+    fixed = profile.dsn.stage_statuses.get(row.key)
+    if fixed:
+        return fixed
     if enhanced:
         return enhanced
     if isinstance(outcome, Reply):

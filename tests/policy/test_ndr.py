@@ -115,3 +115,14 @@ def test_hostile_reply_text_cannot_inject_headers_or_control_characters():
     text = ndr_text(ndr_preview(decision, reply=hostile, now=NOW))
     assert "\x1b" not in text and "\r" not in text
     assert "\nBcc:" not in text
+
+
+def test_sendmail_writes_5_5_0_after_a_5xx_greeting_or_data_whatever_the_server_said():
+    """usersmtp.c:309 and 2733-2738 with deliver.c:4281-4285; Sendmail 8.17.1.9's bounces said
+    5.5.0 in the conformance cases only-greets-554 and data-554."""
+    for stage in (Stage.GREETING, Stage.DATA):
+        reply = Reply(554, "5.7.1 no")
+        last = DecisionContext(last_address=True)
+        assert decide(stage, reply, "sendmail", last).status == "5.5.0", stage
+        assert decide(stage, reply, "rfc", last).status == "5.7.1", stage
+    assert decide(Stage.RCPT, Reply(550, "5.1.1 no"), "sendmail").status == "5.1.1"

@@ -393,8 +393,9 @@ class DsnFlavour:
     `statuses` overrides `DNS_STATUSES` for outcomes without a reply (Postfix's 5.1.0 for a
     null MX); `bounce_status` / `delay_status`, when set, replace the status of every failed /
     delayed recipient (Exim writes 5.0.0 and 4.0.0 whatever the server said), and
-    `expiry_status` that of a bounce at the end of the queue lifetime; `evidence` says how the
-    statuses are known.
+    `expiry_status` that of a bounce at the end of the queue lifetime; `stage_statuses` the
+    status after a reply at one (stage, outcome) row whatever enhanced code the reply carried
+    (Sendmail writes 5.5.0 after a 5xx greeting); `evidence` says how the statuses are known.
     """
 
     from_name: str
@@ -408,6 +409,7 @@ class DsnFlavour:
     bounce_status: str | None = None
     delay_status: str | None = None
     expiry_status: str | None = None
+    stage_statuses: Mapping[tuple[Stage, str], str] = field(default_factory=dict)
     evidence: Proof | None = None
 
     def status_for(self, outcome: str) -> str:

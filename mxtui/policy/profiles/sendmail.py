@@ -154,6 +154,15 @@ PROFILE = Profile(
         "retried until it is {lifetime} old.",
         # deliver.c:4270-4271: a host that does not resolve (EX_NOHOST) is 5.1.2.
         statuses={"nxdomain": "5.1.2", "no-address": "5.1.2"},
+        # A 5xx greeting sets 5.5.0 itself (usersmtp.c:309); a 5xx to DATA returns
+        # EX_UNAVAILABLE (usersmtp.c:2733-2738), written as 5.5.0 (deliver.c:4281-4285).
+        stage_statuses={(S.GREETING, "5xx"): "5.5.0", (S.DATA, "5xx"): "5.5.0"},
+        evidence=Proof(
+            Evidence.TESTED,
+            "Sendmail deliver.c:4255-4295, usersmtp.c:309, 2733-2738",
+            TESTED,
+            ("only-greets-554", "data-554", "domain-nxdomain", "rcpt-550"),
+        ),
     ),
     ordering=SendmailOrdering(),
     moving=MoveOn(flat_list=False),
