@@ -1,4 +1,4 @@
-"""The six scenes of the README's screenshots, each a function of a Pilot on the app it makes.
+"""The seven scenes of the README's screenshots, each a function of a Pilot on the app it makes.
 
 `make.py` saves them as SVGs; `tests/ui/test_scenes.py` keeps each as a snapshot of the screen's
 text (with the parts that change from run to run — times, dates, loopback ports — made stable),
@@ -154,6 +154,28 @@ async def probe_matrix(app: MXTuiApp, pilot: Any) -> None:
     await pilot.pause()
 
 
+def dane_walk() -> MXTuiApp:
+    """The dane-rotated-cert scenario as a DANE-validating Postfix (the scenario's settings)."""
+    scenario = load_scenario("dane-rotated-cert")
+    app = make_app(scenario=scenario, profile="postfix")
+    app.choices = app.choices.with_seed(7).with_envelope(
+        replace(scenario.envelope, message=MESSAGE)
+    )
+    app.driver.use(app.choices)
+    app.driver.delay = 0.0
+    return app
+
+
+async def dane_policy_walk(app: MXTuiApp, pilot: Any) -> None:
+    await resolved(app, pilot)
+    for _ in range(200):  # the TLS policy (TLSA, DNSSEC) follows the MX answer
+        if app.query_one(MXTree).policy is not None:
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+    await delivery_walk(app, pilot)
+
+
 SCENES: dict[str, Scene] = {
     "mx-tree": (demo, mx_tree),
     "stepping": (demo, stepping),
@@ -161,5 +183,6 @@ SCENES: dict[str, Scene] = {
     "ndr-preview": (demo, ndr_preview),
     "walk": (greylist_walk, delivery_walk),
     "probe-matrix": (demo, probe_matrix),
+    "dane-walk": (dane_walk, dane_policy_walk),
 }
 """Scene name (the SVG's) → (the app to make, what to do with it before the picture)."""

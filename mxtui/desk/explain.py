@@ -82,6 +82,14 @@ class Shown:
     """The MX host that answered (None for a DNS outcome)."""
 
 
+TLS_POLICY_OUTCOMES = frozenset({
+    Outcome.TLS_NOT_OFFERED, Outcome.DANE_FAIL, Outcome.STS_FAIL, Outcome.STS_NOT_LISTED,
+    Outcome.TLSA_ERROR,
+})  # fmt: skip
+"""The sender's TLS policy refusing a host (DANE, MTA-STS): decided as such, whatever the
+server replied."""
+
+
 def shown_step(
     step: StepResult, context: DecisionContext | None = None, *, remote: str | None = None
 ) -> Shown:
@@ -96,6 +104,10 @@ def shown_step(
         if step.failure == "tls-unverified":
             context = dataclasses.replace(context or DecisionContext(), tls_required=True)
         return Shown(step.stage, outcome, context, step.reply, words, **who)
+    if step.outcome in TLS_POLICY_OUTCOMES:
+        # The reply was fine (220); the sender's TLS policy was not: that is what is decided.
+        context = dataclasses.replace(context or DecisionContext(), tls_required=True)
+        return Shown(step.stage, step.outcome, context, step.reply, error, **who)
     if step.reply is not None:
         return Shown(step.stage, step.reply, context, step.reply, **who)
     if step.outcome is not None:

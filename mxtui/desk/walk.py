@@ -28,6 +28,7 @@ from mxtui.model.walk import AttemptStarted, WalkEnded
 from mxtui.network import SESSIONS_PER_MINUTE, Network
 from mxtui.smtp.message import default_message
 from mxtui.text import span
+from mxtui.tlspolicy.model import TlsPolicy
 
 TICK = 1.0
 """Seconds between countdown updates while a real-time wait runs."""
@@ -58,6 +59,8 @@ class WalkDriver:
         self.timeouts = timeouts
         self.now = now
         self.plan: MXPlan | None = None
+        self.tls_policy: TlsPolicy | None = None
+        """The plan's TLS policy, once looked up: the walk's profile applies it."""
         self.walk: Walk | None = None
         self.state: WalkState | None = None
         self.running = False
@@ -80,6 +83,7 @@ class WalkDriver:
         """A new plan on screen: a walk of the old one stops and is forgotten."""
         self.stop()
         self.plan = plan
+        self.tls_policy = None  # the new plan's comes later (`tls_policy` is set then)
         self.walk = None
         self.state = None
 
@@ -125,7 +129,7 @@ class WalkDriver:
             params=choices.values.as_dict(), seed=seed, clock=clock, timeouts=self.timeouts,
             on_event=self._walk_event, on_session_event=self._session_event,
             relays=self.network.relays,  # a lab backup MX makes its own delivery (hop 2)
-            trust_pem=self.network.trust_pem,
+            trust_pem=self.network.trust_pem, tls_policy=self.tls_policy,
         )  # fmt: skip
         walk.pause()
         walk.on_wait = self._ready

@@ -89,6 +89,8 @@ def step_words(step: StepResult | None, stage: str) -> str:
     """'RCPT 450' / 'CONNECT refused' / 'GREETING timeout': a step's end in two words."""
     if step is None:
         return stage.upper()
+    if step.reply is not None and step.outcome is not None:
+        return f"{stage.upper()} {step.reply.code} {step.outcome}"  # 220, then dane-fail
     if step.reply is not None:
         return f"{stage.upper()} {step.reply.code}"
     if step.outcome is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from mxtui.model import MXPlan
 from mxtui.tlspolicy.dnssec import Security
 from mxtui.tlspolicy.model import HostTls, MtaSts, TlsPolicy
@@ -118,3 +120,94 @@ def policy_detail(check: PolicyCheck) -> list[str]:
             }.get(sts.outcome, f"MTA-STS: {sts.outcome}")
         )
     return lines
+
+
+@dataclass(frozen=True)
+class HostPolicy:
+    """One MX host's TLS policy, as a tree node holds it (the host and the domain's policy)."""
+
+    host: str
+    policy: TlsPolicy
+
+    @property
+    def tls(self) -> HostTls | None:
+        return self.policy.host(self.host)
+
+    def worth_showing(self) -> bool:
+        """Only when there is something to say: a policy that lists hosts, or TLSA records (or
+        a failed lookup of them); a host with neither gets no node."""
+        tls = self.tls
+        return self.policy.mta_sts.policy is not None or (
+            tls is not None and tls.state in ("present", "error")
+        )
+
+    def label(self) -> tuple[str, str]:
+        """The node's few words (a narrow tree cuts the end) and how they read: "ok", "bad" or
+        "plain": "STS listed · TLSA ×1 validated, usable"."""
+        parts = []
+        verdict = "ok"
+        sts = self.policy.mta_sts
+        if sts.policy is not None and sts.policy.mode in ("enforce", "testing"):
+            testing = " (testing)" if sts.policy.mode == "testing" else ""
+            if sts.match(self.host) is not None:
+                parts.append(f"STS{testing} listed")
+            else:
+                parts.append(f"STS{testing} NOT listed")
+                verdict = "bad" if not testing else "plain"
+        tls = self.tls
+        if tls is not None and tls.state in ("present", "error"):
+            count = f"TLSA ×{len(tls.records)}"
+            if tls.state == "error":
+                parts.append("TLSA lookup failed")
+                verdict = "bad"
+            elif tls.dnssec is Security.BOGUS:
+                parts.append(f"{count} BOGUS")
+                verdict = "bad"
+            elif not tls.validated:
+                parts.append(f"{count} not validated")
+                verdict = "plain" if verdict == "ok" else verdict
+            elif tls.usable:
+                parts.append(f"{count} validated, usable")
+            else:
+                parts.append(f"{count} unusable")
+                verdict = "plain" if verdict == "ok" else verdict
+        return " · ".join(parts), verdict
+
+    def lines(self) -> list[str]:
+        """The detail pane's sentences."""
+        out = [f"TLS policy of {self.host}"]
+        sts = sts_host_words(self.policy.mta_sts, self.host)
+        if sts:
+            out.append(sts)
+        tls = self.tls
+        if tls is not None:
+            out.append(dane_words(tls, self.policy.mx_dnssec))
+            out.append(f"TLSA name: {tls.name}; DNSSEC: records {tls.dnssec}, addresses "
+                       f"{tls.address_dnssec}")  # fmt: skip
+        return out
+
+
+def policy_worth_showing(policy: TlsPolicy) -> bool:
+    """Whether the domain's node is worth a line: a policy, TLS-RPT, or some host's TLSA."""
+    return (
+        policy.mta_sts.state != "absent"
+        or policy.tls_rpt.state != "absent"
+        or any(h.state in ("present", "error") for h in policy.hosts.values())
+    )
+
+
+def policy_label(policy: TlsPolicy) -> str:
+    """The domain's TLS-policy node: "TLS policy: MTA-STS enforce · TLS-RPT · DNSSEC secure"."""
+    parts = []
+    sts = policy.mta_sts
+    if sts.policy is not None:
+        parts.append(f"STS {sts.policy.mode}")
+    elif sts.state != "absent":
+        parts.append(f"STS {sts.state}")
+    if policy.tls_rpt.state == "ok":
+        parts.append("TLS-RPT")
+    with_tlsa = sum(1 for h in policy.hosts.values() if h.state == "present")
+    if with_tlsa:
+        parts.append(f"TLSA ×{with_tlsa}")
+    parts.append(f"MX {policy.mx_dnssec}")
+    return "TLS policy: " + " · ".join(parts)

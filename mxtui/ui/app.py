@@ -174,10 +174,19 @@ class MXTuiApp(App[int]):
         self.choices = self.choices.for_domain(domain, lab=self.network.simulated)
         self.query_one(SessionPane).set_envelope(self.choices.envelope)
         timeout = self.network.dns_timeout(self.dns_timeout)
-        self.query_one(MXTree).resolve(domain, self.network.nameservers, timeout)
+        self.query_one(MXTree).resolve(
+            domain, self.network.nameservers, timeout, self.network.tls_setup
+        )
 
     def on_mxtree_resolved(self, message: MXTree.Resolved) -> None:
         self.show_event(message.event)
+
+    def on_mxtree_policy_found(self, message: MXTree.PolicyFound) -> None:
+        """The plan's TLS policy: on the tree's nodes, and for the walks that follow."""
+        self.query_one(MXTree).show_policy(message.policy)
+        if isinstance(self.driver, WalkDriver):
+            self.driver.tls_policy = message.policy
+        self.call_after_refresh(lambda: flows.show_detail(self))
 
     def show_event(self, event: object) -> None:
         """Show one event, whoever made it: a lookup, a walk, a session, a replay, a driver's

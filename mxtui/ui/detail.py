@@ -6,7 +6,12 @@ from textual.content import Content
 from textual.widgets import Static
 
 from mxtui.dns.describe import address_label, group_label, host_summary, plan_headline, ttl_words
-from mxtui.model import Address, MXGroup, MXHost, MXPlan, Problem
+from mxtui.model import Address, MXGroup, MXHost, MXPlan, PlanStatus, Problem
+from mxtui.tlspolicy import TlsPolicy
+from mxtui.tlspolicy.describe import HostPolicy, policy_lines
+
+_NO_PLAN = MXPlan(domain="", status=PlanStatus.MX)
+"""A plan without hosts: the domain's TLS-policy node describes the policy, not each host."""
 
 _SEVERITY_STYLE = {"error": "bold $error", "warning": "bold $warning", "info": "bold $accent"}
 
@@ -83,6 +88,18 @@ def describe(data: object, *, examples: tuple[tuple[str, str], ...] = ()) -> Con
         lines.append(Content.styled("Enter connects to this address; n steps the session.", "dim"))
     elif isinstance(data, Problem):
         lines.extend(_problem_lines((data,)))
+    elif isinstance(data, TlsPolicy):
+        plan_lines = policy_lines(data, _NO_PLAN)
+        lines.append(Content.styled(plan_lines[0], "bold"))
+        lines.extend(Content(line.strip()) for line in plan_lines[1:])
+        lines.append(Content.styled(
+            "Each MX host's own node says whether the policy lists it and what its TLSA records "
+            "are; a walk applies the chosen profile's TLS settings to them (p: profile).", "dim"
+        ))  # fmt: skip
+    elif isinstance(data, HostPolicy):
+        host_lines = data.lines()
+        lines.append(Content.styled(host_lines[0], "bold"))
+        lines.extend(Content(line) for line in host_lines[1:])
     else:
         lines.append(Content("Type a domain in the box above and press Enter."))
         if examples:

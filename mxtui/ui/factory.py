@@ -69,6 +69,7 @@ def make_app(
         choices = Choices.make(
             scenario.domain, lab=True, profile=profile or scenario.profile,
             envelope=envelope or scenario.envelope, scenario=scenario.name,
+            params=scenario.params,  # the knobs the scenario shows (a DANE-validating Postfix…)
         )  # fmt: skip
     else:
         choices = Choices.make(

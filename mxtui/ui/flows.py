@@ -183,7 +183,7 @@ async def open_scenario(app: MXTuiApp, name: str) -> None:
     if scenario is not None:
         app.choices = Choices.make(
             scenario.domain, lab=True, profile=scenario.profile, envelope=scenario.envelope,
-            scenario=scenario.name,
+            scenario=scenario.name, params=scenario.params,
         )  # fmt: skip
     else:
         app.choices = Choices.make(lab.domain, lab=True, profile=app.choices.profile)
@@ -276,6 +276,8 @@ def _probe(app: MXTuiApp) -> None:
             app.network.dialer,
             ehlo_name=app.choices.envelope.ehlo_name,
             timeout=app.timeouts.connect if app.timeouts else 5.0,
+            tls_policy=app.query_one(MXTree).policy,
+            trust_pem=app.network.trust_pem,
         )
     )
 

@@ -14,6 +14,7 @@ from textual.worker import Worker, WorkerState
 from mxtui.desk.walk_state import Mark
 from mxtui.dns import DomainError, resolve_mx
 from mxtui.dns.describe import STATUS_WORDS, address_label, group_label, host_summary
+from mxtui.dns.query import NoNameserver, system_nameservers
 from mxtui.model import (
     Address,
     HostResolved,
@@ -28,9 +29,14 @@ from mxtui.model import (
     ResolveEvent,
 )
 from mxtui.text import printable
+from mxtui.tlspolicy import TlsPolicy, TlsSetup, lookup_tls_policy
+from mxtui.tlspolicy.describe import HostPolicy, policy_label, policy_worth_showing
 from mxtui.ui.safe import text
 
-NodeData = MXPlan | MXGroup | MXHost | Address | Problem | str | None
+TLS_STYLE = {"ok": "green", "bad": "bold red", "plain": "yellow"}
+TLS_MARK = {"ok": "✓ ", "bad": "✖ ", "plain": "· "}
+
+NodeData = MXPlan | MXGroup | MXHost | Address | Problem | TlsPolicy | HostPolicy | str | None
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 SEVERITY_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ"}
@@ -118,6 +124,8 @@ class MXTree(Tree[NodeData]):
         self.marks: dict[str, Mark] = {}
         """The delivery walk's mark per address (kept across re-fills of a host's node)."""
         self.plan: MXPlan | None = None
+        self.policy: TlsPolicy | None = None
+        """The TLS policy of the plan on screen, once looked up."""
         self._generation = 0
 
     def process_label(self, label: TextType) -> Text:
@@ -131,26 +139,50 @@ class MXTree(Tree[NodeData]):
             super().__init__()
             self.event = event
 
+    class PolicyFound(Message):
+        """The TLS policy of the plan on screen (MTA-STS, TLS-RPT, TLSA), once looked up."""
+
+        def __init__(self, policy: TlsPolicy) -> None:
+            super().__init__()
+            self.policy = policy
+
     # ---- what the app calls -------------------------------------------------------------
 
-    def resolve(self, domain: str, nameservers: Sequence[tuple[str, int]], timeout: float) -> None:
-        """Look `domain` up and fill the tree as the answers come (`Resolved` for each)."""
+    def resolve(
+        self,
+        domain: str,
+        nameservers: Sequence[tuple[str, int]],
+        timeout: float,
+        tls_setup: TlsSetup | None = None,
+    ) -> None:
+        """Look `domain` up and fill the tree as the answers come (`Resolved` for each), then
+        its TLS policy (`PolicyFound`), with `tls_setup`'s trust (the root's when None)."""
         self._generation += 1
         self.begin(printable(domain.strip()) or "(empty)")
-        self._lookup(domain, tuple(nameservers), timeout, self._generation)
+        self._lookup(domain, tuple(nameservers), timeout, self._generation, tls_setup)
 
     @work(exclusive=True, group="resolve", exit_on_error=False)
     async def _lookup(
-        self, domain: str, nameservers: tuple[tuple[str, int], ...], timeout: float, generation: int
+        self,
+        domain: str,
+        nameservers: tuple[tuple[str, int], ...],
+        timeout: float,
+        generation: int,
+        tls_setup: TlsSetup | None = None,
     ) -> None:
         def post(event: ResolveEvent) -> None:
             if generation == self._generation:  # a newer lookup replaced this one
                 self.post_message(self.Resolved(event))
 
         try:
-            await resolve_mx(domain, nameservers=nameservers, timeout=timeout, on_event=post)
+            plan = await resolve_mx(domain, nameservers=nameservers, timeout=timeout, on_event=post)
         except DomainError as exc:
             self.show_error(str(exc))
+            return
+        servers = nameservers or tuple(_system_nameservers())
+        policy = await lookup_tls_policy(plan, servers, setup=tls_setup, timeout=timeout)
+        if policy is not None and generation == self._generation:
+            self.post_message(self.PolicyFound(policy))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.group == "resolve":
@@ -168,9 +200,17 @@ class MXTree(Tree[NodeData]):
                 if isinstance(node.data, Address):
                     node.set_label(address_node_label(node.data, self.marks.get(address)))
 
+    def show_policy(self, policy: TlsPolicy) -> None:
+        """The plan's TLS policy arrived: a node for the domain's, one per host with any."""
+        self.policy = policy
+        if self.plan is None:
+            return
+        self.show_plan(self.plan)
+
     def begin(self, domain: str) -> None:
         """A new lookup started: clear the tree and say so."""
         self.plan = None
+        self.policy = None
         self.marks = {}
         self._host_nodes.clear()
         self._address_nodes.clear()
@@ -201,6 +241,8 @@ class MXTree(Tree[NodeData]):
         root.set_label(self._root_label(plan))
         for problem in plan.problems:
             root.add_leaf(problem_label(problem), data=problem)
+        if self.policy is not None and policy_worth_showing(self.policy):
+            root.add_leaf(text(policy_label(self.policy), "bold"), data=self.policy)
         for group in plan.groups:
             group_node = root.add(text(group_label(group, plan.status)), data=group, expand=True)
             for host in group.hosts:
@@ -237,10 +279,21 @@ class MXTree(Tree[NodeData]):
             self._address_nodes.setdefault(address.address, []).append(leaf)
         for problem in host.problems:
             node.add_leaf(problem_label(problem), data=problem)
-        node.allow_expand = bool(host.addresses or host.problems)
+        shown = HostPolicy(host.name, self.policy) if self.policy is not None else None
+        if shown is not None and shown.worth_showing():
+            words, verdict = shown.label()
+            node.add_leaf(text(TLS_MARK[verdict] + words, TLS_STYLE[verdict]), data=shown)
+        node.allow_expand = bool(host.addresses or host.problems or node.children)
 
     def _update_host(self, host: MXHost) -> None:
         node = self._host_nodes.get((host.preference, host.name))
         if node is not None:
             self._fill_host(node, host)
             node.expand()
+
+
+def _system_nameservers() -> list[tuple[str, int]]:
+    try:
+        return system_nameservers()
+    except NoNameserver:
+        return []

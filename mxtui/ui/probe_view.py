@@ -41,6 +41,7 @@ from mxtui.probe import (
 )
 from mxtui.smtp.dialer import Dialer
 from mxtui.text import printable
+from mxtui.tlspolicy.model import TlsPolicy
 
 # ---- cells: pure functions from a result to the words in its row ---------------------------
 
@@ -112,6 +113,13 @@ def tls_cell(result: ProbeResult | None) -> str:
     return "-"
 
 
+def policy_cell(result: ProbeResult | None) -> str:
+    """What the TLS policy made of the address's STARTTLS: "DANE ok", "STS FAIL (not listed)"."""
+    if result is None:
+        return ""
+    return printable(result.policy.summary) if result.policy is not None else "-"
+
+
 def ms_cell(result: ProbeResult | None) -> str:
     return "" if result is None else f"{result.ms:.0f}"
 
@@ -142,6 +150,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("reach", "Up", 6, 6),
     Column("ms", "ms", 4, 6),
     Column("tls", "TLS", 9, 30),
+    Column("policy", "Policy", 8, 28),
     Column("greeting", "Greeting", 8, 44),
     Column("extensions", "EHLO", 6, 48),
     Column("error", "Error", 6, 60),
@@ -152,6 +161,7 @@ SPARE_ORDER: tuple[tuple[str, int], ...] = (
     ("host", 18),
     ("address", 15),
     ("tls", 12),
+    ("policy", 22),
     ("greeting", 20),
     ("error", 16),
     ("host", 24),
@@ -174,12 +184,17 @@ HIDE_BELOW = {"extensions": 130, "error": 100}
 error column an address with no greeting shows its error in the greeting column instead."""
 
 
-def column_widths(total: int, cells: Sequence[dict[str, str]]) -> dict[str, int]:
+def column_widths(
+    total: int, cells: Sequence[dict[str, str]], *, policy: bool = False
+) -> dict[str, int]:
     """Fit the columns into `total` terminal cells: each gets its least width, then what it
     needs of the rest (up to `most`), the important ones first. Below the sum of the least
     widths the table scrolls sideways instead of cutting columns to nothing. A column left
-    out (see `HIDE_BELOW`) has no key in the result."""
-    columns = [c for c in COLUMNS if total >= HIDE_BELOW.get(c.key, 0)]
+    out (see `HIDE_BELOW`) has no key in the result; the policy column is there only with
+    `policy` (a domain with a TLS policy to check)."""
+    columns = [
+        c for c in COLUMNS if total >= HIDE_BELOW.get(c.key, 0) and (policy or c.key != "policy")
+    ]
     needed = {
         c.key: max([len(c.label), *(len(row.get(c.key, "")) for row in cells)]) for c in columns
     }
@@ -224,6 +239,7 @@ def row_cells(
         "reach": reach_cell(result),
         "ms": ms_cell(result),
         "tls": tls_cell(result),
+        "policy": policy_cell(result),
         "greeting": greeting_cell(result),
         "extensions": extensions_cell(result),
         "error": error_cell(result),
@@ -286,6 +302,12 @@ def detail_text(target: ProbeTarget, result: ProbeResult | None) -> Text:
     else:
         for line in result.tls.lines():
             out.append("\n  " + printable(line))
+    if result.policy is not None and result.policy.summary != "-":
+        from mxtui.tlspolicy.describe import policy_detail
+
+        out.append("\nTLS policy:", style="bold")
+        for line in policy_detail(result.policy):
+            out.append("\n  " + printable(line))
     if result.commands:
         out.append("\nSent: ", style="bold")
         out.append(", ".join(printable(c) for c in result.commands))
@@ -345,9 +367,14 @@ class ProbeScreen(ModalScreen[None]):
         timeout: float = DEFAULT_TIMEOUT_S,
         concurrency: int = DEFAULT_CONCURRENCY,
         ehlo_name: str = PROBE_EHLO_NAME,
+        tls_policy: TlsPolicy | None = None,
+        trust_pem: bytes | None = None,
     ) -> None:
         super().__init__()
         self.plan = plan
+        self.tls_policy = tls_policy
+        """The plan's TLS policy: each row is checked against it (the Policy column)."""
+        self.trust_pem = trust_pem
         self.dialer = dialer
         self.port = port
         self.timeout = timeout
@@ -445,6 +472,8 @@ class ProbeScreen(ModalScreen[None]):
             concurrency=self.concurrency,
             ehlo_name=self.ehlo_name,
             on_result=lambda result: self.post_message(self.ResultArrived(run, result)),
+            tls_policy=self.tls_policy,
+            trust_pem=self.trust_pem,
         )
         self.post_message(self.Finished(run, report))
 
@@ -536,7 +565,9 @@ class ProbeScreen(ModalScreen[None]):
     def _rebuild(self, *, force: bool = False) -> None:
         """Lay the table out again for this width (on mount, resize and a new run)."""
         cells = self.cells()
-        widths = column_widths(self.size.width or self.app.size.width, cells)
+        widths = column_widths(
+            self.size.width or self.app.size.width, cells, policy=self._policy_column()
+        )
         if not force and widths == self._widths:
             return
         self._widths = widths
@@ -550,6 +581,12 @@ class ProbeScreen(ModalScreen[None]):
         if self.targets:
             table.move_cursor(row=min(cursor, len(self.targets) - 1))
 
+    def _policy_column(self) -> bool:
+        """A Policy column only where there is a policy to check (MTA-STS, TLSA)."""
+        from mxtui.tlspolicy.describe import policy_worth_showing
+
+        return self.tls_policy is not None and policy_worth_showing(self.tls_policy)
+
     def _shown(self) -> list[Column]:
         return [c for c in COLUMNS if c.key in self._widths]
 
@@ -560,6 +597,9 @@ class ProbeScreen(ModalScreen[None]):
             style = ""
             if column.key == "reach":
                 style = {REACH_YES: "bold green", REACH_NO: "bold red"}.get(row["reach"], "dim")
+            elif column.key == "policy":
+                failed = "FAIL" in value or "bogus" in value
+                style = "bold red" if failed else ("green" if " ok" in value else "dim")
             elif column.key == "error" or (
                 column.key == "greeting"
                 and value in ("", "-")

@@ -300,7 +300,11 @@ def test_column_widths_fit_80_columns_and_grow_when_there_is_room() -> None:
     assert sum(narrow.values()) + 2 * CELL_PADDING * len(narrow) <= 80 - SCROLLBAR
     wide = column_widths(200, [long])
     assert wide["greeting"] > narrow["greeting"] and wide["host"] == 32
-    assert set(wide) == {c.key for c in COLUMNS}
+    assert set(wide) == {c.key for c in COLUMNS} - {"policy"}  # only with a policy to check
+    with_policy = column_widths(200, [long], policy=True)
+    assert set(with_policy) == {c.key for c in COLUMNS} and with_policy["policy"] >= 8
+    narrow_policy = column_widths(80, [long], policy=True)
+    assert sum(narrow_policy.values()) + 2 * CELL_PADDING * len(narrow_policy) <= 80 - SCROLLBAR
     short = column_widths(200, [{"host": "a.test"}])
     assert short["host"] == 9  # no wider than needed beyond the least width
 
