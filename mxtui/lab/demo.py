@@ -79,6 +79,12 @@ _mta-sts.sts    TXT   "v=STSv1; id=20261201T000000"
 mta-sts.sts     A     192.0.2.69
 _smtp._tls.sts  TXT   "v=TLSRPTv1; rua=mailto:tls-reports@example.com"
 
+; The same hosts under a policy in testing mode: a sender reports the rogue host, and uses it.
+sts-testing     MX    10 rogue.sts.example.com.
+sts-testing     MX    20 mx.sts.example.com.
+_mta-sts.sts-testing  TXT  "v=STSv1; id=20261201T000001"
+mta-sts.sts-testing   A    192.0.2.68
+
 ; DANE: mx.dane's TLSA record matches its certificate; old.dane's certificate was rotated and its
 ; TLSA record still names the old key.
 dane            MX    10 old.dane.example.com.
@@ -110,6 +116,7 @@ DEMO_DOMAINS: tuple[tuple[str, str], ...] = (
     ("silent.example.com", "timeout"),
     ("flaky.example.com", "one host's AAAA lookup fails"),
     ("sts.example.com", "MTA-STS enforce: one MX is not in the policy"),
+    ("sts-testing.example.com", "the same policy in testing mode: reported, not enforced"),
     ("dane.example.com", "DANE: one host's certificate no longer matches its TLSA record"),
 )
 
@@ -118,6 +125,11 @@ DEMO_POLICIES: dict[str, PolicySpec] = {
     "192.0.2.69": PolicySpec(
         "sts.example.com",
         "version: STSv1\nmode: enforce\nmx: mx.sts.example.com\nmax_age: 86400\n",
+    ),
+    # mta-sts.sts-testing.example.com: the same mx line, in testing mode.
+    "192.0.2.68": PolicySpec(
+        "sts-testing.example.com",
+        "version: STSv1\nmode: testing\nmx: mx.sts.example.com\nmax_age: 86400\n",
     ),
 }
 

@@ -118,3 +118,12 @@ async def test_no_starttls_and_a_bogus_tlsa_answer_leave_nowhere_to_deliver_so_i
     assert result.outcome == "deferred"
     assert connections == {"192.0.2.10": 1, "192.0.2.11": 0}
     assert "not offered" in result.attempts[0].error
+
+
+async def test_a_testing_policy_is_reported_but_not_enforced():
+    result, steps, *_ = await walk("sts-testing.example.com", "rfc")
+    assert steps == []  # nothing refused
+    assert ends(result) == [("rogue.sts.example.com", "dot", "delivered")]
+    strict_params = {"mta_sts_resolver": "yes", "mta_sts_strict_testing": "yes"}
+    strict, *_ = await walk("sts-testing.example.com", "postfix", strict_params)
+    assert ends(strict)[0] == ("rogue.sts.example.com", "starttls", "next-address")
