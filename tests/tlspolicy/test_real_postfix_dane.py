@@ -10,6 +10,7 @@ Needs root (namespaces), Postfix and unbound; skipped without them unless MXTUI_
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -46,7 +47,10 @@ def run_isolated(zone: str) -> dict:
         "dane", real_dane.run, ("dane-rotated-cert", zone, str(folder / "case")),
         folder / "out.json", 180,
     )  # fmt: skip
-    out = isolation.run_jobs([job], parallel=1)["dane"]
+    try:
+        out = isolation.run_jobs([job], parallel=1)["dane"]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # Postfix's queue and log, unbound's config
     assert "result" in out, out.get("error", "") + "\n" + out.get("traceback", "")
     return out["result"]
 
