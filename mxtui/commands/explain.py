@@ -22,9 +22,9 @@ from mxtui.policy import (
     decide,
     ndr_preview,
     ndr_text,
-    parse_reply_text,
     retry_timeline,
 )
+from mxtui.smtp.replies import parse_reply_text
 from mxtui.text import printable, span
 
 DESCRIPTION = (

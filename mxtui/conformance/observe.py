@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from mxtui.smtp.replies import ENHANCED
+
 
 @dataclass(frozen=True)
 class Dial:
@@ -99,7 +101,7 @@ def attach_sessions(
 
 
 _FINAL = re.compile(r"^Final-Recipient:\s*rfc822;\s*(\S+)", re.IGNORECASE | re.MULTILINE)
-_STATUS = re.compile(r"^Status:\s*([245]\.\d{1,3}\.\d{1,3})", re.IGNORECASE | re.MULTILINE)
+_STATUS = re.compile(rf"^Status:\s*({ENHANCED})(?!\d)", re.IGNORECASE | re.MULTILINE)
 
 
 def dsn_statuses(raw: bytes) -> dict[str, str]:

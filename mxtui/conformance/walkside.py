@@ -30,11 +30,12 @@ from mxtui.model import (
     WalkEvent,
 )
 from mxtui.smtp.dialer import RealDialer
+from mxtui.smtp.replies import ENHANCED
 
 SEARCH_SEEDS = 3000
 """How many seeds are tried to line the walk's shuffle up with the MTA's order."""
 
-_STATUS = re.compile(r"^Status:\s*([245]\.\d+\.\d+)", re.MULTILINE)
+_STATUS = re.compile(rf"^Status:\s*({ENHANCED})(?!\d)", re.MULTILINE)
 
 
 def retry_window(timeline: Any, when: int) -> tuple[int, int]:

@@ -10,7 +10,7 @@ Public API (used by the side panel and `mxtui explain`):
   TABLE / ROWS: the decision table (situations in policy.rows, cells from the profiles)
 """
 
-from mxtui.policy.codes import code_meaning, enhanced_meaning, parse_reply_text, reply_enhanced
+from mxtui.policy.codes import code_meaning, enhanced_meaning, reply_enhanced
 from mxtui.policy.engine import classify, compare, decide
 from mxtui.policy.ndr import NoNoticeError, ndr_preview, ndr_text
 from mxtui.policy.profiles import (
@@ -46,7 +46,6 @@ __all__ = [
     "ndr_preview",
     "ndr_text",
     "parse_params",
-    "parse_reply_text",
     "reply_enhanced",
     "resolve_params",
     "retry_timeline",

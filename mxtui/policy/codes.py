@@ -1,4 +1,5 @@
-"""What reply codes and enhanced status codes mean, digit by digit.
+"""What reply codes and enhanced status codes mean, digit by digit (how they are read from text
+is `mxtui.smtp.replies`, the one grammar).
 
 A trainee reads "550 5.1.1" as two codes that each say something: the basic code's first digit
 decides what the sender does (RFC 5321 §4.2.1), the enhanced code says what went wrong (RFC 3463
@@ -8,10 +9,8 @@ line against the RFCs.
 
 from __future__ import annotations
 
-import re
-
 from mxtui.model import CodeMeaning, EnhancedMeaning, Reply
-from mxtui.text import printable
+from mxtui.smtp.replies import enhanced_parts
 
 # RFC 5321 §4.2.1: the first digit.
 CLASS_MEANINGS: dict[int, str] = {
@@ -205,15 +204,11 @@ ENHANCED_SPECIAL: dict[str, tuple[str, str]] = {
     ),
 }
 
-_ENHANCED_RE = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})(?!\.?\d)")
-
 
 def parse_enhanced(text: str) -> tuple[int, int, int] | None:
-    """Return (class, subject, detail) if `text` is or starts with an enhanced status code."""
-    match = _ENHANCED_RE.match(text)
-    if not match:
-        return None
-    return int(match[1]), int(match[2]), int(match[3])
+    """Return (class, subject, detail) if `text` is or starts with an enhanced status code
+    (the lenient reading of `mxtui.smtp.replies`, the one grammar of reply text)."""
+    return enhanced_parts(text)
 
 
 def enhanced_meaning(code: str, *, reply_class: int | None = None, from_text: bool = False):
@@ -255,48 +250,9 @@ def reply_enhanced(reply: Reply) -> EnhancedMeaning | None:
         return enhanced_meaning(reply.enhanced, reply_class=reply.klass)
     candidates = [reply.text]
     if reply.lines:
-        candidates.append(reply.lines[0][4:] if reply.lines[0][:3].isdigit() else reply.lines[0])
+        first = reply.lines[0]
+        candidates.append(first[4:] if first[:3].isdigit() else first)
     for text in candidates:
-        if text and parse_enhanced(text):
+        if text and enhanced_parts(text):
             return enhanced_meaning(text, reply_class=reply.klass, from_text=True)
     return None
-
-
-def parse_reply_text(text: str) -> Reply:
-    """Turn "CODE TEXT" (lines separated by newlines, "250-..." continuations allowed) into a Reply.
-
-    Raises ValueError with a one-line reason when a line does not start with a 3-digit code or
-    when the lines disagree on the code. Lines and text come back made printable, as a Reply's
-    always are.
-    """
-    lines = [line for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
-    if not lines:
-        raise ValueError("the reply is empty; expected a 3-digit code such as '550 5.1.1 ...'")
-    codes: list[int] = []
-    texts: list[str] = []
-    for line in lines:
-        stripped = line.strip()
-        match = re.match(r"^(\d{3})(?:[ -](.*)|)$", stripped)
-        if not match:
-            raise ValueError(
-                f"reply line {printable(stripped[:40])!r} does not start with a 3-digit code "
-                "(expected e.g. '550 5.1.1 user unknown')"
-            )
-        codes.append(int(match[1]))
-        texts.append(match[2] or "")
-    if len(set(codes)) > 1:
-        raise ValueError(f"the reply lines carry different codes: {sorted(set(codes))}")
-    enhanced = None
-    stripped_texts = []
-    for body in texts:
-        parts = parse_enhanced(body)
-        if parts and parts[0] == codes[0] // 100:
-            enhanced = enhanced or ".".join(map(str, parts))
-            body = _ENHANCED_RE.sub("", body, count=1).lstrip()
-        stripped_texts.append(body)
-    return Reply(
-        code=codes[0],
-        text="\n".join(printable(t) for t in stripped_texts),
-        enhanced=enhanced,
-        lines=tuple(printable(line.strip()) for line in lines),
-    )

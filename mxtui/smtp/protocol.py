@@ -17,7 +17,6 @@ pyproject.toml bounds aiosmtplib to the versions these were tested with.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable
 from typing import cast
 
@@ -26,9 +25,9 @@ from aiosmtplib.protocol import SMTPProtocol
 from aiosmtplib.response import SMTPResponse
 
 from mxtui.model import Limits
+from mxtui.smtp.replies import REPLY_CODE
 from mxtui.text import CUT_MARKER, printable_bytes
 
-_CODE = re.compile(rb"^[2-5]\d\d(?:[ -]|\r?$)")
 WRITE_CHUNK = 256 * 1024
 
 
@@ -118,7 +117,7 @@ class TracingProtocol(SMTPProtocol):
         text = self._show(body)
         self._on_line(text)
         self._lines.append(text)
-        if not _CODE.match(body[:4] if len(body) >= 4 else body):
+        if not REPLY_CODE.match(body[:4].decode("latin-1")):
             raise MalformedReply()
         if len(self._lines) > self._limits.reply_lines and body[3:4] == b"-":
             raise ReplyTooLong(f"{self._limits.reply_lines} lines")

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from mxtui.model import LineDir, Stage, TranscriptLine
 from mxtui.smtp.auth import secret_forms
+from mxtui.smtp.replies import REPLY_CODE
 
 __all__ = ["MASK", "Transcript", "marker", "secret_forms", "to_jsonl", "to_text"]
 
@@ -29,7 +30,6 @@ stand as a whole word, in the lines where a secret belongs: AUTH and hand-typed 
 lines AUTH sends are masked whole by construction, whatever the password's length."""
 
 _SECRET_STAGES = frozenset({Stage.AUTH, Stage.RAW})
-_REPLY_CODE = re.compile(r"^[2-5]\d\d(?:[ -]|$)")
 
 _MARKERS: dict[tuple[LineDir, bool], str] = {
     ("sent", False): " -> ",
@@ -69,7 +69,7 @@ class Transcript:
         if not self._secrets:
             return text
         head = ""
-        if _REPLY_CODE.match(text):
+        if REPLY_CODE.match(text):
             head, text = text[:4], text[4:]
         for secret in self._secrets:
             if len(secret) >= MIN_SECRET and secret in text:

@@ -24,8 +24,7 @@ from mxtui.lab.hosts import (
     with_enhanced_code,
     without_enhanced_code,
 )
-
-ENHANCED = r"[245]\.\d{1,3}\.\d{1,3}"
+from mxtui.smtp.replies import ENHANCED
 
 
 class Wire:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mxtui.model import Reply
-from mxtui.policy import code_meaning, enhanced_meaning, parse_reply_text, reply_enhanced
+from mxtui.policy import code_meaning, enhanced_meaning, reply_enhanced
+from mxtui.smtp.replies import parse_reply_text
 
 # RFC 3463 §3.1-§3.8, transcribed from the reference table: every (subject, detail) it defines.
 RFC3463 = {

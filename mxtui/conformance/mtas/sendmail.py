@@ -26,6 +26,7 @@ from mxtui.conformance.cases import SENDER_DOMAIN, Case
 from mxtui.conformance.observe import Dial, MtaRun, RecipientSeen
 from mxtui.conformance.packages import loader_cache, mta_root, package_version
 from mxtui.conformance.world import message
+from mxtui.smtp.replies import ENHANCED
 
 TIMEOUTS = {
     "confTO_CONNECT": "5s",
@@ -43,7 +44,7 @@ TIMEOUTS = {
 _CONNECT = re.compile(r"makeconnection \((?P<host>\S+) \[(?P<address>[^\]]+)\]")
 _CONNECTING = re.compile(r"Connecting to (?P<host>\S+?)\.? (?:port \d+ )?via \w+")
 _RESULT = re.compile(r"^(?P<rcpt><?[^\s<>]+@[^\s<>.]+(?:\.[^\s<>]+)*>?)\.\.\. (?P<what>.*)$")
-_DSN = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
+_DSN = re.compile(rf"\b({ENHANCED})\b")
 _FAILED = re.compile(r"^Connect failed \((?P<why>[^)]*)\)|^(?P<host>\S+?)\.?: (?P<why2>Connection "
                      r"(?:refused|timed out|reset by peer).*)$", re.IGNORECASE)  # fmt: skip
 
@@ -131,7 +132,8 @@ MAILER(`smtp')dnl
 
 
 _DSN_BLOCK = re.compile(
-    r"^Final-Recipient:\s*rfc822;\s*<?(?P<rcpt>[^>\s]+)>?\s*$.*?^Status:\s*(?P<status>[245]\.\d+\.\d+)",
+    r"^Final-Recipient:\s*rfc822;\s*<?(?P<rcpt>[^>\s]+)>?\s*$.*?^Status:\s*(?P<status>"
+    rf"{ENHANCED})(?!\d)",
     re.IGNORECASE | re.MULTILINE | re.DOTALL,
 )
 

@@ -3,13 +3,13 @@ received (`ReceivedMessage`)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Literal, get_args
 
 from mxtui.lab.certs import CERTIFICATES
 from mxtui.policy import PROFILES
+from mxtui.smtp.replies import single_line_reply
 
 Kind = Literal[
     "accept",
@@ -110,7 +110,7 @@ class HostBehaviour:
         for who, reply in self.rcpt_replies:
             if not who or any(c.isspace() for c in who):
                 raise ValueError(f"rcpt_replies: {who!r} must be a local part or an address")
-            if reply != "accept" and not _RCPT_REPLY.match(reply):
+            if reply != "accept" and not single_line_reply(reply):
                 raise ValueError(
                     f'rcpt_replies: {who!r} must map to "accept" or one reply line like '
                     f'"550 5.1.1 text" (2xx, 4xx or 5xx), not {reply!r}'
@@ -118,7 +118,7 @@ class HostBehaviour:
         for stage, reply in self.replies:
             if stage not in REPLY_STAGES:
                 raise ValueError(f"replies: {stage!r} is not one of: {', '.join(REPLY_STAGES)}")
-            if not _STAGE_REPLY.match(reply):
+            if not single_line_reply(reply, (4, 5)):
                 raise ValueError(
                     f"replies: {stage!r} must map to one 4xx or 5xx reply line like "
                     f'"451 4.3.0 text", not {reply!r}'
@@ -134,7 +134,7 @@ class HostBehaviour:
         for who, reply in self.lmtp_replies:
             if not self.lmtp:
                 raise ValueError("lmtp_replies needs lmtp = true")
-            if not who or not _RCPT_REPLY.match(reply):
+            if not who or not single_line_reply(reply):
                 raise ValueError(f"lmtp_replies: {who!r} must map to one reply line like "
                                  f'"452 4.2.2 Mailbox full", not {reply!r}')  # fmt: skip
         if self.relay and self.kind == "refuse":
@@ -169,8 +169,6 @@ def _scripted(table: tuple[tuple[str, str], ...], address: str) -> str | None:
     return by_local
 
 
-_RCPT_REPLY = re.compile(r"^[245]\d\d(?: [^\r\n]*)?$")
-_STAGE_REPLY = re.compile(r"^[45]\d\d(?: [^\r\n]*)?$")
 REPLY_STAGES = ("mail", "rcpt", "data", "dot")
 """Stages whose reply `HostBehaviour.replies` can script."""
 

@@ -3,10 +3,7 @@ and the decision engine read them, as they do a modern MTA's."""
 
 from __future__ import annotations
 
-import re
-
-_HAS_ENHANCED = re.compile(r"^\d{3}[ -][245]\.\d{1,3}\.\d{1,3}(?: |$)")
-_REPLY = re.compile(r"^([245]\d\d)([ -]?)(.*)$", re.DOTALL)
+from mxtui.smtp.replies import reply_line, sent_enhanced
 
 # The enhanced code for a basic code by command (RFC 3463, RFC 5248), most specific first.
 _ENHANCED_BY_VERB: dict[tuple[str, int], str] = {
@@ -44,27 +41,23 @@ _ENHANCED_BY_CODE: dict[int, str] = {
 }
 
 
-_ENHANCED_PART = re.compile(r"^(\d{3}[ -])[245]\.\d{1,3}\.\d{1,3}(?: |$)")
-
-
 def without_enhanced_code(line: str) -> str:
     """Drop the enhanced status code after the basic code (a host playing an MTA without them)."""
-    return (
-        _ENHANCED_PART.sub(r"\1", line, count=1).rstrip(" ") if _ENHANCED_PART.match(line) else line
-    )
+    parts = reply_line(line)
+    if parts is None or not parts[1] or (enhanced := sent_enhanced(parts[2])) is None:
+        return line
+    return (line[:4] + parts[2][len(enhanced) :].lstrip(" ")).rstrip(" ")
 
 
 def with_enhanced_code(line: str, verb: str | None) -> str:
     """Insert an enhanced status code after the basic code when a reply line lacks one."""
-    if _HAS_ENHANCED.match(line):
+    parts = reply_line(line)
+    if parts is None or parts[0] // 100 not in (2, 4, 5):
         return line
-    m = _REPLY.match(line)
-    if not m:
+    code, sep, rest = parts
+    if sep and sent_enhanced(rest) is not None:
         return line
-    code = int(m.group(1))
     enhanced = _ENHANCED_BY_VERB.get((verb or "", code)) or _ENHANCED_BY_CODE.get(
         code, f"{code // 100}.0.0"
     )
-    sep = m.group(2) or " "
-    rest = m.group(3)
-    return f"{code}{sep}{enhanced}" + (f" {rest}" if rest else "")
+    return f"{code}{sep or ' '}{enhanced}" + (f" {rest}" if rest else "")
