@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from mxtui.model import Envelope, MXPlan, Reply, Stage, StepResult, Timeouts, TLSInfo
+from mxtui.model import Envelope, MXPlan, Reply, Stage, StepResult, Timeouts, TLSInfo, TryTarget
 from mxtui.smtp.dialer import Dialer
 from mxtui.smtp.session import Session
 
@@ -44,15 +44,6 @@ def elapsed_text(ms: float) -> str:
 
 
 @dataclass(frozen=True)
-class ProbeTarget:
-    """One address to probe, with the MX host it belongs to (the name TLS must verify for)."""
-
-    host: str
-    address: str
-    preference: int
-
-
-@dataclass(frozen=True)
 class ProbeResult:
     """What one address showed.
 
@@ -64,7 +55,7 @@ class ProbeResult:
     lines the probe sent, so anyone can check that no MAIL was among them.
     """
 
-    target: ProbeTarget
+    target: TryTarget
     reachable: bool
     greeting: Reply | None
     extensions: tuple[str, ...]
@@ -160,16 +151,6 @@ class ProbeReport:
 ResultSink = Callable[[ProbeResult], None]
 
 
-def probe_targets(plan: MXPlan) -> tuple[ProbeTarget, ...]:
-    """Every address of every MX host, in preference order: the rows of a probe matrix."""
-    return tuple(
-        ProbeTarget(host.name, address.address, group.preference)
-        for group in plan.groups
-        for host in group.hosts
-        for address in host.addresses
-    )
-
-
 def _extensions(session: Session) -> tuple[str, ...]:
     return tuple(f"{k} {v}" if v else k for k, v in session.extensions.items())
 
@@ -187,7 +168,7 @@ def _why(step: StepResult) -> str:
 
 
 async def probe_address(
-    target: ProbeTarget,
+    target: TryTarget,
     dialer: Dialer,
     *,
     port: int | None = None,
@@ -289,11 +270,11 @@ async def probe(
     timeouts = timeout if isinstance(timeout, Timeouts) else Timeouts.all(timeout)
     if not min(timeouts.connect, timeouts.reply) > 0:
         raise ValueError("timeout must be more than 0 seconds")
-    targets = probe_targets(plan)
+    targets = plan.targets
     gate = asyncio.Semaphore(concurrency)
     start = time.perf_counter()
 
-    async def one(target: ProbeTarget) -> ProbeResult:
+    async def one(target: TryTarget) -> ProbeResult:
         async with gate:
             result = await probe_address(
                 target,

@@ -14,7 +14,7 @@ from mxtui.lab.hostile import HostileHost
 from mxtui.lab.hosts import HostBehaviour
 from mxtui.lab.runtime import Lab
 from mxtui.model import Address, HostState, MXGroup, MXHost, MXPlan, PlanStatus, Reply
-from mxtui.probe import ProbeResult, elapsed_text, probe, probe_targets
+from mxtui.probe import ProbeResult, elapsed_text, probe
 from mxtui.smtp.dialer import LabDialer
 
 ZONE = """\
@@ -207,7 +207,7 @@ async def test_bad_concurrency_or_timeout_is_refused(lab: Lab) -> None:
 
 async def test_targets_cover_every_address_of_every_host_in_preference_order(lab: Lab) -> None:
     plan = await resolve_mx("probe.test", nameservers=lab.nameservers, timeout=2)
-    targets = probe_targets(plan)
+    targets = plan.targets
     assert [(t.host, t.address, t.preference) for t in targets] == [
         ("good.probe.test", "192.0.2.1", 10),
         ("good.probe.test", "2001:db8::1", 10),

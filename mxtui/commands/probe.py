@@ -24,7 +24,6 @@ from mxtui.probe import (
     ProbeResult,
     elapsed_text,
     probe,
-    probe_targets,
 )
 from mxtui.smtp.dialer import Dialer
 
@@ -303,7 +302,7 @@ def _interrupted(args: argparse.Namespace, so_far: _SoFar) -> int:
             print(json_text({**report.to_json(), "interrupted": True}, indent=2))
         else:
             print(report_text(report))
-    total = len(probe_targets(report.plan)) if report is not None else 0
+    total = len(report.plan.targets) if report is not None else 0
     done = len(report.results) if report is not None else 0
     print(f"mxtui probe: interrupted (Ctrl-C) after {done} of {total} addresses", file=sys.stderr)
     return EXIT_INTERRUPTED

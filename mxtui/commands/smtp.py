@@ -591,10 +591,9 @@ def mx_server(
 
     plan = asyncio.run(resolve_mx(domain, nameservers=nameservers, timeout=timeout))
     want = {socket.AF_INET: 4, socket.AF_INET6: 6}.get(family)
-    for host in plan.hosts:
-        for found in host.addresses:
-            if want is None or found.family == want:
-                return found.address, host.name
+    for target in plan.targets:
+        if want is None or target.family == want:
+            return target.address, target.host
     problem = plan.problems[0].message if plan.problems else str(plan.status)
     raise UsageError(f"no --server, and no MX host of {domain} to use ({problem})")
 

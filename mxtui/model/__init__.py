@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         Problem,
         ResolveEvent,
         Severity,
+        TryTarget,
     )
     from mxtui.model.policy import (
         Action,
@@ -74,7 +75,6 @@ if TYPE_CHECKING:
         RecipientState,
         RecipientStatus,
         StepDone,
-        TryTarget,
         WalkEnded,
         WalkEvent,
         WalkOutcome,
@@ -88,7 +88,7 @@ TOPICS = ("dns", "smtp", "policy", "walk")
 _WHERE: dict[str, str] = {
     **dict.fromkeys(
         ("Address", "HostResolved", "HostState", "MXAnswered", "MXGroup", "MXHost", "MXPlan",
-         "PlanResolved", "PlanStatus", "Problem", "ResolveEvent", "Severity"),
+         "PlanResolved", "PlanStatus", "Problem", "ResolveEvent", "Severity", "TryTarget"),
         "dns",
     ),
     **dict.fromkeys(
@@ -105,7 +105,7 @@ _WHERE: dict[str, str] = {
     **dict.fromkeys(
         ("AttemptEnded", "AttemptRecord", "AttemptStarted", "HopEnded", "HopResult",
          "HopStarted", "RecipientResult", "RecipientState", "RecipientStatus", "StepDone",
-         "TryTarget", "WalkEnded", "WalkEvent", "WalkOutcome", "WalkResult", "WalkStarted"),
+         "WalkEnded", "WalkEvent", "WalkOutcome", "WalkResult", "WalkStarted"),
         "walk",
     ),
 }  # fmt: skip

@@ -55,6 +55,18 @@ class HostState(StrEnum):
 
 
 @dataclass(frozen=True)
+class TryTarget(JsonForm):
+    """An address to dial: an address of an MX host, with the host's name (what TLS verifies)
+    and the preference it is tried at. The one such type: an entry of a walk's try list, a row
+    of a probe, the address picked in the tree."""
+
+    host: str
+    preference: int
+    address: str
+    family: Literal[4, 6]
+
+
+@dataclass(frozen=True)
 class MXHost(JsonForm):
     """One MX target with its addresses.
 
@@ -76,6 +88,12 @@ class MXHost(JsonForm):
     def usable(self) -> bool:
         return bool(self.addresses)
 
+    def targets(self, preference: int | None = None) -> tuple[TryTarget, ...]:
+        """The host's addresses as places to dial, in resolver order, at `preference` (the
+        host's own by default; an MTA's ordering passes the preference it groups by)."""
+        at = self.preference if preference is None else preference
+        return tuple(TryTarget(self.name, at, a.address, a.family) for a in self.addresses)
+
 
 @dataclass(frozen=True)
 class MXGroup(JsonForm):
@@ -83,6 +101,11 @@ class MXGroup(JsonForm):
 
     preference: int
     hosts: tuple[MXHost, ...]
+
+    @property
+    def targets(self) -> tuple[TryTarget, ...]:
+        """Every address of the group's hosts, hosts in answer order."""
+        return tuple(t for h in self.hosts for t in h.targets(self.preference))
 
 
 @dataclass(frozen=True)
@@ -114,6 +137,13 @@ class MXPlan(JsonForm):
     @property
     def hosts(self) -> tuple[MXHost, ...]:
         return tuple(h for g in self.groups for h in g.hosts)
+
+    @property
+    def targets(self) -> tuple[TryTarget, ...]:
+        """Every address of every MX host, in the plan's order (preference, then the answer's,
+        then the resolver's): the one flattening of a plan, for a probe's rows and the tree's
+        "which address is this". A sender's own try list is its profile's (`try_order`)."""
+        return tuple(t for g in self.groups for t in g.targets)
 
     @property
     def usable(self) -> bool:

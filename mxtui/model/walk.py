@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from mxtui.model._json import JsonForm, Key, to_json
+from mxtui.model.dns import TryTarget
 from mxtui.model.policy import Decision, DecisionContext, RetryTimeline
 from mxtui.model.smtp import Reply, Stage, StepResult
 
@@ -38,16 +39,6 @@ def reply_words(reply: Reply) -> str:
     if reply.lines:
         return " / ".join(reply.lines)
     return f"{reply.code} {reply.text}".strip()
-
-
-@dataclass(frozen=True)
-class TryTarget(JsonForm):
-    """One entry of the try list: an address of an MX host, in the order the profile dials."""
-
-    host: str
-    preference: int
-    address: str
-    family: Literal[4, 6]
 
 
 @dataclass(frozen=True)

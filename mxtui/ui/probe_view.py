@@ -28,16 +28,14 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
-from mxtui.model import MXPlan
+from mxtui.model import MXPlan, TryTarget
 from mxtui.probe import (
     DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT_S,
     PROBE_EHLO_NAME,
     ProbeReport,
     ProbeResult,
-    ProbeTarget,
     probe,
-    probe_targets,
 )
 from mxtui.smtp.dialer import Dialer
 from mxtui.text import printable
@@ -227,7 +225,7 @@ def cut(value: str, width: int, *, middle: bool = False) -> str:
 
 
 def row_cells(
-    target: ProbeTarget, result: ProbeResult | None, first_of: set[str], pref_width: int = 2
+    target: TryTarget, result: ProbeResult | None, first_of: set[str], pref_width: int = 2
 ) -> dict[str, str]:
     """The words of one row; `first_of` says whether this row is the first of its preference
     and of its host (the rest leave them blank, so the table reads as groups)."""
@@ -247,7 +245,7 @@ def row_cells(
 
 
 def summary_text(
-    targets: Sequence[ProbeTarget],
+    targets: Sequence[TryTarget],
     results: Sequence[ProbeResult | None],
     elapsed_s: float,
     running: bool,
@@ -266,7 +264,7 @@ def summary_text(
     return " · ".join(parts)
 
 
-def detail_text(target: ProbeTarget, result: ProbeResult | None) -> Text:
+def detail_text(target: TryTarget, result: ProbeResult | None) -> Text:
     """Everything one address showed, untruncated: greeting lines, every extension, the
     certificate, the error, and the commands sent (never a MAIL)."""
     out = Text(no_wrap=False, end="")
@@ -380,7 +378,7 @@ class ProbeScreen(ModalScreen[None]):
         self.timeout = timeout
         self.concurrency = concurrency
         self.ehlo_name = ehlo_name
-        self.targets: tuple[ProbeTarget, ...] = probe_targets(plan) if plan else ()
+        self.targets: tuple[TryTarget, ...] = plan.targets if plan else ()
         self.results: list[ProbeResult | None] = [None] * len(self.targets)
         self.report: ProbeReport | None = None
         self.running = False
@@ -390,7 +388,7 @@ class ProbeScreen(ModalScreen[None]):
         self._elapsed = 0.0
         self._widths: dict[str, int] = {}
         self._ticker: Timer | None = None
-        self._slots: dict[ProbeTarget, list[int]] = {}
+        self._slots: dict[TryTarget, list[int]] = {}
         self._first: list[set[str]] = []
         self._pref_width = 1
 

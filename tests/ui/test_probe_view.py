@@ -12,8 +12,8 @@ from mxtui.dns import resolve_mx
 from mxtui.lab.hostile import MARKUP_PAYLOADS, HostileHost
 from mxtui.lab.hosts import HostBehaviour
 from mxtui.lab.runtime import Lab
-from mxtui.model import Address, HostState, MXGroup, MXHost, MXPlan, PlanStatus
-from mxtui.probe import ProbeResult, ProbeTarget
+from mxtui.model import Address, HostState, MXGroup, MXHost, MXPlan, PlanStatus, TryTarget
+from mxtui.probe import ProbeResult
 from mxtui.smtp import LabDialer
 from mxtui.ui.factory import make_app
 from mxtui.ui.probe_view import (
@@ -267,7 +267,7 @@ async def test_at_80x24_columns_shrink_to_fit_and_details_stay_readable() -> Non
 
 def result(**overrides) -> ProbeResult:
     values = dict(
-        target=ProbeTarget("mx.test", "192.0.2.1", 10),
+        target=TryTarget("mx.test", 10, "192.0.2.1", 4),
         reachable=True,
         greeting=None,
         extensions=(),

@@ -228,9 +228,7 @@ class Ordering:
         return self.finish(tuple(order), params)
 
     def group(self, preference: int, hosts: list[Any], rng: random.Random) -> list[TryTarget]:
-        entries = [
-            TryTarget(h.name, preference, a.address, a.family) for h in hosts for a in h.addresses
-        ]
+        entries = [t for h in hosts for t in h.targets(preference)]
         rng.shuffle(entries)
         return entries
 
@@ -238,6 +236,12 @@ class Ordering:
         self, order: tuple[TryTarget, ...], params: ProfileParams | None
     ) -> tuple[TryTarget, ...]:
         return order
+
+
+def ipv4_after(target: TryTarget) -> bool:
+    """Sort key for one host's targets: its IPv6 addresses before its IPv4 ones, each family
+    in resolver order (a stable sort keeps it), as getaddrinfo gives them by default."""
+    return target.family != 6
 
 
 class HostShuffle(Ordering):
@@ -257,9 +261,7 @@ class HostShuffle(Ordering):
     def group(self, preference: int, hosts: list[Any], rng: random.Random) -> list[TryTarget]:
         hosts = list(hosts)
         rng.shuffle(hosts)
-        return [
-            TryTarget(h.name, preference, a.address, a.family) for h in hosts for a in h.addresses
-        ]
+        return [t for h in hosts for t in h.targets(preference)]
 
 
 # -------------------------------------------------------------------------------- moving on

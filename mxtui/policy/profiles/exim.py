@@ -98,11 +98,10 @@ class EximOrdering(Ordering):
                               key=lambda w: (w[0], w[1]))  # fmt: skip
             for _, _, host in weighted:
                 keyed = [
-                    (rng.randrange(500) + (0 if a.family == 6 else 500), i, a)
-                    for i, a in enumerate(host.addresses)
+                    (rng.randrange(500) + (0 if t.family == 6 else 500), i, t)
+                    for i, t in enumerate(host.targets(group.preference))
                 ]
-                for _, _, a in sorted(keyed, key=lambda k: (k[0], k[1])):
-                    listed.append(TryTarget(host.name, group.preference, a.address, a.family))
+                listed.extend(t for _, _, t in sorted(keyed, key=lambda k: (k[0], k[1])))
         for i in range(len(listed) - 1):  # one pass, as host.c does it
             here, there = listed[i], listed[i + 1]
             if here.preference == there.preference and here.family == 4 and there.family == 6:

@@ -29,6 +29,7 @@ from mxtui.policy.profiles.base import (
     Profile,
     ProfileParams,
     RetrySchedule,
+    ipv4_after,
     setting,
     until,
 )
@@ -79,11 +80,7 @@ class OpensmtpdOrdering(Ordering):
     )
 
     def group(self, preference: int, hosts: list[Any], rng: random.Random) -> list[TryTarget]:
-        return [
-            TryTarget(h.name, preference, a.address, a.family)
-            for h in hosts
-            for a in sorted(h.addresses, key=lambda a: a.family != 6)
-        ]
+        return [t for h in hosts for t in sorted(h.targets(preference), key=ipv4_after)]
 
 
 class OpensmtpdRoutes(MoveOn):
