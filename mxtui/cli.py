@@ -19,6 +19,7 @@ from mxtui import __version__
 from mxtui.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError
 from mxtui.netargs import add_nameserver_argument, port_type
 from mxtui.output import ascii_fallback
+from mxtui.text import printable
 
 # name -> (module, one-line summary).  Modules are imported only when their command runs.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -101,7 +102,7 @@ def _settings(args: argparse.Namespace, who: str) -> bool:
     try:
         args.settings = load_settings(args.config)
     except SettingsError as exc:
-        print(f"{who}: {exc}", file=sys.stderr)
+        print(f"{who}: {printable(str(exc))}", file=sys.stderr)
         return False
     return True
 
@@ -152,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()
             return status
         except UsageError as exc:  # any command's bad input: one line, exit 2
-            print(f"mxtui {name}: {exc}", file=sys.stderr)
+            print(f"mxtui {name}: {printable(str(exc))}", file=sys.stderr)
             return EXIT_USAGE
         except KeyboardInterrupt:
             print(f"mxtui {name}: interrupted (Ctrl-C)", file=sys.stderr)
@@ -166,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(args_list)
     except UsageError as exc:
-        print(f"mxtui: {exc}", file=sys.stderr)
+        print(f"mxtui: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     if not _settings(args, "mxtui"):
         return EXIT_USAGE

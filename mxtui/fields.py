@@ -9,7 +9,6 @@ the value in printable form, never raw.
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from collections.abc import Iterable
 
@@ -93,13 +92,6 @@ def check_envelope(
         check_address(to_flag, recipient)
     for header in headers:
         check_header(header_flag, header)
-
-
-def check_seconds(flag: str, value: float | None) -> None:
-    """A timeout: a finite number of seconds above 0 (``nan`` and ``inf`` parse as floats, and
-    neither is a wait anyone can use)."""
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise FieldError(f"{flag} must be a number of seconds more than 0")
 
 
 def _shown(value: str, limit: int = 80) -> str:

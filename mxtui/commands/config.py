@@ -7,9 +7,9 @@ rather than stopping the command that would help fix it.
 from __future__ import annotations
 
 import argparse
-import sys
 
-from mxtui.settings import SettingsError, config_path, load_settings, write_starter
+from mxtui.errors import UsageError
+from mxtui.settings import config_path, load_settings, write_starter
 from mxtui.text import printable
 
 USES_SETTINGS = False
@@ -45,31 +45,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     path = args.config.expanduser() if args.config else config_path()
+    """A file that does not load (a SettingsError) or settings the app cannot use raise a
+    UsageError: `mxtui.cli` says it in one line, exit 2."""
     if args.force and not args.init:
-        print("mxtui config: --force goes with --init", file=sys.stderr)
-        return 2
+        raise UsageError("--force goes with --init")
     if args.path:
         print(path)
         return 0
     if args.init:
-        try:
-            written = write_starter(path, force=args.force)
-        except SettingsError as exc:
-            print(f"mxtui config: {exc}", file=sys.stderr)
-            return 2
+        written = write_starter(path, force=args.force)
         print(f"wrote a starter settings file: {written}")
         return 0
-    try:
-        settings = load_settings(args.config)
-    except SettingsError as exc:
-        print(f"mxtui config: {exc}", file=sys.stderr)
-        return 2
+    settings = load_settings(args.config)
     from mxtui.ui.launch import settings_problem  # the app's themes and keys: textual, here only
 
     problem = settings_problem(settings, path)
     if problem:
-        print(f"mxtui config: {printable(problem)}", file=sys.stderr)
-        return 2
+        raise UsageError(problem)
     if settings.path is None:
         print(
             f"{printable(str(path))}: not there yet, so the defaults apply; "

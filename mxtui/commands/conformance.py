@@ -13,6 +13,8 @@ import json
 import sys
 from pathlib import Path
 
+from mxtui.errors import UsageError
+
 DESCRIPTION = (
     "Prove the profiles against the real MTAs: deliver every conformance case with the real "
     "sender (Postfix, Exim, OpenSMTPD, Sendmail) and with `mxtui walk` under its profile, in "
@@ -32,7 +34,8 @@ examples:
   mxtui conformance --markdown CONFORMANCE.md
 """
 
-EXIT_AGREE, EXIT_DIFFER, EXIT_USAGE = 0, 1, 2
+EXIT_AGREE, EXIT_DIFFER = 0, 1
+"""Every case agrees, or one does not; 2 is bad input (`mxtui.errors`), as for every command."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,11 +69,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def _fail(message: str) -> int:
-    print(f"mxtui conformance: {message}", file=sys.stderr)
-    return EXIT_USAGE
-
-
 def run(args: argparse.Namespace) -> int:
     from mxtui.conformance import isolation, packages
     from mxtui.conformance.cases import load_cases
@@ -83,14 +81,14 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_AGREE
     unknown = [c for c in args.case if c not in {x.id for x in cases}]
     if unknown:
-        return _fail(f"unknown case {unknown[0]!r} (mxtui conformance --list)")
+        raise UsageError(f"unknown case {unknown[0]!r} (mxtui conformance --list)")
     if args.case:
         cases = [c for c in cases if c.id in args.case]
     if not 1 <= args.parallel <= 64:
-        return _fail("--parallel must be from 1 to 64")
+        raise UsageError("--parallel must be from 1 to 64")
     why = isolation.available()
     if why:
-        return _fail(why)
+        raise UsageError(why)
     chosen = list(args.mta or MTAS)
     if args.fetch:
         for mta in chosen:
@@ -98,21 +96,23 @@ def run(args: argparse.Namespace) -> int:
                 try:
                     packages.fetch(mta)
                 except (RuntimeError, OSError) as exc:
-                    return _fail(f"could not fetch {mta}: {exc}")
+                    raise UsageError(f"could not fetch {mta}: {exc}") from None
     if args.workdir:
         closed = _closed_folder(Path(args.workdir).resolve())
         if closed:
-            return _fail(
+            raise UsageError(
                 f"--workdir: {closed} is closed to other users; the MTAs drop root "
                 "and must reach their spools under it"
             )
     skipped = {m: r for m in chosen if (r := RUNNERS[m].missing())}
     if args.mta and skipped:
         mta, why = next(iter(skipped.items()))
-        return _fail(f"{mta} cannot run: {why}")
+        raise UsageError(f"{mta} cannot run: {why}")
     mtas = [m for m in chosen if m not in skipped]
     if not mtas:
-        return _fail("no MTA can run here: " + "; ".join(f"{m}: {w}" for m, w in skipped.items()))
+        raise UsageError(
+            "no MTA can run here: " + "; ".join(f"{m}: {w}" for m, w in skipped.items())
+        )
     return _run(args, cases, mtas, skipped)
 
 

@@ -7,10 +7,9 @@ as JSON, so a trainer can script it and the tests can check the contract.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from mxtui.errors import UsageError
+from mxtui.errors import EXIT_OK, UsageError
 from mxtui.model import DECISION_STAGES, Decision, DecisionContext, Outcome, Reply, RetryTimeline
 from mxtui.output import json_text
 from mxtui.policy import (
@@ -50,8 +49,6 @@ examples:
   mxtui explain --stage dns --outcome null-mx --ndr
   mxtui explain --stage ehlo --reply "250-mx.example.com\\n250 PIPELINING"
 """
-
-EXIT_OK, EXIT_USAGE = 0, 2
 
 
 class InputError(UsageError):
@@ -261,23 +258,20 @@ def to_text(decision: Decision, timeline: RetryTimeline, others: dict[str, Decis
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        decision, timeline, others = explain(args)
-        reply = _read_outcome(args)
-        notice = None
-        if args.ndr:
-            try:
-                message = ndr_preview(
-                    decision,
-                    reply=reply if isinstance(reply, Reply) else None,
-                    params=_parse_sets(args.set),
-                )
-                notice = ndr_text(message)
-            except NoNoticeError as exc:
-                notice = f"(no notice: {exc})"
-    except InputError as exc:
-        print(f"mxtui explain: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    """Bad input raises an InputError (a UsageError): `mxtui.cli` says it, exit 2."""
+    decision, timeline, others = explain(args)
+    reply = _read_outcome(args)
+    notice = None
+    if args.ndr:
+        try:
+            message = ndr_preview(
+                decision,
+                reply=reply if isinstance(reply, Reply) else None,
+                params=_parse_sets(args.set),
+            )
+            notice = ndr_text(message)
+        except NoNoticeError as exc:
+            notice = f"(no notice: {exc})"
     if args.json:
         data = to_json(decision, timeline, others)
         if args.ndr:

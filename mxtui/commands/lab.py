@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from mxtui.endpoint import Endpoint
+from mxtui.errors import UsageError
 from mxtui.lab.runtime import Lab
 from mxtui.lab.scenarios import Scenario, list_scenarios, load_scenario, load_scenario_file
 from mxtui.text import printable
@@ -126,27 +127,19 @@ async def serve(lab: Lab, stop: asyncio.Event | None = None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """A scenario that does not load (a ScenarioError) or arguments that do not go together
+    raise a UsageError: `mxtui.cli` says it in one line, exit 2."""
     if args.list:
         if args.name:
-            print("mxtui lab: --list takes no NAME", file=sys.stderr)
-            return 2
-        try:
-            scenarios = list_scenarios()
-        except ValueError as exc:
-            print(f"mxtui lab: {exc}", file=sys.stderr)
-            return 2
+            raise UsageError("--list takes no NAME")
+        scenarios = list_scenarios()
         width = max(len(s.name) for s in scenarios)
         for s in scenarios:
             print(printable(f"{s.name:<{width}}  {s.title}"))
         return 0
     if not args.name:
-        print("mxtui lab: give a scenario NAME, or --list to see them", file=sys.stderr)
-        return 2
-    try:
-        scenario = _load(args.name)
-    except ValueError as exc:
-        print(f"mxtui lab: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError("give a scenario NAME, or --list to see them")
+    scenario = _load(args.name)
     if args.describe:
         print(describe(scenario))
         return 0

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from typing import Any
 
 from mxtui.commands.networks import network_for
-from mxtui.dns import DomainError, resolve_mx
+from mxtui.dns import resolve_mx
 from mxtui.dns.describe import plan_text
 from mxtui.dns.query import system_nameservers
-from mxtui.fields import FieldError, check_seconds
 from mxtui.model import MXPlan, PlanStatus
 from mxtui.netargs import add_nameserver_argument, seconds_type
 from mxtui.output import json_text
@@ -88,18 +86,10 @@ async def _resolve(args: argparse.Namespace) -> tuple[MXPlan, TlsPolicy | None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        check_seconds("--timeout", args.timeout)
-    except FieldError as exc:
-        print(f"mxtui mx: {exc}", file=sys.stderr)
-        return 2
+    """Bad input (a domain that cannot be one) raises a UsageError: `mxtui.cli` says it."""
     if args.timeout is None:
         args.timeout = args.settings.timeout("dns", DEFAULT_TIMEOUT_S)
-    try:
-        plan, policy = asyncio.run(_resolve(args))
-    except DomainError as exc:
-        print(f"mxtui mx: {exc}", file=sys.stderr)
-        return 2
+    plan, policy = asyncio.run(_resolve(args))
     if args.json:
         print(json_text(plan_json(plan, policy), indent=2))
     else:

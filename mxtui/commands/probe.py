@@ -11,8 +11,8 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from mxtui.commands.networks import network_for
-from mxtui.dns import DomainError, resolve_mx
-from mxtui.fields import FieldError, check_seconds
+from mxtui.dns import resolve_mx
+from mxtui.errors import EXIT_INTERRUPTED
 from mxtui.model import MXPlan
 from mxtui.netargs import add_nameserver_argument, count_type, port_type, seconds_type
 from mxtui.output import json_text
@@ -51,8 +51,8 @@ examples:
   mxtui probe --lab example.com          (the built-in lab's DNS and mail hosts; no network)
 """
 
-EXIT_OK, EXIT_SOME, EXIT_USAGE, EXIT_NONE = 0, 1, 2, 3
-EXIT_INTERRUPTED = 130
+EXIT_OK, EXIT_SOME, EXIT_NONE = 0, 1, 3
+"""By what the probe found; 2 is bad input and 130 Ctrl-C, as for every command (mxtui.errors)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,20 +91,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="resolve and dial inside the built-in lab (the demo zone and its mail hosts)",
     )
-
-
-def _check(args: argparse.Namespace) -> str:
-    if args.port is None:
-        args.port = args.settings.port
-    try:
-        check_seconds("--timeout", args.timeout)
-    except FieldError as exc:
-        return str(exc)
-    if args.concurrency < 1:
-        return "--concurrency must be at least 1"
-    if not 0 < args.port < 65536:
-        return "--port must be a number from 1 to 65535"
-    return ""
 
 
 class _SoFar:
@@ -259,16 +245,13 @@ def report_text(report: ProbeReport) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    problem = _check(args)
-    if problem:
-        print(f"mxtui probe: {problem}", file=sys.stderr)
-        return EXIT_USAGE
+    """The arguments were checked by their argparse types (and the settings by their loader);
+    a domain that cannot be one raises a DomainError, which `mxtui.cli` says in one line."""
+    if args.port is None:
+        args.port = args.settings.port
     so_far = _SoFar()
     try:
         plan, report = asyncio.run(_run(args, so_far))
-    except DomainError as exc:
-        print(f"mxtui probe: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         return _interrupted(args, so_far)
     if report is None:

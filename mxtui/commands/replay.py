@@ -12,7 +12,7 @@ import asyncio
 import sys
 from collections.abc import Callable
 
-from mxtui.errors import UsageError
+from mxtui.errors import EXIT_OK, UsageError
 from mxtui.model import (
     AttemptEnded,
     AttemptStarted,
@@ -49,8 +49,6 @@ examples:
   mxtui replay demo.jsonl --speed 4        four times faster
   mxtui replay demo.jsonl --print --speed 0
 """
-
-EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mxtui.errors import MxtuiError
-from mxtui.netargs import port_type
+from mxtui.netargs import count_type, port_type
 from mxtui.text import printable
 
 DESCRIPTION = (
@@ -87,12 +87,6 @@ class ServeError(MxtuiError):
         self.status = status
 
 
-def _count(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number, 1 or more")
-    return int(text)
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host",
@@ -111,7 +105,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-apps",
-        type=_count,
+        type=count_type,
         default=DEFAULT_MAX_APPS,
         metavar="N",
         help=f"at most N app processes at once, one per open tab (default {DEFAULT_MAX_APPS})",

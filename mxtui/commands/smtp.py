@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from mxtui.endpoint import EndpointError, resolve_host, split_endpoint
 from mxtui.errors import UsageError
-from mxtui.fields import FieldError, check_envelope, check_field, check_name, check_seconds
+from mxtui.fields import FieldError, check_envelope, check_field, check_name
 from mxtui.filedata import FileDataError, read_limited
-from mxtui.netargs import nameserver_type
+from mxtui.netargs import nameserver_type, seconds_type
 from mxtui.output import json_text
 from mxtui.smtp.auth import MECHANISMS
 from mxtui.text import printable
@@ -52,7 +52,9 @@ examples:
   mxtui smtp --server 127.0.0.1:2525 --from a@x.org --to b@y.org --data @msg.eml --send --json
 """
 
-EXIT_OK, EXIT_PERMANENT, EXIT_USAGE, EXIT_TEMPORARY, EXIT_CONNECTION, EXIT_HELD = range(6)
+EXIT_OK, EXIT_PERMANENT, EXIT_TEMPORARY, EXIT_CONNECTION, EXIT_HELD = 0, 1, 3, 4, 5
+"""By how the conversation ended; 2 is bad input (`mxtui.errors.EXIT_USAGE`), as for every
+command."""
 
 QUIT_AFTER = (
     "connect", "banner", "first-helo", "tls", "helo", "xclient", "auth", "mail", "rcpt", "data",
@@ -158,7 +160,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     conn.add_argument(
         "--timeout",
-        type=float,
+        type=seconds_type,
         metavar="S",
         help="seconds to wait for the connection and each reply "
         "(default 10 to connect, 30 per reply, or the settings' timeouts)",
@@ -624,7 +626,6 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
     try:
         check_envelope(mail_from, recipients, ehlo=ehlo, flags=flags,
                        headers=[*args.header, *args.add_header])  # fmt: skip
-        check_seconds("--timeout", args.timeout)
         texts = [
             ("--xclient", " ".join(args.xclient)),
             ("--dsn-envid", args.dsn_envid),
@@ -838,11 +839,7 @@ def _stream(event: SessionEvent) -> None:
 
 def run(args: argparse.Namespace) -> int:
     streaming = not (args.json or args.jsonl)
-    try:
-        session = build_session(args, _stream if streaming else None)
-    except UsageError as exc:
-        print(f"mxtui smtp: {printable(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
+    session = build_session(args, _stream if streaming else None)  # a UsageError: mxtui.cli
     if args.mail_from is None and args.settings.mail_from is None:
         print(
             f"mxtui smtp: no --from given: the sender is {session.envelope.mail_from} "

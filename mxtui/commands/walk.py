@@ -17,15 +17,15 @@ from typing import Any
 from mxtui.commands.networks import network_for
 from mxtui.delivery import SimClock, Walk
 from mxtui.desk.envelope import EnvelopeChoice, default_envelope
-from mxtui.dns import DomainError, normalise_domain, resolve_mx
+from mxtui.dns import normalise_domain, resolve_mx
 from mxtui.dns.query import system_nameservers
 from mxtui.errors import UsageError
-from mxtui.fields import FieldError, check_envelope, check_seconds
+from mxtui.fields import check_envelope
 from mxtui.model import Envelope, StepDone, WalkResult
 from mxtui.netargs import add_nameserver_argument, port_type, seconds_type
 from mxtui.output import json_text
 from mxtui.policy import PROFILES, ProfileError, get_profile, resolve_params
-from mxtui.record import Recorder, RecordingError, envelope_header
+from mxtui.record import Recorder, envelope_header
 from mxtui.smtp.message import default_message
 from mxtui.text import clock_offset
 from mxtui.tlspolicy import lookup_tls_policy
@@ -61,7 +61,8 @@ examples:
 
 DEFAULT_TIMEOUT_S = 10.0
 
-EXIT_DELIVERED, EXIT_BOUNCED, EXIT_USAGE, EXIT_DEFERRED, EXIT_PARTIAL, EXIT_HELD = range(6)
+EXIT_DELIVERED, EXIT_BOUNCED, EXIT_DEFERRED, EXIT_PARTIAL, EXIT_HELD = 0, 1, 3, 4, 5
+"""By the walk's outcome; 2 is bad input (`mxtui.errors.EXIT_USAGE`), as for every command."""
 EXIT_BY_OUTCOME = {
     "delivered": EXIT_DELIVERED,
     "bounced": EXIT_BOUNCED,
@@ -169,10 +170,7 @@ def _scenario(args: argparse.Namespace) -> Any:
 
     if args.lab or args.nameserver:
         raise UsageError("--scenario runs the scenario's own lab; leave out --lab and --nameserver")
-    try:
-        scenario = load_scenario(args.scenario)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    scenario = load_scenario(args.scenario)
     args.domain = args.domain or scenario.domain
     args.profile = args.profile or scenario.profile
     if not args.to:
@@ -205,13 +203,7 @@ def _check(args: argparse.Namespace) -> tuple[tuple[str, ...], dict[str, str]]:
     recipients = _recipients(args.to)
     if not recipients:
         raise UsageError("give at least one --to")
-    try:
-        check_envelope(args.mail_from or "", recipients, ehlo=settings.ehlo or None, flags=flags)
-        check_seconds("--timeout", args.timeout)
-    except FieldError as exc:
-        raise UsageError(str(exc)) from None
-    if not 0 < args.port < 65536:
-        raise UsageError("--port must be a number from 1 to 65535")
+    check_envelope(args.mail_from or "", recipients, ehlo=settings.ehlo or None, flags=flags)
     if args.lab and args.nameserver:
         raise UsageError("--lab uses the lab's own DNS server; leave out --nameserver")
     return recipients, _params(args)
@@ -360,11 +352,9 @@ def _recorder(args: argparse.Namespace, envelope: Envelope) -> Recorder:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        recipients, params = _check(args)
-    except UsageError as exc:
-        print(f"mxtui walk: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    """Bad input, found before the walk or during it (a domain, a recording that cannot be
+    written), raises a UsageError: `mxtui.cli` says it in one line, exit 2."""
+    recipients, params = _check(args)
     # The one default envelope (mxtui.desk.envelope): the lab's in the lab, login@this-host
     # and EHLO this-host towards real hosts (the settings' parts replace it); the test message
     # is made now, so a recording names its real size and the NDR returns its real headers.
@@ -381,27 +371,13 @@ def run(args: argparse.Namespace) -> int:
     recorder = None
     steps: list[StepDone] = []
     if args.record:
-        try:
-            normalise_domain(args.domain)  # a bad domain must not leave an empty recording
-        except DomainError as exc:
-            print(f"mxtui walk: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+        normalise_domain(args.domain)  # a bad domain must not leave an empty recording
         # The seed goes in the header, so it is chosen here (as Walk would) when not given.
         if args.seed is None:
             args.seed = random.SystemRandom().randrange(2**31)
-        try:
-            recorder = _recorder(args, envelope)
-        except RecordingError as exc:
-            print(f"mxtui walk: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-    try:
+        recorder = _recorder(args, envelope)
+    try:  # a RecordingError here: the disk filled up, or the file went away
         result = asyncio.run(_walk(args, envelope, params, recorder, steps))
-    except DomainError as exc:
-        print(f"mxtui walk: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except RecordingError as exc:  # the disk filled up, or the file went away
-        print(f"mxtui walk: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     finally:
         if recorder is not None:
             recorder.close()

@@ -15,6 +15,7 @@ from typing import Any
 from textual.theme import BUILTIN_THEMES
 
 from mxtui.desk.envelope import EnvelopeChoice
+from mxtui.errors import EXIT_USAGE
 from mxtui.settings import Settings
 from mxtui.text import printable
 from mxtui.ui.app import MXTuiApp
@@ -47,7 +48,7 @@ def open_app(settings: Settings, settings_file: Path, **options: Any) -> int:
     problem = settings_problem(settings, settings_file, app.available_themes)
     if problem:
         print(f"mxtui: {printable(problem)}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if settings.theme:
         app.theme = settings.theme
     if settings.keys:

@@ -6,8 +6,9 @@ mail host behind every address, optional DNS faults, an envelope, the profile to
 outcome expected under each profile it is meant to show, and a narrative to read aloud.
 
 The loader checks everything it can before any socket opens, and every error is a one-line
-``ValueError`` that names the file and the key, because a trainer editing a file in front of a
-class needs to know where the mistake is, not read a traceback.
+`ScenarioError` (a `UsageError`: exit 2 from any command) that names the file and the key,
+because a trainer editing a file in front of a class needs to know where the mistake is, not
+read a traceback.
 
 A host table takes the settings of `mxtui.lab.hosts.HostBehaviour`: a `kind` and its
 tuning, plus options for any kind: ``rcpt_replies`` (a sub-table answering RCPT per recipient,
@@ -37,6 +38,7 @@ import dns.rdatatype
 import dns.zone
 
 from mxtui.dns import DomainError, normalise_domain
+from mxtui.errors import UsageError
 from mxtui.fields import FieldError, check_envelope
 from mxtui.filedata import FileDataError, check_controls, load_toml, read_limited
 from mxtui.lab.dns_server import Fault, LabDNSServer
@@ -73,6 +75,10 @@ _KEYS = {
 }
 _REQUIRED = ("name", "title", "domain", "zone", "hosts", "envelope", "profile", "expect")
 _FAULT_TYPES: dict[str, type] = {"servfail": bool, "silent": bool, "delay_ms": int, "rdtype": str}
+
+
+class ScenarioError(UsageError):
+    """A scenario that cannot be used: one line naming the file and the key."""
 
 
 @dataclass(frozen=True)
@@ -136,11 +142,11 @@ def scenario_names() -> list[str]:
 
 
 def load_scenario(name: str) -> Scenario:
-    """The built-in scenario `name`; a ValueError lists the known names when there is none."""
+    """The built-in scenario `name`; a ScenarioError lists the known names when there is none."""
     files = _package_files()
     entry = files.get(name)
     if entry is None:
-        raise ValueError(f"unknown scenario {name!r}; choose one of: {', '.join(sorted(files))}")
+        raise ScenarioError(f"unknown scenario {name!r}; choose one of: {', '.join(sorted(files))}")
     return parse_scenario(entry.read_text(encoding="utf-8"), source=f"{name}.toml")
 
 
@@ -151,7 +157,7 @@ def load_scenario_file(path: str | Path) -> Scenario:
         text = read_limited(p).decode("utf-8")
     except (OSError, UnicodeError, FileDataError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise ValueError(printable(f"{p}: cannot read: {reason}")) from None
+        raise ScenarioError(printable(f"{p}: cannot read: {reason}")) from None
     return parse_scenario(text, source=str(p), require_name=False)
 
 
@@ -172,15 +178,15 @@ def parse_scenario(text: str, *, source: str, require_name: bool = True) -> Scen
     so `load_scenario(name)` and the file agree; a trainer's own file may name itself freely.
     """
 
-    def fail(key: str, message: str) -> ValueError:
+    def fail(key: str, message: str) -> ScenarioError:
         # A scenario file is untrusted text: the whole message follows the printable rule.
-        return ValueError(printable(f"{source}: {key}: {message}"))
+        return ScenarioError(printable(f"{source}: {key}: {message}"))
 
     try:
         data = load_toml(text)
         check_controls(data)
     except FileDataError as exc:
-        raise ValueError(f"{printable(source)}: {exc}") from None
+        raise ScenarioError(f"{printable(source)}: {exc}") from None
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise fail(unknown[0], f"unknown key; known: {', '.join(sorted(_KEYS))}")
