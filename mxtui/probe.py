@@ -33,16 +33,6 @@ DEFAULT_TIMEOUT_S = 5.0
 PROBE_EHLO_NAME = "localhost"
 
 
-def elapsed_text(ms: float) -> str:
-    """A duration a person reads: milliseconds below a second (a lab probe takes a few, which
-    "0.0 s" would hide), seconds with one decimal above."""
-    if ms < 1:
-        return "under 1 ms"
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    return f"{ms / 1000:.1f} s"
-
-
 @dataclass(frozen=True)
 class ProbeResult:
     """What one address showed.

@@ -1,9 +1,15 @@
-"""The printable-text rule: every string from a server or a DNS answer passes through here.
+"""Text for people: the printable-text rule, and the one family of duration formats.
+
+Every string from a server or a DNS answer passes through here.
 
 Textual and Rich pass raw control characters to the terminal, and a markup parser would act on
 brackets, so untrusted text is first made printable here (control, bidi, format and other
 non-printable characters shown as ``\\xNN`` / ``\\uNNNN``), then wrapped in a ``Content`` or
 ``Text`` by the UI. Never give the result of this module to anything that parses markup.
+
+Durations are written here too, one way each: `span` a length (a retry interval, a give-up),
+`clock_offset` a point on the walk's simulated clock, `span_words` a duration in a sentence
+(a bounce's text), `elapsed_text` a measured time (a probe's latency).
 """
 
 from __future__ import annotations
@@ -72,6 +78,9 @@ def cut(text: str, limit: int) -> str:
     return text[:limit] + CUT_MARKER.format(n=len(text.encode()) - len(text[:limit].encode()))
 
 
+# ---- durations: one family, so one screen never mixes ``+7220m``, ``5d20m`` and ``432000 s``
+
+
 def span(seconds: float, *, units: int = 4) -> str:
     """A length of time in days, hours, minutes and seconds, largest first, at most `units` of
     them: ``5d``, ``1h20m``, ``6m40s``; ``0s`` for none. The one way mxtui writes a duration
@@ -90,6 +99,17 @@ def span(seconds: float, *, units: int = 4) -> str:
 def clock_offset(seconds: float) -> str:
     """A point on the simulated clock, from the message's arrival: ``+0s``, ``+6m40s``, ``+5d``."""
     return "+" + span(seconds, units=2)
+
+
+def elapsed_text(ms: float) -> str:
+    """A measured time (a probe, a lookup): milliseconds below a second (a lab probe takes a
+    few, which "0.0 s" would hide), seconds with one decimal above. Not for schedules and
+    clocks, which `span` writes."""
+    if ms < 1:
+        return "under 1 ms"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    return f"{ms / 1000:.1f} s"
 
 
 def span_words(seconds: int) -> str:

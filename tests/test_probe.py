@@ -14,8 +14,9 @@ from mxtui.lab.hostile import HostileHost
 from mxtui.lab.hosts import HostBehaviour
 from mxtui.lab.runtime import Lab
 from mxtui.model import Address, HostState, MXGroup, MXHost, MXPlan, PlanStatus, Reply
-from mxtui.probe import ProbeResult, elapsed_text, probe
+from mxtui.probe import ProbeResult, probe
 from mxtui.smtp.dialer import LabDialer
+from mxtui.text import elapsed_text
 
 ZONE = """\
 $ORIGIN probe.test.

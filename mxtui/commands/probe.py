@@ -22,10 +22,10 @@ from mxtui.probe import (
     PROBE_EHLO_NAME,
     ProbeReport,
     ProbeResult,
-    elapsed_text,
     probe,
 )
 from mxtui.smtp.dialer import Dialer
+from mxtui.text import elapsed_text
 
 if TYPE_CHECKING:
     from mxtui.tlspolicy import TlsPolicy

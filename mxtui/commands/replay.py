@@ -111,7 +111,7 @@ def event_lines(event: object) -> list[str]:
         case WalkStarted():
             head = f"walk {event.domain} as {event.profile} (seed {event.seed})"
             if event.attempt:
-                head += f", attempt {event.attempt + 1} at +{event.clock_s:g}s"
+                head += f", attempt {event.attempt + 1} at {clock_offset(event.clock_s)}"
             return [head]
         case AttemptStarted():
             t = event.target

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mxtui.model import Address, MXGroup, MXHost, MXPlan, PlanStatus, Problem
+from mxtui.text import span
 
 STATUS_WORDS: dict[PlanStatus, str] = {
     PlanStatus.MX: "MX records",
@@ -19,10 +20,8 @@ STATUS_WORDS: dict[PlanStatus, str] = {
 def ttl_words(ttl: int | None) -> str:
     if ttl is None:
         return ""
-    if ttl >= 3600 and ttl % 3600 == 0:
-        return f"TTL {ttl}s ({ttl // 3600}h)"
-    if ttl >= 120 and ttl % 60 == 0:
-        return f"TTL {ttl}s ({ttl // 60}m)"
+    if ttl >= 120:
+        return f"TTL {ttl}s ({span(ttl)})"  # the record's own seconds, then mxtui's one form
     return f"TTL {ttl}s"
 
 

@@ -24,6 +24,7 @@ from mxtui.policy.profiles.base import (
     until,
 )
 from mxtui.policy.profiles.tls import StandardTls, TlsDemand
+from mxtui.text import span
 
 if TYPE_CHECKING:
     from mxtui.tlspolicy.model import TlsPolicy
@@ -161,8 +162,8 @@ def _schedule(p: ExchangeParams) -> tuple[tuple[int, ...], int, str]:
         attempts,
         give_up,
         (
-            f"{glitch_n} glitch retries every {glitch_i} s, {trans_n} transient retries every "
-            f"{trans_i} s, then every {then_i} s; NDR at MessageExpirationTimeout"
+            f"{glitch_n} glitch retries every {span(glitch_i)}, {trans_n} transient retries every "
+            f"{span(trans_i)}, then every {span(then_i)}; NDR at MessageExpirationTimeout"
         ),
     )
 

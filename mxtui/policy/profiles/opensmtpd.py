@@ -33,6 +33,7 @@ from mxtui.policy.profiles.base import (
     setting,
     until,
 )
+from mxtui.text import span
 
 TESTED = "OpenSMTPD 6.8.0p2"
 
@@ -102,7 +103,7 @@ class OpensmtpdRoutes(MoveOn):
     def final_reason(self, params: ProfileParams, ctx: DecisionContext) -> str:
         if ctx.addresses_tried >= CYCLE:
             return (
-                f"the first route is usable again after {ROUTE_DISABLED_S} s, so OpenSMTPD "
+                f"the first route is usable again after {span(ROUTE_DISABLED_S)}, so OpenSMTPD "
                 f"cycles among the first {CYCLE} and never reaches the next"
             )
         return ""

@@ -30,6 +30,7 @@ from mxtui.policy.profiles.base import (
     until,
 )
 from mxtui.policy.profiles.tls import TlsDemand, TlsRules, dane_demand, sts_active
+from mxtui.text import span
 
 if TYPE_CHECKING:
     from mxtui.tlspolicy.model import TlsPolicy
@@ -425,10 +426,11 @@ def schedule(p: PostfixParams) -> tuple[tuple[int, ...], int, str]:
     attempts, give_up = _postfix_attempts(lo, hi, scan, p.maximal_queue_lifetime,
                                           p.queue_scan_phase)  # fmt: skip
     formula = (
-        f"eligible at now + clamp(age, {lo}, {hi}) s (qmgr_active.c), taken at the next scan "
-        f"of the deferred queue, every {scan} s at phase φ={p.queue_scan_phase % max(scan, 1)} "
-        f"s (qmgr.c), so each retry lands in a window of {scan} s; returned after the first "
-        f"failed attempt at age >= {p.maximal_queue_lifetime} s"
+        f"eligible at now + clamp(age, {span(lo)}, {span(hi)}) (qmgr_active.c), taken at the "
+        f"next scan of the deferred queue, every {span(scan)} at phase "
+        f"φ={span(p.queue_scan_phase % max(scan, 1))} (qmgr.c), so each retry lands in a "
+        f"window of {span(scan)}; returned after the first failed attempt at age >= "
+        f"{span(p.maximal_queue_lifetime)}"
     )
     return attempts, give_up, formula
 

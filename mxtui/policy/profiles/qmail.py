@@ -28,6 +28,7 @@ from mxtui.policy.profiles.base import (
     setting,
     until,
 )
+from mxtui.text import span
 
 
 # fmt: off
@@ -145,8 +146,8 @@ def _schedule(p: QmailParams) -> tuple[tuple[int, ...], int, str]:
         give_up,
         (
             "next = birth + (floor(sqrt(age)) + 20)^2 s (qmail-send nextretry, chanskip 20); "
-            f"after queuelifetime={p.queuelifetime} s one more attempt, whose temporary failure is "
-            "final"
+            f"after queuelifetime ({span(p.queuelifetime)}) one more attempt, whose temporary "
+            "failure is final"
         ),
     )
 

@@ -21,6 +21,7 @@ from mxtui.policy.profiles.base import (
     until,
 )
 from mxtui.policy.profiles.tls import StandardTls
+from mxtui.text import span
 
 
 # fmt: off
@@ -95,8 +96,8 @@ def _schedule(p: RfcParams) -> tuple[tuple[int, ...], int, str]:
         attempts,
         give_up,
         (
-            f"retry after {first} s twice (two attempts in the first hour), then every {every} s; "
-            f"give up after {p.give_up} s (RFC 5321 §4.5.4.1 suggestions)"
+            f"retry after {span(first)} twice (two attempts in the first hour), then every "
+            f"{span(every)}; give up after {span(p.give_up)} (RFC 5321 §4.5.4.1 suggestions)"
         ),
     )
 

@@ -21,6 +21,7 @@ from mxtui.policy.profiles.base import (
     setting,
     until,
 )
+from mxtui.text import span
 
 
 # fmt: off
@@ -126,8 +127,8 @@ def _schedule(p: SendmailParams) -> tuple[tuple[int, ...], int, str]:
         attempts,
         give_up,
         (
-            f"every queue run (-q, {interval} s) retries every job, no backoff; returned once "
-            f"older than Timeout.queuereturn={p.timeout_queuereturn} s"
+            f"every queue run (-q{span(interval)}) retries every job, no backoff; returned once "
+            f"older than Timeout.queuereturn={span(p.timeout_queuereturn)}"
         ),
     )
 
