@@ -100,7 +100,7 @@ TEST_HOSTS = {
 async def demo() -> AsyncIterator[tuple[Lab, SimClock]]:
     async with Lab() as lab:
         clock = SimClock()
-        clock.attach(lab)
+        lab.attach(clock)
         yield lab, clock
 
 
@@ -108,7 +108,7 @@ async def demo() -> AsyncIterator[tuple[Lab, SimClock]]:
 async def testlab() -> AsyncIterator[tuple[Lab, SimClock]]:
     async with Lab(TEST_ZONE, domain="lab.test", faults={}, hosts=TEST_HOSTS) as lab:
         clock = SimClock()
-        clock.attach(lab)
+        lab.attach(clock)
         yield lab, clock
 
 
@@ -576,7 +576,7 @@ HOP_HOSTS = {
 async def hoplab() -> AsyncIterator[tuple[Lab, SimClock]]:
     async with Lab(HOP_ZONE, domain="hop.test", faults={}, hosts=HOP_HOSTS) as lab:
         clock = SimClock()
-        clock.attach(lab)
+        lab.attach(clock)
         yield lab, clock
 
 

@@ -71,7 +71,7 @@ async def _scenario_events(scenario: Any) -> list[Any]:
             relays=relay_profiles(scenario.hosts),
             on_event=events.append, on_session_event=events.append,
         )  # fmt: skip
-        walk.clock.attach(lab)
+        lab.attach(walk.clock)
         await walk.run()
         if walk.result is not None and walk.result.next_retry_s is not None:
             await walk.fast_forward_to_next_retry()

@@ -83,12 +83,7 @@ class Lab:
 
     def attach(self, clock: Clock) -> None:
         """Every host reads `clock` (and follows its moves) and forgets an earlier walk."""
-        self.smtp.forget()
-        for host in self.smtp.hosts.values():
-            host.clock = clock
-            sync = getattr(host, "sync_schedule", None)
-            if sync is not None:
-                clock.listeners.append(sync)
+        self.smtp.attach(clock)
 
     def dns_timeout(self, requested: float) -> float:
         return min(requested, LAB_DNS_TIMEOUT)

@@ -782,7 +782,7 @@ async def test_up_after_s_refuses_until_the_simulated_clock_gets_there_then_serv
     clock = SimClock()
     behaviour = HostBehaviour("accept", up_after_s=1000)
     async with LabSMTP({"mx1": behaviour}) as group:
-        clock.attach(group)
+        group.attach(clock)
         host = group.hosts["mx1"]
         address = host.address
         assert not host.up and await _refused(address)
@@ -794,7 +794,7 @@ async def test_up_after_s_refuses_until_the_simulated_clock_gets_there_then_serv
         assert (await w.reply())[0].startswith("220 ")
         await w.close()
         # A new walk's clock starts again at 0: the host is down again.
-        SimClock().attach(group)
+        group.attach(SimClock())
         assert await _refused(address)
     assert not host.running
 

@@ -372,7 +372,7 @@ async def _walk(name: str, profile: str) -> tuple[Walk, Lab]:
     await lab.start()
     plan = await resolve_mx(scenario.domain, nameservers=lab.nameservers, timeout=2)
     w = Walk(plan, scenario.envelope, dialer=lab.dialer, profile=profile, seed=1)
-    w.clock.attach(lab)
+    lab.attach(w.clock)
     return w, lab
 
 
@@ -430,7 +430,7 @@ async def _backup_walk(profile: str = "postfix") -> tuple[Walk, Lab, list[object
         relays=relay_profiles(scenario.hosts), on_event=events.append,
         on_session_event=lines.append,
     )  # fmt: skip
-    w.clock.attach(lab)
+    lab.attach(w.clock)
     return w, lab, events, lines
 
 
@@ -484,7 +484,7 @@ async def test_backup_mx_without_relays_keeps_the_message_at_the_backup() -> Non
     async with scenario.lab() as lab:
         plan = await resolve_mx(scenario.domain, nameservers=lab.nameservers, timeout=2)
         w = Walk(plan, scenario.envelope, dialer=lab.dialer, seed=1)
-        w.clock.attach(lab)
+        lab.attach(w.clock)
         result = await w.run()
     assert result.outcome == "delivered" and result.hops == ()
     assert result.next_retry_any_s is None and result.to_json()["hops"] == []

@@ -8,10 +8,14 @@ import ipaddress
 import socket
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from mxtui.lab.certs import host_context
 from mxtui.lab.hosts.behaviour import HostBehaviour, ReceivedMessage
 from mxtui.lab.hosts.protocol import _LabSMTP
+
+if TYPE_CHECKING:
+    from mxtui.network import Clock
 
 STOP_GRACE_S = 2.0
 
@@ -283,6 +287,16 @@ class LabSMTP:
         """Every host forgets what it has seen (see `LabSMTPHost.forget`)."""
         for h in self.hosts.values():
             h.forget()
+
+    def attach(self, clock: Clock) -> None:
+        """A new walk: every host forgets an earlier one (a greylist must not have seen this
+        walk before) and reads `clock`, following its moves (a host down until `up_after_s`
+        is up or down before the next connection). The one way a clock reaches the hosts
+        (`Lab.attach`, the lab's side of `mxtui.network.Network.attach`)."""
+        self.forget()
+        for host in self.hosts.values():
+            host.clock = clock
+            clock.listeners.append(host.sync_schedule)
 
     async def start(self) -> None:
         try:
