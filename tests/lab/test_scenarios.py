@@ -16,6 +16,8 @@ import pytest
 
 from mxtui.cli import main
 from mxtui.delivery import Walk, walk
+from mxtui.desk.choices import Choices
+from mxtui.desk.envelope import LAB_EHLO
 from mxtui.dns import resolve_mx
 from mxtui.lab.certs import lab_ca
 from mxtui.lab.hosts import relay_profiles
@@ -65,6 +67,20 @@ def test_list_scenarios_loads_every_file_sorted_by_name() -> None:
         assert set(s.expect) <= set(PROFILES)
         assert set(s.expect.values()) <= set(OUTCOMES)
         assert s.narrative and s.title
+
+
+def test_every_scenario_greets_as_the_lab_client_not_as_localhost() -> None:
+    """A scenario names its sender and recipients; the rest of its envelope is the lab's one
+    default (mxtui.desk.envelope), so the app, the walk and a replay all say EHLO
+    client.lab.test, never Envelope's bare "localhost"."""
+    for s in list_scenarios():
+        assert s.envelope.ehlo_name == LAB_EHLO, s.name
+    choices = Choices.make(
+        "users.example.net", lab=True, envelope=load_scenario("unknown-user").envelope,
+        scenario="unknown-user",
+    )  # fmt: skip
+    assert choices.envelope.ehlo_name == LAB_EHLO
+    assert choices.envelope.mail_from == "trainer@example.org"
 
 
 async def _greeting(address: tuple[str, int]) -> str:

@@ -37,6 +37,7 @@ import dns.name
 import dns.rdatatype
 import dns.zone
 
+from mxtui.desk.envelope import EnvelopeChoice, default_envelope
 from mxtui.dns import DomainError, normalise_domain
 from mxtui.errors import UsageError
 from mxtui.fields import FieldError, check_envelope
@@ -395,7 +396,9 @@ def _envelope(value: Any, fail: Any) -> Envelope:
     except FieldError as exc:  # "envelope.to 'value': what is wrong"
         key, _, problem = str(exc).partition(" ")
         raise fail(key, problem) from None
-    return Envelope(mail_from=sender, recipients=tuple(to))
+    # The lab's own envelope (EHLO client.lab.test, as every lab conversation says) with the
+    # scenario's sender and recipients: the one default (mxtui.desk.envelope), not Envelope's.
+    return default_envelope("", lab=True, chosen=EnvelopeChoice(sender, tuple(to)))
 
 
 def _expect(value: Any, fail: Any) -> dict[str, str]:
