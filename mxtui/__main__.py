@@ -1,3 +1,3 @@
-from mxtui.cli import main
+from mxtui.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -12,7 +12,6 @@ through its output. So standard output and error get an error handler that write
 from __future__ import annotations
 
 import codecs
-import json
 import sys
 from typing import Any, TextIO
 
@@ -105,4 +104,6 @@ def unicode_output(stream: TextIO | None = None) -> bool:
 def json_text(document: Any, **kw: Any) -> str:
     """`json.dumps` for standard output: Unicode as itself where the output can carry it, as
     exact ``\\uNNNN`` escapes where it cannot (so a latin-1 terminal gets the same data)."""
+    import json  # only a command that prints JSON pays for it
+
     return json.dumps(document, ensure_ascii=not unicode_output(), **kw)

@@ -99,6 +99,41 @@ def test_default_path_is_in_the_user_config_dir() -> None:
     assert config_path() == default_path()
 
 
+@pytest.mark.parametrize(
+    ("xdg", "home"),
+    [
+        (None, "/home/ann"),
+        (None, "/home/ann/"),
+        (None, "/"),
+        ("/srv/conf", "/home/ann"),
+        ("/srv/conf/", "/home/ann"),
+        ("", "/home/ann"),
+        ("relative/conf", "/home/ann"),
+        (None, "relative-home"),
+        (None, None),
+    ],
+)
+def test_the_quick_default_path_is_the_one_platformdirs_gives(
+    monkeypatch: pytest.MonkeyPatch, xdg: str | None, home: str | None
+) -> None:
+    """The default path is worked out without importing platformdirs where that is plain (an
+    absolute XDG_CONFIG_HOME or HOME on Linux); whatever the environment, it is platformdirs'."""
+    import platformdirs
+
+    for name, value in (("XDG_CONFIG_HOME", xdg), ("HOME", home)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    try:
+        expected = platformdirs.user_config_path("mxtui") / "config.toml"
+    except RuntimeError:  # no home directory platformdirs can use: nor can mxtui
+        with pytest.raises(RuntimeError):
+            default_path()
+        return
+    assert default_path() == expected
+
+
 def test_environment_variable_names_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -52,6 +52,10 @@ examples:
   mxtui smtp --server 127.0.0.1:2525 --from a@x.org --to b@y.org --data @msg.eml --send --json
 """
 
+QUICK_EXIT = True
+"""The run leaves nothing for Python's shutdown (no thread, no file of its own, no exit
+handler): the console script ends the process as soon as the output is flushed (`mxtui.cli`)."""
+
 EXIT_OK, EXIT_PERMANENT, EXIT_TEMPORARY, EXIT_CONNECTION, EXIT_HELD = 0, 1, 3, 4, 5
 """By how the conversation ended; 2 is bad input (`mxtui.errors.EXIT_USAGE`), as for every
 command."""

@@ -17,16 +17,66 @@ pyproject.toml bounds aiosmtplib to the versions these were tested with.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
-from aiosmtplib import SMTPResponseException, SMTPServerDisconnected, SMTPTimeoutError
-from aiosmtplib.protocol import SMTPProtocol
-from aiosmtplib.response import SMTPResponse
 
-from mxtui.model import Limits
-from mxtui.smtp.replies import REPLY_CODE
-from mxtui.text import CUT_MARKER, printable_bytes
+def _protocol_layer_only() -> None:
+    """Let ``aiosmtplib.protocol`` load without the package's ``__init__``.
+
+    ``import aiosmtplib.protocol`` first runs ``aiosmtplib/__init__.py``, which imports the
+    high-level client (``SMTP``, ``send``) and with it the email package, hmac and the auth
+    helpers: about 10 ms that a session, which uses only the protocol, its errors and its
+    response type, never needs (``mxtui smtp`` should start about as fast as swaks). So when
+    nobody has imported aiosmtplib yet, the package goes into ``sys.modules`` as it would be
+    before its ``__init__`` runs, and its ``__init__`` runs on the first attribute asked of the
+    package itself (PEP 562): ``aiosmtplib.SMTP`` or ``from aiosmtplib import send`` still work
+    for any other code, the classes being the very ones the protocol raises and returns.
+    """
+    if "aiosmtplib" in sys.modules:
+        return
+    import importlib.util
+
+    spec = importlib.util.find_spec("aiosmtplib")
+    if spec is None or spec.loader is None:
+        return  # not installed as a package: the normal import below says so
+    package = importlib.util.module_from_spec(spec)
+
+    def complete(name: str) -> Any:
+        del package.__dict__["__getattr__"]  # the real __init__ defines the rest
+        assert spec.loader is not None
+        spec.loader.exec_module(package)
+        return getattr(package, name)
+
+    package.__dict__["__getattr__"] = complete
+    sys.modules["aiosmtplib"] = package
+
+
+_protocol_layer_only()
+
+from aiosmtplib.errors import (  # noqa: E402  (after the stand-in above)
+    SMTPResponseException,
+    SMTPServerDisconnected,
+    SMTPTimeoutError,
+)
+from aiosmtplib.protocol import SMTPProtocol, normalize_message_line_endings  # noqa: E402
+from aiosmtplib.response import SMTPResponse  # noqa: E402
+
+from mxtui.model import Limits  # noqa: E402
+from mxtui.smtp.replies import REPLY_CODE  # noqa: E402
+from mxtui.text import CUT_MARKER, printable_bytes  # noqa: E402
+
+__all__ = [
+    "MalformedReply",
+    "ReplyTooLong",
+    "SMTPResponse",
+    "SMTPResponseException",
+    "SMTPServerDisconnected",
+    "SMTPTimeoutError",
+    "TracingProtocol",
+    "normalize_message_line_endings",
+]
 
 WRITE_CHUNK = 256 * 1024
 
@@ -228,24 +278,33 @@ class TracingProtocol(SMTPProtocol):
         payload: bytes,
         *,
         timeout: float,
+        end: bytes = b"",
         progress: Callable[[int, int], None] | None = None,
     ) -> SMTPResponse:
-        """Write an already dot-stuffed message ending in ``CRLF.CRLF`` and read the reply.
+        """Write an already dot-stuffed message and then `end` (the message is expected to end
+        in ``CRLF.CRLF`` once `end` is written), and read the reply.
 
         Written in chunks with flow control, so progress can be reported and a server that stops
-        reading trips `timeout` (per chunk) instead of hanging the session.
+        reading trips `timeout` (per chunk) instead of hanging the session. The chunks are views
+        of `payload`, not copies, and `end` goes out after the last one: a message of many
+        megabytes is never copied whole on its way to the socket.
         """
         if self._command_lock is None:
             raise SMTPServerDisconnected("Server not connected")
-        total = len(payload)
+        size = len(payload)
+        total = size + len(end)
         view = memoryview(payload)
         async with self._command_lock:
             self._response_pending = True
             try:
-                for start in range(0, total, WRITE_CHUNK):
-                    end = min(start + WRITE_CHUNK, total)
-                    self.write(bytes(view[start:end]))
-                    if end == total:
+                start = 0
+                for stop in [*range(WRITE_CHUNK, size, WRITE_CHUNK), size]:
+                    self.write(view[start:stop])  # type: ignore[arg-type]  # bytes-like
+                    done = stop
+                    if stop == size:
+                        if end:
+                            self.write(end)
+                        done = total
                         self._unreported = (total, progress)
                         self._report_written()  # the kernel may have taken it all at once
                     try:
@@ -254,8 +313,9 @@ class TracingProtocol(SMTPProtocol):
                         raise SMTPTimeoutError("the server stopped reading the message") from None
                     except ConnectionError as exc:
                         raise SMTPServerDisconnected("Connection lost") from exc
-                    if end < total and progress is not None:
-                        progress(end, total)
+                    if done < total and progress is not None:
+                        progress(done, total)
+                    start = stop
                 self._report_written()
                 return await self.read_response(timeout=timeout)
             except SMTPServerDisconnected:

@@ -24,13 +24,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
-from aiosmtplib import (
-    SMTPResponseException,
-    SMTPServerDisconnected,
-    SMTPTimeoutError,
-)
-from aiosmtplib.response import SMTPResponse
-
 from mxtui.model import (
     Credentials,
     DataProgress,
@@ -49,16 +42,25 @@ from mxtui.model import (
 )
 from mxtui.smtp import auth as sasl
 from mxtui.smtp.dialer import Dialer, RealDialer, Route
-from mxtui.smtp.message import bdat_message, default_message, wire_message, xtext
-from mxtui.smtp.protocol import MalformedReply, ReplyTooLong, TracingProtocol
+from mxtui.smtp.message import END_OF_DATA, bdat_message, default_message, wire_body, xtext
+from mxtui.smtp.protocol import (
+    MalformedReply,
+    ReplyTooLong,
+    SMTPResponse,
+    SMTPResponseException,
+    SMTPServerDisconnected,
+    SMTPTimeoutError,
+    TracingProtocol,
+)
 from mxtui.smtp.replies import parse_extensions, parse_reply
 from mxtui.smtp.state import Phase, Transaction, TxStep
-from mxtui.smtp.tlsconf import TLSClientOptions, client_context
 from mxtui.smtp.transcript import MASK, Transcript, secret_forms
 from mxtui.text import printable, printable_bytes
 
 if TYPE_CHECKING:
     from cryptography import x509
+
+    from mxtui.smtp.tlsconf import TLSClientOptions
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 BDAT_CHUNK = 1024 * 1024
@@ -167,7 +169,7 @@ class Session:
         self._protocol: TracingProtocol | None = None
         self._stage: Stage | None = None
         self._rcpt_to = ""  # the address of the RCPT in progress (its StepResult names it)
-        self._wire_cache: tuple[bytes, bytes] | None = None
+        self._wire_cache: tuple[bytes, tuple[bytes, int]] | None = None
         self._bdat_cache: tuple[bytes, bytes] | None = None
         self._raw_reply: Reply | None = None
         self._envelope = envelope
@@ -385,6 +387,11 @@ class Session:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
+    def _tls_context(self) -> ssl.SSLContext:
+        from mxtui.smtp.tlsconf import client_context  # only when TLS is to start
+
+        return client_context(self.tls_options)
+
     def _server_name(self) -> str | None:
         """The SNI name: as asked (`tls_options.sni`, "" for none), else the certificate name
         when it is a host name (RFC 6066 §3 allows no address)."""
@@ -420,7 +427,7 @@ class Session:
                     self.address,
                     self.port,
                     self._new_protocol,
-                    ssl_context=client_context(self.tls_options) if tls_on_connect else None,
+                    ssl_context=self._tls_context() if tls_on_connect else None,
                     server_hostname=self._server_name(),
                 ),
                 self.timeouts.connect,
@@ -682,7 +689,7 @@ class Session:
         if self.encrypted:
             self._stage = Stage.STARTTLS
             return self._refuse(Stage.STARTTLS, "the connection is already encrypted")
-        context = client_context(self.tls_options)
+        context = self._tls_context()
         timeout = self.timeouts.reply
         handshake = self.timeouts.connect
         server_name = self._server_name()
@@ -872,11 +879,12 @@ class Session:
             self._default_message = default_message(self.envelope)
         return self._default_message
 
-    def _wire(self, message: bytes) -> bytes:
-        """`wire_message`, remembered for the last message (MAIL needs its size, DOT its bytes)."""
+    def _wire(self, message: bytes) -> tuple[bytes, int]:
+        """`wire_body` (the message as sent before its dot, and its line count), remembered for
+        the last message: MAIL needs its size, DOT its bytes."""
         cached = self._wire_cache
         if cached is None or cached[0] is not message:
-            cached = self._wire_cache = (message, wire_message(message))
+            cached = self._wire_cache = (message, wire_body(message))
         return cached[1]
 
     def _addresses_ascii(self) -> bool:
@@ -893,7 +901,7 @@ class Session:
         """The size SIZE declares: the message as it goes on the wire, without the dot."""
         if self._uses_chunking():
             return len(self._chunk_payload())
-        return len(self._wire(self._message())) - 3
+        return len(self._wire(self._message())[0])
 
     def _chunk_payload(self) -> bytes:
         """The message as BDAT sends it: CRLF line ends, no dot-stuffing, no end dot."""
@@ -1150,11 +1158,11 @@ class Session:
         return self._finish(self._used(result, uses))
 
     async def _send_dotted(self) -> StepResult:
-        payload = self._wire(self._message())
-        body = self._show_message(payload, len(payload) - 3)
+        payload, lines = self._wire(self._message())
+        body = self._show_message(payload, len(payload), lines)
         dot = "."
         timeout = self.timeouts.reply
-        total = len(payload)
+        total = len(payload) + len(END_OF_DATA)
         written: list[str] = []  # the dot, once every byte of the message has been written
 
         def progress(sent: int, of: int) -> None:
@@ -1165,7 +1173,9 @@ class Session:
 
         async def write(p: TracingProtocol) -> SMTPResponse:
             try:
-                return await p.write_message(payload, timeout=timeout, progress=progress)
+                return await p.write_message(
+                    payload, end=END_OF_DATA, timeout=timeout, progress=progress
+                )
             except SMTPServerDisconnected:
                 if not written:
                     raise _StepError(
@@ -1242,8 +1252,11 @@ class Session:
         worst = max(replies, key=lambda r: r.klass)
         return replace(first, reply=worst, replies=tuple(replies))
 
-    def _show_message(self, payload: bytes, body_end: int) -> tuple[str, ...]:
-        """The first lines of `payload[:body_end]` for the transcript, and a count of the rest."""
+    def _show_message(
+        self, payload: bytes, body_end: int, lines_in_all: int | None = None
+    ) -> tuple[str, ...]:
+        """The first lines of `payload[:body_end]` for the transcript, and a count of the rest
+        (from `lines_in_all`, the number of CRLF-ended lines up to `body_end`, when known)."""
         limit = self.limits.shown_message_lines
         lines: list[str] = []
         pos = 0
@@ -1253,7 +1266,11 @@ class Session:
             lines.append(printable_bytes(payload[pos:end], limit=self.limits.line_bytes))
             pos = end + 2
         if pos < body_end:
-            rest = payload.count(b"\n", pos, body_end)  # all CRLF by now; one byte counts fast
+            rest = (
+                lines_in_all - len(lines)
+                if lines_in_all is not None
+                else payload.count(b"\n", pos, body_end)  # all CRLF by now
+            )
             lines.append(
                 f"[... {rest} more lines, {body_end - pos} bytes, not shown; "
                 f"message {body_end} bytes in all ...]"

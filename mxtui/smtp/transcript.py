@@ -12,7 +12,6 @@ session reads the server's replies as they came.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 
@@ -111,4 +110,6 @@ def to_text(lines: Iterable[TranscriptLine]) -> str:
 
 def to_jsonl(lines: Iterable[TranscriptLine]) -> str:
     """The JSON Lines export: one object per transcript line."""
+    import json
+
     return "".join(json.dumps(line.to_json(), ensure_ascii=False) + "\n" for line in lines)

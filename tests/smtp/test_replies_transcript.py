@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mxtui.model import Credentials, Reply, Stage
-from mxtui.smtp.message import wire_message
+from mxtui.smtp.message import END_OF_DATA, wire_body, wire_message
 from mxtui.smtp.replies import parse_extensions, parse_reply
 from mxtui.smtp.transcript import Transcript, secret_forms, to_jsonl, to_text
 
@@ -77,6 +77,15 @@ def test_credentials_repr_hides_the_password() -> None:
 def test_wire_message_fast_path_equals_aiosmtplib_normalising(message: bytes) -> None:
     expected = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message)) + b".\r\n"
     assert wire_message(message) == expected
+    body, lines = wire_body(message)
+    assert body + END_OF_DATA == expected and lines == body.count(b"\n")
+
+
+def test_a_message_with_nothing_to_change_goes_uncopied() -> None:
+    """A clean message of many megabytes is sent as the very bytes object it came as."""
+    message = b"From: a@example.org\r\n\r\n" + b"a line of text. And another.\r\n" * 1000
+    body, lines = wire_body(message)
+    assert body is message and lines == 1002
 
 
 def test_the_session_core_does_not_import_textual() -> None:
