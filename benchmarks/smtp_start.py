@@ -1,6 +1,6 @@
 """Whole-process time of `mxtui smtp` beside swaks, on the same real Postfix, paired runs.
 
-    python3 benchmarks/smtp_start.py [--runs 21] [--mb 20]
+    python3 benchmarks/smtp_start.py [--runs 21] [--mb 20] [--entry script|module]
 
 Each round runs swaks and then mxtui (the order alternates from round to round, so neither
 always meets a warm server) on the same message to the same local Postfix (tests/smtp's peer),
@@ -10,7 +10,11 @@ mxtui/swaks, for one small message (swaks' default test message, which mxtui sen
 large one (`--mb`, from a file; swaks with ``--suppress-data``, mxtui's transcript keeps only the
 first 50 message lines anyway). Goals (issue 14): ≤ 2.0× for the small message, ≤ 0.85× for the
 large one. The machine's other load shows in the spread column (interquartile range of the
-ratios).
+ratios) and in the load averages printed before and after.
+
+mxtui starts as users start it: the ``mxtui`` console script installed beside the interpreter
+(``--entry script``, the default), or ``python -m mxtui`` (``--entry module``, which also imports
+runpy).
 """
 
 from __future__ import annotations
@@ -40,11 +44,24 @@ def make_message(path: Path, megabytes: int) -> None:
     path.write_bytes(head + line * (megabytes * 1024 * 1024 // len(line)))
 
 
-def commands(port: int, message: Path | None) -> dict[str, list[str]]:
+def mxtui_command(entry: str) -> list[str]:
+    """How mxtui is started: its console script (as users run it) or ``python -m mxtui``."""
+    if entry == "module":
+        return [sys.executable, "-m", "mxtui"]
+    script = Path(sys.executable).parent / "mxtui"
+    if not script.exists():
+        found = shutil.which("mxtui")
+        if found is None:
+            raise SystemExit("no mxtui console script beside this Python; try --entry module")
+        script = Path(found)
+    return [str(script)]
+
+
+def commands(port: int, message: Path | None, entry: str) -> dict[str, list[str]]:
     server = f"127.0.0.1:{port}"
     swaks = ["swaks", "--server", server, "--from", FROM, "--to", USER,
              "--helo", "bench.example.org", "--timeout", "120"]  # fmt: skip
-    mxtui = [sys.executable, "-m", "mxtui", "smtp", "--server", server, "--from", FROM,
+    mxtui = [*mxtui_command(entry), "smtp", "--server", server, "--from", FROM,
              "--to", USER, "--ehlo", "bench.example.org", "--timeout", "120", "--send"]  # fmt: skip
     if message is not None:
         swaks += ["--data", f"@{message}", "--suppress-data"]
@@ -84,18 +101,20 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=21)
     ap.add_argument("--mb", type=int, default=20)
+    ap.add_argument("--entry", choices=("script", "module"), default="script")
     args = ap.parse_args()
     if shutil.which("swaks") is None or not available() or os.geteuid() != 0:
         print("needs swaks, Postfix and root (to run Postfix)", file=sys.stderr)
         return 2
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="0")
+    print(f"mxtui: {' '.join(mxtui_command(args.entry))}; load average before: {_load()}")
     print(f"| message | {'swaks s':>9} | {'mxtui s':>9} | {'ratio':>6} | {'spread':>6} | goal   |")
     print("|---------|-----------|-----------|--------|--------|--------|")
     with tempfile.TemporaryDirectory() as tmp, Postfix() as pf:
         big = Path(tmp) / "big.eml"
         make_message(big, args.mb)
         for label, message in (("small", None), ("large", big)):
-            got = measure(commands(pf.port, message), args.runs, env)
+            got = measure(commands(pf.port, message, args.entry), args.runs, env)
             ratio = statistics.median(got["ratio"])
             goal = GOALS[label]
             verdict = "met" if ratio <= goal else "missed"
@@ -103,7 +122,12 @@ def main() -> int:
                   f"| {statistics.median(got['swaks']):9.3f} "
                   f"| {statistics.median(got['mxtui']):9.3f} | {ratio:5.2f}x "
                   f"| {iqr(got['ratio']):6.2f} | ≤{goal:.2f} {verdict} |", flush=True)  # fmt: skip
+    print(f"load average after: {_load()}")
     return 0
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":
