@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Tree
 
@@ -42,12 +43,13 @@ from mxtui.model import (
     WalkStarted,
 )
 from mxtui.network import Network
-from mxtui.text import span
 from mxtui.ui import flows
 from mxtui.ui.detail import NodeDetail
 from mxtui.ui.explain import ExplainPanel
+from mxtui.ui.focus import FocusMemory
 from mxtui.ui.keep_theme import keep_picked_themes
 from mxtui.ui.keys import bindings
+from mxtui.ui.layout import apply_layout
 from mxtui.ui.mx_tree import MXTree
 from mxtui.ui.screens import ConfirmSendScreen
 from mxtui.ui.session_pane import SessionPane, Target
@@ -61,9 +63,6 @@ class MXTuiApp(App[int]):
     TITLE = "mxtui"
     CSS_PATH = Path(__file__).with_name("app.tcss")
     BINDINGS: ClassVar[list[BindingType]] = list(bindings())
-
-    NARROW = 110
-    """Below this many columns the three panes take turns (keys 1, 2, 3) instead of sharing."""
 
     settings_file: Path | None = None
     """Where a theme picked in the palette is kept (set by `mxtui.ui.launch`); None: nowhere."""
@@ -92,6 +91,8 @@ class MXTuiApp(App[int]):
         self.shown: Shown | None = None
         self.resolved_plan = None
         self.shown_pane = "mx"
+        self.screen_size: Size | None = None
+        self.focus_memory = FocusMemory()
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.driver: Driver = driver(self)
         self.replaying = isinstance(self.driver, ReplayDriver)
@@ -104,7 +105,7 @@ class MXTuiApp(App[int]):
         with Horizontal(id="main"):
             with Vertical(id="mx-pane"):
                 yield Input(
-                    placeholder="domain, e.g. example.com — Enter resolves",
+                    placeholder="domain, e.g. example.com — Enter resolves, Esc leaves",
                     id="domain",
                     select_on_focus=True,
                 )
@@ -138,18 +139,14 @@ class MXTuiApp(App[int]):
         else:
             self.query_one("#domain", Input).focus()
 
-    def on_resize(self) -> None:
-        narrow = self.size.width < self.NARROW
-        self.set_class(narrow, "-narrow")
-        for footer in self.query(Footer):
-            footer.compact = narrow
-        for pane in ("mx", "session", "explain"):
-            self.set_class(self.shown_pane == pane, f"-show-{pane}")
+    def on_resize(self, event: events.Resize) -> None:
+        self.screen_size = event.size  # `self.size` still holds the old size here
+        apply_layout(self, event.size, self.shown_pane)
 
     def action_show_pane(self, pane: str) -> None:
-        """In a narrow terminal, bring one pane forward; in a wide one, focus it."""
+        """Bring one pane forward (narrow and medium terminals); focus it."""
         self.shown_pane = pane
-        self.on_resize()
+        apply_layout(self, self.screen_size or self.size, pane)
         target = {"mx": "#mx-tree", "session": "#transcript", "explain": "#explain"}[pane]
         self.query_one(target).focus()
 
@@ -275,29 +272,7 @@ class MXTuiApp(App[int]):
 
     @on(Tree.NodeSelected, "#mx-tree")
     def node_selected(self, event: Tree.NodeSelected) -> None:
-        tree = self.query_one(MXTree)
-        parent = event.node.parent.data if event.node.parent else None
-        target = flows.target(tree.plan, event.node.data, parent)
-        if target is None:
-            return
-        if self.network is None:
-            self.notify("This is a replay: nothing is dialled.")
-            return
-        pacer = self.network.pacer
-        if pacer is not None and (wait := pacer.delay(target.address)) > 0:
-            self.notify(
-                f"Real hosts get at most {pacer.limit} sessions a minute: {target.address} "
-                f"can be dialled again in {span(wait + 0.999)}.",
-                markup=False,
-            )
-            return
-        if pacer is not None:
-            pacer.note(target.address)
-        self.driver.stop()
-        self.session_log.begin("session")
-        self.query_one(SessionPane).connect(target, self.network.dialer)
-        if self.has_class("-narrow"):
-            self.action_show_pane("session")
+        flows.connect_node(self, event.node)
 
     def on_session_pane_stepped(self, message: SessionPane.Stepped) -> None:
         target = self.query_one(SessionPane).target
@@ -305,23 +280,9 @@ class MXTuiApp(App[int]):
         self._explain(shown_step(message.step, message.context, remote=remote))
 
     def on_transcript_view_step_selected(self, message: TranscriptView.StepSelected) -> None:
-        step = message.step
-        if step is None:
-            return
-        state = self.driver.state
-        walked = state.contexts.get(id(step)) if state is not None else None
-        following = not self.query_one(TranscriptView).has_focus
-        if walked is not None:
-            if step.stage is Stage.QUIT and following:
-                return  # the cursor following a walk's end: keep the step that decided
-            target, context = walked
-            self._explain(shown_step(step, context, remote=target.host if target else None))
-            return
-        own = self.query_one(SessionPane).target
-        if own is not None:
-            self._explain(shown_step(step, own.context, remote=own.host))
-        elif self.replaying:
-            self._explain(shown_step(step))
+        shown = flows.picked_step(self, message.step) if message.step is not None else None
+        if shown is not None:
+            self._explain(shown)
 
     def on_session_pane_hold_for_confirmation(
         self, message: SessionPane.HoldForConfirmation
@@ -369,6 +330,17 @@ class MXTuiApp(App[int]):
 
     def action_focus(self, selector: str) -> None:
         self.query_one(selector).focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self.focus_memory.seen(event.widget)
+
+    def action_leave_input(self) -> None:
+        """Esc: out of the box being typed in, back to the pane it came from."""
+        self.focus_memory.leave(self)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc's footer entry only while a box has the focus."""
+        return action != "leave_input" or isinstance(self.focused, Input)
 
     def action_open(self, what: str) -> None:
         """A screen or a file: scenarios, the NDR, the envelope, the narrative, the export,

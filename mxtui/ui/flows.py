@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
 from textual.widgets import Input
+from textual.widgets.tree import TreeNode
 
 from mxtui.desk.choices import Choices
-from mxtui.desk.explain import notice_preview
+from mxtui.desk.explain import Shown, notice_preview, shown_step
 from mxtui.desk.replay import ReplayDriver
 from mxtui.desk.walk import WalkDriver
 from mxtui.desk.walk_state import WalkState
@@ -30,15 +31,17 @@ from mxtui.model import (
     HopStarted,
     MXHost,
     MXPlan,
+    Stage,
+    StepResult,
     WalkStarted,
 )
 from mxtui.policy import PROFILES
-from mxtui.text import clock_offset, printable
+from mxtui.text import clock_offset, printable, span
 from mxtui.ui.detail import NodeDetail
 from mxtui.ui.explain import ExplainPanel, NDRScreen
 from mxtui.ui.help import HelpScreen
 from mxtui.ui.keys import COMMANDS
-from mxtui.ui.mx_tree import MXTree
+from mxtui.ui.mx_tree import MXTree, NodeData
 from mxtui.ui.probe_view import ProbeScreen
 from mxtui.ui.safe import markup_literal
 from mxtui.ui.screens import EnvelopeScreen
@@ -84,6 +87,49 @@ def target(plan: MXPlan | None, data: object, parent: object) -> Target | None:
         return None
     index = next((i for i, (h, a) in enumerate(flat) if h is host and a is address), 0)
     return Target(address.address, host.name, index, len(flat))
+
+
+def connect_node(app: MXTuiApp, node: TreeNode[NodeData]) -> None:
+    """Enter on a tree node: talk to its address (a host: its first address), within the
+    pacer's limit towards real hosts; a narrower screen brings the session forward."""
+    parent = node.parent.data if node.parent else None
+    chosen = target(app.query_one(MXTree).plan, node.data, parent)
+    if chosen is None:
+        return
+    if app.network is None:
+        app.notify("This is a replay: nothing is dialled.")
+        return
+    pacer = app.network.pacer
+    if pacer is not None and (wait := pacer.delay(chosen.address)) > 0:
+        app.notify(
+            f"Real hosts get at most {pacer.limit} sessions a minute: {chosen.address} "
+            f"can be dialled again in {span(wait + 0.999)}.",
+            markup=False,
+        )
+        return
+    if pacer is not None:
+        pacer.note(chosen.address)
+    app.driver.stop()
+    app.session_log.begin("session")
+    app.query_one(SessionPane).connect(chosen, app.network.dialer)
+    if app.has_class("-narrow") or app.has_class("-medium"):
+        app.action_show_pane("session")
+
+
+def picked_step(app: MXTuiApp, step: StepResult) -> Shown | None:
+    """What to explain for a step picked in the transcript (None: keep what is shown)."""
+    state = app.driver.state
+    walked = state.contexts.get(id(step)) if state is not None else None
+    following = not app.query_one(TranscriptView).has_focus
+    if walked is not None:
+        if step.stage is Stage.QUIT and following:
+            return None  # the cursor following a walk's end: keep the step that decided
+        where, context = walked
+        return shown_step(step, context, remote=where.host if where else None)
+    own = app.query_one(SessionPane).target
+    if own is not None:
+        return shown_step(step, own.context, remote=own.host)
+    return shown_step(step) if app.replaying else None
 
 
 def show_detail(app: MXTuiApp, data: object = None) -> None:

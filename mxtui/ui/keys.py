@@ -82,6 +82,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("focus-tree", "t", "focus('#mx-tree')", "Tree", "back to the MX tree", "Tree"),
     Command("probe", "P", "open('probe')", "Probe all",
             "probe every address of every MX host at once", "Tree", "Probe every address"),
+    Command("leave-input", "escape", "leave_input", "Leave box",
+            "leave the box you are typing in (: raw command, / domain, find) and go back to the "
+            "pane you came from: x, o, c are keys again", "App"),
     Command("help", "question_mark", "open('help')", "Help", "this screen", "App",
             "Help: all keys"),
     Command("quit", "q", "quit", "Quit", "leave mxtui", "App"),

@@ -115,7 +115,10 @@ class SessionPane(Vertical):
         yield Static(id="envelope-summary")
         yield WalkStatus(id="walk-status")
         yield TranscriptView(id="transcript")
-        yield Input(placeholder="raw command, e.g. VRFY alice or HELP — Enter sends it", id="raw")
+        yield Input(
+            placeholder="raw command, e.g. VRFY alice or HELP — Enter sends it, Esc leaves",
+            id="raw",
+        )
 
     def on_mount(self) -> None:
         self.show_status()

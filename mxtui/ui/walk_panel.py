@@ -54,91 +54,123 @@ DEMO = "demo"
 """The picker's name for the built-in demo lab (example.com and its cases)."""
 
 
-class WalkStatus(Static):
-    """Where the walk is: profile, seed, attempt and simulated time, the try list with each
-    address's mark, every recipient's state, and how the attempt ended."""
+class WalkStatus(Vertical):
+    """Where the walk is: profile, seed, attempt and simulated time (the head line), the try
+    list with each address's mark and every recipient's state (a list that scrolls when the
+    pane is short), and, pinned under it so that no list can push it off screen, the second
+    hop's state and how the attempt ended."""
 
     DEFAULT_CSS = """
     WalkStatus {
-        height: auto; max-height: 45%; padding: 0 1; display: none;
-        border-top: solid $panel; overflow-y: auto;
+        height: auto; padding: 0 1; display: none; border-top: solid $panel;
     }
     WalkStatus.-active { display: block; }
+    WalkStatus > Static { height: auto; }
+    WalkStatus #walk-head { text-wrap: nowrap; text-overflow: ellipsis; }
+    WalkStatus #walk-list { height: auto; max-height: 25vh; scrollbar-size-vertical: 1; }
+    WalkStatus #walk-list > Static { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }
     """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="walk-head")
+        with VerticalScroll(id="walk-list", can_focus=False):
+            yield Static(id="walk-lines")
+        yield Static(id="walk-end")
+
+    @property
+    def text(self) -> str:
+        """Everything the status says, as plain text (head, list, end)."""
+        parts = ("#walk-head", "#walk-lines", "#walk-end")
+        return "\n".join(str(self.query_one(p, Static).render()) for p in parts)
 
     def show(self, state: WalkState | None, *, mode: str = "", hint: str = "") -> None:
         """Render `state` (None hides the panel); `mode` is running/paused/ended/replay…"""
         self.set_class(state is not None, "-active")
         if state is None:
-            self.update("")
+            for part in ("#walk-head", "#walk-lines", "#walk-end"):
+                self.query_one(part, Static).update("")
             return
-        lines: list[Content] = []
-        profile = PROFILES[state.profile].display if state.profile in PROFILES else state.profile
-        head = Content.assemble(
-            ("Walk ", "bold"),
-            (printable(state.domain), "bold"),
-            f" as {profile} · seed {state.seed} · attempt {state.attempt + 1} at "
-            f"{clock_offset(state.clock_s)}",
-        )
-        if mode:
-            head = Content.assemble(head, " · ", (mode, "bold $accent"))
-        lines.append(head)
-        if not state.order and state.attempt >= 0 and state.steps:
-            lines.append(Content("try list: empty, nothing to dial (decided at the DNS stage)"))
-        for i, target in enumerate(state.order):
-            mark = state.marks.get(target.address)
-            where = printable(f"{i + 1}. {target.host} [{target.address}] pref {target.preference}")
-            if mark is None:
-                pointer = "▶ " if state.current == i else "  "
-                lines.append(Content.assemble(pointer, (where, "$text-muted")))
-            else:
-                lines.append(
-                    Content.assemble(
-                        (f"{MARK_SYMBOL[mark.kind]} ", _MARK_STYLE[mark.kind]),
-                        where,
-                        (
-                            f" · {mark.kind} at step {mark.step}: {printable(mark.note)}",
-                            _MARK_STYLE[mark.kind],
-                        ),
-                    )
-                )
-        if state.hop is not None:
-            lines.append(Content.assemble(("↳ " + state.hop_words(), "bold")))
-            for i, target in enumerate(state.hop.order):
-                mark = state.hop_marks.get(target.address)
-                where = printable(f"  {i + 1}. {target.host} [{target.address}]")
-                if mark is None:
-                    lines.append(Content.assemble(("  " + where, "$text-muted")))
-                    continue
-                style = _MARK_STYLE[mark.kind]
-                lines.append(
-                    Content.assemble(
-                        (f"  {MARK_SYMBOL[mark.kind]}", style),
-                        where,
-                        (f" · step {mark.step}: {printable(mark.note)}", style),
-                    )
-                )
-        for recipient, result in state.recipients.items():
-            why = result.reply_text() or ""
+        head, lines, end = walk_lines(state, mode=mode, hint=hint)
+        self.query_one("#walk-head", Static).update(head)
+        self.query_one("#walk-lines", Static).update(Content("\n").join(lines))
+        self.query_one("#walk-list").display = bool(lines)
+        self.query_one("#walk-end", Static).update(Content("\n").join(end))
+
+
+def walk_lines(
+    state: WalkState, *, mode: str = "", hint: str = ""
+) -> tuple[Content, list[Content], list[Content]]:
+    """(head, list, end) of the walk status: the list is the try lists and the recipients,
+    one line each; `end` is what must stay on screen (the second hop, the outcome, the keys)."""
+    lines: list[Content] = []
+    end: list[Content] = []
+    profile = PROFILES[state.profile].display if state.profile in PROFILES else state.profile
+    head = Content.assemble(("Walk ", "bold"), (printable(state.domain), "bold"))
+    if mode:
+        head = Content.assemble(head, " · ", (mode, "bold $accent"))
+    head = Content.assemble(
+        head,
+        f" · {profile} · attempt {state.attempt + 1} at {clock_offset(state.clock_s)}"
+        f" · seed {state.seed}",
+    )
+    if not state.order and state.attempt >= 0 and state.steps:
+        lines.append(Content("try list: empty, nothing to dial (decided at the DNS stage)"))
+    for i, target in enumerate(state.order):
+        mark = state.marks.get(target.address)
+        where = printable(f"{i + 1}. {target.host} [{target.address}] pref {target.preference}")
+        if mark is None:
+            pointer = "▶ " if state.current == i else "  "
+            lines.append(Content.assemble(pointer, (where, "$text-muted")))
+        else:
             lines.append(
                 Content.assemble(
+                    (f"{MARK_SYMBOL[mark.kind]} ", _MARK_STYLE[mark.kind]),
+                    where,
                     (
-                        f"{RECIPIENT_SYMBOL[result.state]} {printable(recipient)}: {result.state}",
-                        _RECIPIENT_STYLE[result.state],
+                        f" · {mark.kind} at step {mark.step}: {printable(mark.note)}",
+                        _MARK_STYLE[mark.kind],
                     ),
-                    (f"  {printable(why)}" if why else "", "$text-muted"),
                 )
             )
-        if state.result is not None:
+    if state.hop is not None:
+        lines.append(Content.styled(f"↳ hop {state.hop.hop}: the relay's try list", "bold"))
+        for i, target in enumerate(state.hop.order):
+            mark = state.hop_marks.get(target.address)
+            where = printable(f"  {i + 1}. {target.host} [{target.address}]")
+            if mark is None:
+                lines.append(Content.assemble(("  " + where, "$text-muted")))
+                continue
+            style = _MARK_STYLE[mark.kind]
             lines.append(
                 Content.assemble(
-                    ("⇒ ", "bold"),
-                    (state.outcome_words(), _OUTCOME_STYLE.get(state.result.outcome, "bold")),
+                    (f"  {MARK_SYMBOL[mark.kind]}", style),
+                    where,
+                    (f" · step {mark.step}: {printable(mark.note)}", style),
                 )
             )
-        if hint:
-            lines.append(Content.assemble((hint, "$text-muted")))
-        self.update(Content("\n").join(lines))
+    for recipient, result in state.recipients.items():
+        why = result.reply_text() or ""
+        lines.append(
+            Content.assemble(
+                (
+                    f"{RECIPIENT_SYMBOL[result.state]} {printable(recipient)}: {result.state}",
+                    _RECIPIENT_STYLE[result.state],
+                ),
+                (f"  {printable(why)}" if why else "", "$text-muted"),
+            )
+        )
+    if state.hop is not None:
+        end.append(Content.assemble(("↳ " + state.hop_words(), "bold")))
+    if state.result is not None:
+        end.append(
+            Content.assemble(
+                ("⇒ ", "bold"),
+                (state.outcome_words(), _OUTCOME_STYLE.get(state.result.outcome, "bold")),
+            )
+        )
+    if hint:
+        end.append(Content.assemble((hint, "$text-muted")))
+    return head, lines, end
 
 
 class Narrative(VerticalScroll):

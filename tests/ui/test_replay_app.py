@@ -45,6 +45,6 @@ async def test_a_walk_recorded_headless_replays_paused_with_its_real_size(record
         await pilot.press("g")
         await until(pilot, lambda: app.driver.done, "the end of the replay")
         assert app.driver.state.result.outcome == "bounced"
-        assert "replay ended" in str(app.query_one(WalkStatus).render())
+        assert "replay ended" in app.query_one(WalkStatus).text
         assert app.query_one(ExplainPanel).decision is not None
         assert app.query_one(SessionPane).session is None  # nothing was dialled

@@ -31,7 +31,7 @@ async def test_g_walks_mixed_recipients_and_every_screen_part_follows() -> None:
         assert state.result.outcome == "partial"
         address = state.order[0].address
         assert tree_label(app, address).startswith("✓ ")
-        status = str(app.query_one(WalkStatus).render())
+        status = app.query_one(WalkStatus).text
         assert "PARTIAL" in status and "next retry" in status
         assert "Delivery walk as" in str(app.query_one("#session-status").render())
         # the explanation of a step picked in the transcript names that step's recipient

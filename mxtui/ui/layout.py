@@ -1,0 +1,45 @@
+"""Which panes share the screen, from the terminal's width, and again on every resize.
+
+Three widths: **wide** (150 columns and more) shows the tree, the session and the explanation
+side by side; **medium** (110–149) shows the tree beside the session, and `3` puts the
+explanation where the tree was (`1` brings the tree back), so the tree keeps the width its
+labels need; **narrow** (below 110, as over an 80×24 SSH session) shows one pane at a time,
+switched with `1`, `2`, `3`. The layout is chosen from the size each resize reports, so a
+terminal made wider or narrower while the app runs gets the layout of its new size.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from textual.app import App
+from textual.geometry import Size
+from textual.widgets import Footer, Input
+
+Layout = Literal["wide", "medium", "narrow"]
+
+WIDE = 150
+NARROW = 110
+PANES = ("mx", "session", "explain")
+
+
+def layout_for(width: int) -> Layout:
+    """The layout for a terminal `width` columns wide."""
+    if width >= WIDE:
+        return "wide"
+    return "medium" if width >= NARROW else "narrow"
+
+
+def apply_layout(app: App[int], size: Size, shown: str) -> None:
+    """Set the app's layout classes for a terminal of `size` with pane `shown` forward (a
+    short terminal also gets a one-line raw command box)."""
+    layout = layout_for(size.width)
+    app.set_class(layout == "narrow", "-narrow")
+    app.set_class(layout == "medium", "-medium")
+    short = layout == "narrow" or size.height < 30
+    for footer in app.query(Footer):
+        footer.compact = layout == "narrow"
+    for raw in app.query("#raw").results(Input):
+        raw.compact = short
+    for pane in PANES:
+        app.set_class(shown == pane, f"-show-{pane}")

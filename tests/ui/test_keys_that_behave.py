@@ -1,0 +1,92 @@
+"""Issue 13: keys that behave — Esc leaves a box, the layout follows the terminal's size, the
+walk's outcome stays on screen at 80×24."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+from ui_support import ended, resolved, scenario_app, until
+
+from mxtui.ui.factory import make_app
+from mxtui.ui.layout import layout_for
+from mxtui.ui.mx_tree import MXTree
+from mxtui.ui.session_pane import SessionPane
+from mxtui.ui.transcript import TranscriptView
+from mxtui.ui.walk_panel import WalkStatus
+
+
+def test_the_layout_is_chosen_from_the_width() -> None:
+    assert layout_for(80) == layout_for(100) == "narrow"
+    assert layout_for(120) == layout_for(149) == "medium"
+    assert layout_for(150) == layout_for(200) == "wide"
+
+
+async def test_esc_leaves_the_raw_box_and_x_is_rset_again() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await resolved(pilot, app)
+        transcript = app.query_one(TranscriptView)
+        transcript.focus()
+        await pilot.press("colon")
+        assert app.focused is app.query_one("#raw", Input)
+        assert "Leave box" in [b.binding.description for b in app.active_bindings.values()]
+        await pilot.press("escape")
+        assert app.focused is transcript, "Esc goes back to the pane : came from"
+        sent = []
+        app.query_one(SessionPane).rset = lambda: sent.append("RSET")
+        await pilot.press("x")
+        assert sent == ["RSET"] and app.query_one("#raw", Input).value == ""
+
+
+async def test_esc_leaves_the_domain_box_for_the_tree() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await resolved(pilot, app)
+        tree = app.query_one(MXTree)
+        tree.focus()
+        await pilot.press("slash")
+        assert app.focused is app.query_one("#domain", Input)
+        await pilot.press("escape")
+        assert app.focused is tree
+        await pilot.press("escape")  # nothing to leave: nothing happens
+        assert app.focused is tree
+
+
+async def test_the_layout_follows_resizes_both_ways() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await resolved(pilot, app)
+        assert app.has_class("-medium") and not app.has_class("-narrow")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.2)
+        assert app.has_class("-narrow")
+        assert app.query_one(MXTree).region.width > 70
+        await pilot.resize_terminal(160, 45)
+        await pilot.pause(0.2)
+        assert not app.has_class("-narrow") and not app.has_class("-medium")
+        assert all(app.query_one(p).region.width > 30 for p in ("#mx-pane", "#session", "#explain"))
+
+
+async def test_at_120_columns_the_tree_is_not_cut() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await resolved(pilot, app)
+        await pilot.pause(0.2)
+        tree = app.query_one(MXTree)
+        room = tree.scrollable_content_region.width
+        assert tree.virtual_size.width <= room, "the tree's widest label is cut"
+
+
+async def test_at_80x24_the_outcome_and_the_second_hop_stay_on_screen() -> None:
+    app = scenario_app("backup-mx")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await resolved(pilot, app)
+        await pilot.press("g")
+        await until(pilot, lambda: ended(app) and app.driver.state.hop_result is not None, "hop 2")
+        await pilot.press("2")
+        await pilot.pause(0.2)
+        status = app.query_one(WalkStatus)
+        end = status.query_one("#walk-end")
+        screen = app.screen.region
+        assert "⇒ DELIVERED" in status.text and "hop 2:" in str(end.render())
+        assert end.region.height >= 2 and screen.contains_region(end.region)
+        assert app.query_one(TranscriptView).region.height >= 3
