@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from mxtui.desk.choices import Choices
+from mxtui.desk.outcome import HEADLINE, walk_outcome
 from mxtui.model.policy import Action, Decision, DecisionContext, RetryTimeline
 from mxtui.model.smtp import Envelope, Outcome, Reply, Stage, StepResult
-from mxtui.model.walk import StepDone
+from mxtui.model.walk import StepDone, WalkResult
 from mxtui.policy import PROFILES, NoNoticeError, Profile, decide, ndr_preview, ndr_text
 from mxtui.policy import retry_timeline as profile_timeline
+from mxtui.policy.dsn_request import dsn_request_effects
 from mxtui.text import printable
 
 # Step failures that stand for an outcome the engine knows, and the words for each.
@@ -80,6 +82,8 @@ class Shown:
     sender: str = ""
     remote: str | None = None
     """The MX host that answered (None for a DNS outcome)."""
+    walk: WalkResult | None = None
+    """Set when what is shown is a walk's end: the panel gives its outcome, not a step's."""
 
 
 TLS_POLICY_OUTCOMES = frozenset({
@@ -146,6 +150,13 @@ def shown_walk_step(event: StepDone, envelope: Envelope) -> Shown:
     )  # fmt: skip
 
 
+def shown_walk_end(result: WalkResult) -> Shown:
+    """A walk that ended: its outcome is what to explain (the last step may be a QUIT or the
+    relay's own delivery, which is not the answer a person waits for)."""
+    stage = result.attempts[-1].stage if result.attempts else Stage.DNS
+    return Shown(stage, None, headline=HEADLINE[result.outcome], walk=result)
+
+
 @dataclass(frozen=True)
 class NoticeFacts:
     """Whom a bounce preview is addressed to and about: the step's own recipient and sender,
@@ -166,7 +177,12 @@ class Explanation:
     decision: Decision | None = None
     others: dict[str, Decision] = field(default_factory=dict)
     timeline: RetryTimeline | None = None
+    """The retry timeline, only where the message is queued (a requeue, a deferred walk)."""
     notice: NoticeFacts | None = None
+    outcome: tuple[str, ...] = ()
+    """A walk's end in plain sentences (`mxtui.desk.outcome`)."""
+    dsn: tuple[str, ...] = ()
+    """What the envelope's DSN request changes (empty when the envelope has none)."""
 
 
 def explain(shown: Shown | None, choices: Choices) -> Explanation:
@@ -181,15 +197,22 @@ def explain(shown: Shown | None, choices: Choices) -> Explanation:
         reporting_mta=choices.envelope.ehlo_name or "mx.sender.example",
         remote_mta=shown.remote,
     )
+    request = choices.envelope.dsn
+    dsn = dsn_request_effects(request, offered=True) if request is not None else ()
+    if shown.walk is not None:
+        walk = shown.walk
+        return Explanation(shown, profile, timeline=walk.retry, notice=notice,
+                           outcome=walk_outcome(walk), dsn=dsn)  # fmt: skip
     if shown.outcome is None:
-        return Explanation(shown, profile, notice=notice)
+        return Explanation(shown, profile, notice=notice, dsn=dsn)
     decision = decide(shown.stage, shown.outcome, profile, shown.context, choices.values)
     others = {
         name: decide(shown.stage, shown.outcome, other, shown.context, choices.params_of(other))
         for name, other in PROFILES.items()
     }
-    timeline = profile_timeline(profile, choices.values)
-    return Explanation(shown, profile, decision, others, timeline, notice)
+    queued = decision.action is Action.REQUEUE
+    timeline = profile_timeline(profile, choices.values) if queued else None
+    return Explanation(shown, profile, decision, others, timeline, notice, dsn=dsn)
 
 
 def notice_preview(explanation: Explanation, choices: Choices, now: datetime) -> tuple[str, str]:

@@ -24,7 +24,14 @@ from textual.widgets import Footer, Header, Input, Tree
 from mxtui.delivery import dns_outcome
 from mxtui.desk.choices import Choices
 from mxtui.desk.driver import Notice
-from mxtui.desk.explain import Shown, explain, shown_outcome, shown_step, shown_walk_step
+from mxtui.desk.explain import (
+    Shown,
+    explain,
+    shown_outcome,
+    shown_step,
+    shown_walk_end,
+    shown_walk_step,
+)
 from mxtui.desk.log import SessionLog
 from mxtui.desk.replay import ReplayDriver
 from mxtui.desk.walk import WalkDriver
@@ -40,6 +47,7 @@ from mxtui.model import (
     StepResult,
     Timeouts,
     TranscriptLine,
+    WalkEnded,
     WalkStarted,
 )
 from mxtui.network import Network
@@ -164,6 +172,7 @@ class MXTuiApp(App[int]):
         self.domain = domain
         self.resolved_plan = None
         self.session_log.new_lookup()
+        self._explain(None)  # the previous domain's reply is not this one's
         if self.network is None:
             return
         if isinstance(self.driver, WalkDriver):
@@ -240,6 +249,8 @@ class MXTuiApp(App[int]):
             tree.set_marks({} if isinstance(event, WalkStarted) else state.tree_marks())
         if isinstance(event, StepDone) and event.stage is not Stage.QUIT:
             self._explain(shown_walk_step(event, self.choices.envelope))
+        elif isinstance(event, WalkEnded):  # the outcome, not the last step (a QUIT, a hop's)
+            self._explain(shown_walk_end(event.result))
 
     def _explain(self, shown: Shown | None) -> None:
         """Explain `shown` under the chosen profile (kept for a profile switch)."""

@@ -15,12 +15,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Collapsible, Static
 
 from mxtui.desk.explain import Explanation, Shown
 from mxtui.model import Action, Decision, Evidence, Outcome, Reply, RetryTimeline, Stage
+from mxtui.model.walk import WalkResult
 from mxtui.policy import PROFILES, timeline_strip
-from mxtui.text import printable, span
+from mxtui.text import clock_offset, printable, span
 
 # The CSS class (and so the colour) of each action: go on, move on, wait, give up. The
 # $text-* variants of $success/$warning/$error keep their contrast on light themes too.
@@ -46,6 +47,13 @@ _EVIDENCE_STYLE: dict[Evidence, str] = {
     Evidence.RECALLED: "italic $warning",
     Evidence.INFERRED: "italic $warning",
     Evidence.UNKNOWN: "italic $warning",
+}
+_OUTCOME_CLASS: dict[str, str] = {
+    "delivered": "-continue",
+    "partial": "-requeue",
+    "deferred": "-requeue",
+    "held": "-requeue",
+    "bounced": "-ndr",
 }
 _REPLY_LINES_SHOWN = 8
 
@@ -83,10 +91,18 @@ class ExplainPanel(VerticalScroll):
     ExplainPanel #explain-headline.-ndr { color: $text-error; background: $error-muted; }
     ExplainPanel #explain-subtitle { color: $text-muted; margin-bottom: 1; }
     ExplainPanel #explain-why, ExplainPanel #explain-codes, ExplainPanel #explain-reference,
-    ExplainPanel #explain-reply, ExplainPanel #explain-others { margin-bottom: 1; }
+    ExplainPanel #explain-reply, ExplainPanel #explain-others,
+    ExplainPanel #explain-dsn { margin-bottom: 1; }
+    ExplainPanel #explain-dsn.-none { display: none; }
     ExplainPanel #explain-timeline.-quiet { color: $text-muted; }
+    ExplainPanel #explain-details { margin-bottom: 1; padding: 0; border: none; }
+    ExplainPanel #explain-details Contents { padding: 0 0 0 2; }
+    ExplainPanel #explain-rule { color: $text-muted; }
     ExplainPanel.-empty #explain-others, ExplainPanel.-empty #explain-timeline,
-    ExplainPanel.-empty #explain-codes, ExplainPanel.-empty #explain-reference { display: none; }
+    ExplainPanel.-empty #explain-codes, ExplainPanel.-empty #explain-reference,
+    ExplainPanel.-empty #explain-details, ExplainPanel.-walk #explain-others,
+    ExplainPanel.-walk #explain-codes, ExplainPanel.-walk #explain-reference,
+    ExplainPanel.-walk #explain-details { display: none; }
     """
 
     def __init__(
@@ -112,9 +128,13 @@ class ExplainPanel(VerticalScroll):
         yield Static(id="explain-headline")
         yield Static(id="explain-subtitle")
         yield Static(id="explain-why")
+        yield Static(id="explain-dsn")
         yield Static(id="explain-reply")
         yield Static(id="explain-codes")
         yield Static(id="explain-reference")
+        with Collapsible(title="Details: the decision table's rule, the DSN status",
+                         id="explain-details"):  # fmt: skip
+            yield Static(id="explain-rule")
         yield Static(id="explain-others")
         yield Static(id="explain-timeline")
 
@@ -140,6 +160,11 @@ class ExplainPanel(VerticalScroll):
         headline.set_classes("")
         display = explanation.profile.display
         decision = explanation.decision
+        self.remove_class("-walk")
+        self._render_dsn(explanation.dsn)
+        if shown is not None and shown.walk is not None:
+            self._render_walk(explanation, shown.walk)
+            return
         if shown is None:
             self.add_class("-empty")
             headline.update(Content("NOTHING TO EXPLAIN"))
@@ -173,8 +198,41 @@ class ExplainPanel(VerticalScroll):
         self._update("#explain-reply", self._reply_lines(shown.reply))
         self._update("#explain-codes", self._codes(decision))
         self._update("#explain-reference", self._reference(decision))
+        self._update(
+            "#explain-rule",
+            Content(f"rule: {decision.rule}\nDSN status: {decision.status}"),
+        )
         self._update("#explain-others", self._others_table(explanation.others, decision.profile))
         self._render_timeline()
+
+    def _render_walk(self, explanation: Explanation, walk: WalkResult) -> None:
+        """A walk's end: its outcome as the headline, in sentences, and the retry timeline
+        when something is still queued."""
+        self.remove_class("-empty")
+        self.add_class("-walk")
+        headline = self.query_one("#explain-headline", Static)
+        assert explanation.shown is not None
+        headline.update(Content(explanation.shown.headline))
+        headline.set_class(True, _OUTCOME_CLASS.get(walk.outcome, "-requeue"))
+        display = explanation.profile.display
+        self._update(
+            "#explain-subtitle",
+            Content(
+                f"{display} · how the walk ended · attempt {walk.attempt + 1} at "
+                f"{clock_offset(walk.clock_s)}"
+            ),
+        )
+        self._update("#explain-why", Content("\n".join(explanation.outcome)))
+        self._update("#explain-reply", Content(""))
+        self._render_timeline()
+
+    def _render_dsn(self, effects: tuple[str, ...]) -> None:
+        target = self.query_one("#explain-dsn", Static)
+        target.set_class(not effects, "-none")
+        if effects:
+            target.update(
+                Content.assemble(("The sender's DSN request: ", "bold"), Content(" ".join(effects)))
+            )
 
     def _update(self, selector: str, content: Content) -> None:
         self.query_one(selector, Static).update(content)
@@ -244,7 +302,6 @@ class ExplainPanel(VerticalScroll):
         proof = decision.evidence_detail
         parts: list[Content | tuple[str, str] | str] = [("Reference: ", "bold"), decision.reference]
         parts.append((f"  [{proof.words()}]", _EVIDENCE_STYLE[proof.kind]))
-        parts.append((f"\nrule: {decision.rule} · DSN status {decision.status}", "dim"))
         return Content.assemble(*parts)
 
     @staticmethod
@@ -268,10 +325,15 @@ class ExplainPanel(VerticalScroll):
     def _render_timeline(self) -> None:
         timeline = self.timeline
         target = self.query_one("#explain-timeline", Static)
-        if timeline is None or self.decision is None:
+        walked = (
+            self.explanation is not None
+            and self.explanation.shown is not None
+            and (self.explanation.shown.walk is not None)
+        )
+        if timeline is None or (self.decision is None and not walked):
             target.update(Content(""))
             return
-        requeue = self.decision.action is Action.REQUEUE
+        requeue = walked or (self.decision is not None and self.decision.action is Action.REQUEUE)
         target.set_class(not requeue, "-quiet")
         width = max(16, min(72, self.scrollable_content_region.width - 2))
         display = PROFILES[timeline.profile].display

@@ -31,7 +31,6 @@ from mxtui.model import (
     HopStarted,
     MXHost,
     MXPlan,
-    Stage,
     StepResult,
     WalkStarted,
 )
@@ -122,8 +121,8 @@ def picked_step(app: MXTuiApp, step: StepResult) -> Shown | None:
     walked = state.contexts.get(id(step)) if state is not None else None
     following = not app.query_one(TranscriptView).has_focus
     if walked is not None:
-        if step.stage is Stage.QUIT and following:
-            return None  # the cursor following a walk's end: keep the step that decided
+        if following:
+            return None  # the cursor following a walk: each decision is shown as it is taken
         where, context = walked
         return shown_step(step, context, remote=where.host if where else None)
     own = app.query_one(SessionPane).target
