@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from textual.app import App, ComposeResult
 from textual.content import Content
-from textual.widgets import Static
+from textual.widgets import Collapsible, Static
 
 from mxtui.desk.choices import Choices
 from mxtui.desk.explain import Shown, explain, notice_preview, shown_outcome, shown_step
@@ -128,9 +128,23 @@ async def test_timeline_shows_strip_and_legend_for_a_requeue():
         assert lines[1] == timeline_strip(timeline, len(lines[1]))
         assert lines[2] == timeline_legend(timeline)
         assert not panel.query_one("#explain-timeline").has_class("-quiet")
-        app.show(shown_outcome(Stage.RCPT, reply(250, "ok")))
+        app.show(shown_outcome(Stage.RCPT, reply(550, "no such user", "5.1.1")))
         await pilot.pause()
-        assert panel.query_one("#explain-timeline").has_class("-quiet")
+        assert shown(panel, "timeline") == "", "a bounce is not queued: no retry timeline"
+
+
+async def test_rule_codes_are_folded_away_from_the_text():
+    app = PanelApp()
+    async with app.run_test(size=(100, 50)) as pilot:
+        panel = app.show(shown_outcome(Stage.RCPT, reply(550, "no such user", "5.1.1")))
+        await pilot.pause()
+        details = panel.query_one("#explain-details", Collapsible)
+        assert details.collapsed and "rule:" in shown(panel, "rule")
+        words = " ".join(shown(panel, p) for p in ("headline", "why", "codes", "reference"))
+        assert "rule:" not in words and "DSN status" not in words
+        details.collapsed = False
+        await pilot.pause()
+        assert panel.query_one("#explain-rule").region.height > 0
 
 
 def test_legend_reads_like_the_brief():

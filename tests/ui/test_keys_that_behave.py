@@ -6,6 +6,9 @@ from __future__ import annotations
 from textual.widgets import Input
 from ui_support import ended, resolved, scenario_app, until
 
+from mxtui.model import Stage
+from mxtui.ui import flows
+from mxtui.ui.explain import ExplainPanel
 from mxtui.ui.factory import make_app
 from mxtui.ui.layout import layout_for
 from mxtui.ui.mx_tree import MXTree
@@ -90,3 +93,27 @@ async def test_at_80x24_the_outcome_and_the_second_hop_stay_on_screen() -> None:
         assert "⇒ DELIVERED" in status.text and "hop 2:" in str(end.render())
         assert end.region.height >= 2 and screen.contains_region(end.region)
         assert app.query_one(TranscriptView).region.height >= 3
+
+
+async def test_opening_a_scenario_forgets_the_previous_domains_explanation() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await resolved(pilot, app)
+        await pilot.press("n")  # a walk, one step: something is explained
+        await until(pilot, lambda: app.shown is not None, "an explanation")
+        await flows.open_scenario(app, "null-mx")
+        await pilot.pause()
+        explanation = app.query_one(ExplainPanel).explanation
+        assert explanation is not None and explanation.shown is app.shown
+        assert app.shown is None or app.shown.stage is Stage.DNS  # the null MX's own answer
+
+
+async def test_the_backup_mx_walk_ends_with_its_outcome_in_the_headline() -> None:
+    app = scenario_app("backup-mx")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await resolved(pilot, app)
+        await pilot.press("g")
+        await until(pilot, lambda: ended(app) and app.driver.state.hop_result is not None, "hop 2")
+        await pilot.pause(0.3)
+        headline = app.query_one("#explain-headline").render()
+        assert str(headline) == "DELIVERED"
