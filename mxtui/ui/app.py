@@ -371,10 +371,13 @@ class MXTuiApp(App[int]):
         self.set_profile(self.choices.next_profile().profile.name)
 
     def set_profile(self, name: str) -> None:
+        """Explain (and walk again, if a walk is on screen) as profile `name`; say so."""
         self.choices = self.choices.with_profile(name)
         self._explain(self.shown)
+        walking = isinstance(self.driver, WalkDriver) and self.driver.walk is not None
         if isinstance(self.driver, WalkDriver):
             self.driver.use(self.choices)
+        self.notify(flows.profile_words(self, walking), markup=False)
 
     def action_resolve(self) -> None:
         domain = self.query_one("#domain", Input).value or self.domain

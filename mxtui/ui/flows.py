@@ -108,6 +108,8 @@ def connect_node(app: MXTuiApp, node: TreeNode[NodeData]) -> None:
         return
     if pacer is not None:
         pacer.note(chosen.address)
+    if isinstance(app.driver, WalkDriver):
+        app.driver.set_plan(app.resolved_plan)  # the walk is off screen now: p won't rerun it
     app.driver.stop()
     app.session_log.begin("session")
     app.query_one(SessionPane).connect(chosen, app.network.dialer)
@@ -129,6 +131,16 @@ def picked_step(app: MXTuiApp, step: StepResult) -> Shown | None:
     if own is not None:
         return shown_step(step, own.context, remote=own.host)
     return shown_step(step) if app.replaying else None
+
+
+def profile_words(app: MXTuiApp, walking: bool) -> str:
+    """What `p` changed, in one line (the explanation may be off screen, or empty)."""
+    words = f"Profile: {app.choices.profile.display}."
+    if walking:
+        return words + " The walk runs again under it, with the same seed."
+    if app.shown is not None:
+        return words + " The explanation now says what it does with the reply on screen."
+    return words + " It explains the next reply (Enter on an address, or g to walk)."
 
 
 def show_detail(app: MXTuiApp, data: object = None) -> None:

@@ -56,8 +56,7 @@ def reach_cell(result: ProbeResult | None) -> str:
 def greeting_cell(result: ProbeResult | None) -> str:
     if result is None or result.greeting is None:
         return "" if result is None else "-"
-    first = result.greeting.text.splitlines()[0] if result.greeting.text else ""
-    return printable(f"{result.greeting.code} {first}".rstrip())
+    return printable(result.greeting.first_line())  # with its enhanced code, as the CLI
 
 
 def _size(value: str) -> str:
@@ -211,13 +210,18 @@ def column_widths(
     return widths
 
 
-def cut(value: str, width: int, *, middle: bool = False) -> str:
+def cut(value: str, width: int, *, middle: bool = False, words: bool = False) -> str:
     """Cut to the column with a visible marker, so a cut greeting never looks complete.
-    `middle` keeps both ends (an IPv6 address differs in its last groups)."""
+    `middle` keeps both ends (an IPv6 address differs in its last groups); `words` drops
+    whole words from the end first (the TLS cell's date goes, "1.3 ✗ bad" stays whole)."""
     if width <= 0:
         return ""
     if len(value) <= width:
         return value
+    if words and " " in value:
+        shorter = value.rsplit(" ", 1)[0]
+        marked = shorter + "…"
+        return marked if len(marked) <= width else cut(shorter, width, words=True)
     if middle and width >= 5:
         tail = (width - 1) // 2
         return value[: width - 1 - tail] + "…" + value[-tail:]
@@ -605,7 +609,8 @@ class ProbeScreen(ModalScreen[None]):
                 and "error" not in self._widths
             ):
                 value, style = row["error"], "red"
-            value = cut(value, self._widths[column.key], middle=column.key == "address")
+            key = column.key
+            value = cut(value, self._widths[key], middle=key == "address", words=key == "tls")
             texts.append(Text(value, style=style, no_wrap=True, end=""))
         return texts
 

@@ -102,6 +102,7 @@ class SessionPane(Vertical):
         self._connecting = False
         self._early: list[TranscriptLine] = []
         self.busy = False
+        self.reading_greeting = False
         self.listener: Callable[[SessionEvent], None] | None = None
         """Sees every event of the pane's own sessions (the app records them)."""
         self.external = ""
@@ -143,6 +144,8 @@ class SessionPane(Vertical):
             next_words = (
                 f"next: {STAGE_WORDS.get(stage, str(stage))} (n)" if stage else "conversation over"
             )
+            if self.reading_greeting:
+                next_words = "connected: waiting for the greeting…"
             status.update(
                 Content.assemble((printable(where), "bold"), lab, "  ·  ", (next_words, "$accent"))
             )
@@ -304,7 +307,13 @@ class SessionPane(Vertical):
         assert session is not None
         try:
             if what is None:
+                # The greeting arrives with the connection and is on screen at once, so Enter
+                # connects and reads it: the first n then sends EHLO, as the header says.
                 await session.connect()
+                if session.next_stage() is Stage.GREETING:
+                    self.reading_greeting = True
+                    self.show_status()
+                    await session.step()
             elif what == "step":
                 result = await session.step()
                 if result is not None and result.failure == "held" and self.target is not None:
@@ -324,7 +333,7 @@ class SessionPane(Vertical):
             elif what == "confirmed-raw":
                 await session.raw(line, confirm_send=True)
         finally:
-            self.busy = False
+            self.busy = self.reading_greeting = False
             self._flush()
             self.show_status()
 

@@ -117,3 +117,53 @@ async def test_the_backup_mx_walk_ends_with_its_outcome_in_the_headline() -> Non
         await pilot.pause(0.3)
         headline = app.query_one("#explain-headline").render()
         assert str(headline) == "DELIVERED"
+
+
+async def test_enter_reads_the_greeting_so_the_first_n_sends_ehlo() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await resolved(pilot, app)
+        tree = app.query_one(MXTree)
+        node = next(n for n in tree._address_nodes["192.0.2.10"])
+        tree.focus()
+        tree.move_cursor(node)
+        await pilot.press("enter")
+        pane = app.query_one(SessionPane)
+        await until(pilot, lambda: pane.session and not pane.busy, "the connection")
+        assert [s.stage for s in pane.session.steps] == [Stage.CONNECT, Stage.GREETING]
+        status = str(pane.query_one("#session-status").render())
+        assert "next: EHLO (n)" in status
+        await pilot.press("n")
+        await until(pilot, lambda: not pane.busy and len(pane.session.steps) == 3, "EHLO")
+        assert pane.session.steps[-1].stage is Stage.EHLO
+
+
+async def test_p_in_the_tree_says_what_it_did_and_walks_nothing_new() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await resolved(pilot, app)
+        app.query_one(MXTree).focus()
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.driver.walk is None, "p started a walk nobody asked for"
+        said = [n.message for n in app._notifications]
+        assert any(m.startswith("Profile: ") and "next reply" in m for m in said)
+
+
+async def test_p_after_a_session_does_not_rerun_the_earlier_walk() -> None:
+    app = scenario_app("greylist-primary")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await resolved(pilot, app)
+        await pilot.press("g")
+        await until(pilot, lambda: ended(app), "the walk")
+        tree = app.query_one(MXTree)
+        address = next(iter(tree._address_nodes))
+        tree.focus()
+        tree.move_cursor(tree._address_nodes[address][0])
+        await pilot.press("enter")
+        pane = app.query_one(SessionPane)
+        await until(pilot, lambda: pane.session and not pane.busy, "the session")
+        await pilot.press("p")
+        await pilot.pause(0.3)
+        assert app.driver.walk is None and pane.session is not None
+        assert pane.external == "", "the transcript still shows the person's own session"

@@ -12,7 +12,16 @@ from mxtui.dns import resolve_mx
 from mxtui.lab.hostile import MARKUP_PAYLOADS, HostileHost
 from mxtui.lab.hosts import HostBehaviour
 from mxtui.lab.runtime import Lab
-from mxtui.model import Address, HostState, MXGroup, MXHost, MXPlan, PlanStatus, TryTarget
+from mxtui.model import (
+    Address,
+    HostState,
+    MXGroup,
+    MXHost,
+    MXPlan,
+    PlanStatus,
+    Reply,
+    TryTarget,
+)
 from mxtui.probe import ProbeResult
 from mxtui.smtp import LabDialer
 from mxtui.ui.factory import make_app
@@ -27,6 +36,7 @@ from mxtui.ui.probe_view import (
     column_widths,
     cut,
     extensions_cell,
+    greeting_cell,
     reach_cell,
 )
 
@@ -280,6 +290,11 @@ def result(**overrides) -> ProbeResult:
     return ProbeResult(**values)
 
 
+def test_the_greeting_cell_keeps_the_enhanced_code() -> None:
+    busy = Reply(421, "busy, come back later", "4.3.2", ("421 4.3.2 busy, come back later",))
+    assert greeting_cell(result(greeting=busy)) == "421 4.3.2 busy, come back later"
+
+
 def test_reach_cell_says_it_in_words_not_only_colour() -> None:
     assert reach_cell(None) == "… wait"
     assert reach_cell(result()) == "✓ yes"
@@ -313,3 +328,9 @@ def test_cut_marks_what_it_cut() -> None:
     assert cut("220 mx.example.com", 6) == "220 m…"
     assert cut("220", 6) == "220"
     assert cut("2001:db8:100::1234", 11, middle=True) == "2001:…:1234"
+
+
+def test_a_cut_tls_cell_keeps_version_and_verdict_whole() -> None:
+    assert cut("1.3 ✗ bad 2027-12-02", 12, words=True) == "1.3 ✗ bad…"
+    assert cut("1.3 ✗ bad 2027-12-02", 9, words=True) == "1.3 ✗ bad"
+    assert cut("1.3 ✗ bad 2027-12-02", 20, words=True) == "1.3 ✗ bad 2027-12-02"

@@ -185,8 +185,6 @@ async def test_at_80x24_the_panes_take_turns_with_1_2_3():
         await connect_to(app, pilot, "IPv4  192.0.2.10")  # Enter brings the session forward
         await pilot.pause()
         assert pane.region.width > 60 and tree.region.width == 0
-        await pilot.press("n")
-        await settle(app, pilot)
         await pilot.press("3")
         await pilot.pause()
         assert explain.region.width > 60 and pane.region.width == 0
