@@ -339,6 +339,39 @@ def _probe(app: MXTuiApp) -> None:
     )
 
 
+def _copy(app: MXTuiApp, whole_reply: bool) -> None:
+    """y / Y: the transcript line under the cursor, or the whole reply it belongs to."""
+    view = app.query_one(TranscriptView)
+    line = view.cursor_line()
+    if line is None:
+        app.notify("No line under the cursor: 2 goes to the transcript, ↑ ↓ pick a line.")
+        return
+    text = view.cursor_reply() if whole_reply else printable(line.text)
+    app.copy_to_clipboard(text)
+    what = "the reply" if whole_reply else "the line"
+    app.notify(f"Copied {what} ({len(text)} characters).", markup=False)
+
+
+def _find(app: MXTuiApp) -> None:
+    """ctrl+f: the transcript's find box (a narrow screen brings the session forward)."""
+    pane = app.query_one(SessionPane)
+    if app.has_class("-narrow"):
+        app.action_show_pane("session")
+    pane.add_class("-finding")
+    box = pane.query_one("#find", Input)
+    box.focus()
+
+
+def _find_again(app: MXTuiApp, forward: bool) -> None:
+    """] / [: the next or previous line holding the find box's words."""
+    pane = app.query_one(SessionPane)
+    words = pane.query_one("#find", Input).value
+    if not words.strip():
+        _find(app)
+        return
+    pane.find(words, forward=forward)
+
+
 def _help(app: MXTuiApp) -> None:
     app.push_screen(HelpScreen())
 
@@ -351,6 +384,11 @@ OPEN: dict[str, Callable[[MXTuiApp], None]] = {
     "export": _export,
     "probe": _probe,
     "help": _help,
+    "copy-line": partial(_copy, whole_reply=False),
+    "copy-reply": partial(_copy, whole_reply=True),
+    "find": _find,
+    "find-next": partial(_find_again, forward=True),
+    "find-previous": partial(_find_again, forward=False),
 }
 
 

@@ -34,6 +34,9 @@ NAVIGATION: tuple[tuple[str, str], ...] = (
     ("shift+↑ ↓ ← →", "tree: previous/next sibling, parent, next ancestor"),
     ("PgUp PgDn", "scroll the transcript a page"),
     ("Home End", "first line of the transcript; last line (and follow new ones)"),
+    ("← →", "transcript: scroll long lines sideways"),
+    ("Enter", "on a transcript line: the line whole, wrapped (y copies it)"),
+    ("Esc", "leave the box you are typing in (: / find), back to your pane"),
     ("Tab shift+Tab", "move between the panes"),
 )
 

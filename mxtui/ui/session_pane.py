@@ -117,6 +117,10 @@ class SessionPane(Vertical):
         yield WalkStatus(id="walk-status")
         yield TranscriptView(id="transcript")
         yield Input(
+            placeholder="find in the transcript — Enter: next match; Esc leaves; ] next, [ back",
+            id="find",
+        )
+        yield Input(
             placeholder="raw command, e.g. VRFY alice or HELP — Enter sends it, Esc leaves",
             id="raw",
         )
@@ -282,6 +286,17 @@ class SessionPane(Vertical):
 
     def quit_session(self) -> None:
         self._run("quit")
+
+    @on(Input.Submitted, "#find")
+    def find_submitted(self, event: Input.Submitted) -> None:
+        self.find(event.value)
+
+    def find(self, words: str, *, forward: bool = True) -> None:
+        """Move the transcript's cursor to the next (previous) line holding `words`."""
+        if not words.strip():
+            self.app.notify("Type what to find first (ctrl+f).")
+        elif not self.query_one(TranscriptView).find(words, forward=forward):
+            self.app.notify(f"No line of the transcript holds {printable(words)!r}.", markup=False)
 
     @on(Input.Submitted, "#raw")
     def raw_submitted(self, event: Input.Submitted) -> None:

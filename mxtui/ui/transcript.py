@@ -25,12 +25,17 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events, on
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
+from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
+from textual.screen import ModalScreen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widgets import Static
 
 from mxtui.model import DataProgress, Stage, StepResult, TranscriptLine
 from mxtui.smtp.transcript import marker, to_jsonl, to_text
@@ -104,6 +109,9 @@ class TranscriptView(ScrollView, can_focus=True):
         ),
         Binding("home", "move('first')", "First line", show=False, id="transcript.first"),
         Binding("end", "move('last')", "Last line (follow)", show=False, id="transcript.last"),
+        Binding("left", "sideways(-8)", "Scroll left", show=False, id="transcript.left"),
+        Binding("right", "sideways(8)", "Scroll right", show=False, id="transcript.right"),
+        Binding("enter", "show_line", "Whole line", show=False, id="transcript.whole-line"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -285,6 +293,56 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def export_text(self) -> str:
         return to_text(self._lines)
+
+    # -- what the cursor is on: copy, find, the whole line ---------------------------------
+
+    def cursor_line(self) -> TranscriptLine | None:
+        """The line under the cursor (None before the first line)."""
+        row = self.cursor_row
+        if 0 <= row < len(self._rows):
+            line = self._rows[row]
+            return line if isinstance(line, TranscriptLine) else None
+        return None
+
+    def cursor_reply(self) -> str:
+        """The whole reply the cursor's line belongs to (every line of it), else the line."""
+        row = self.cursor_row
+        line = self.cursor_line()
+        if line is None:
+            return ""
+        step = self.step_at(row)
+        if line.dir != "recv":
+            return _safe(line.text)
+        if step is not None and step.reply is not None and step.reply.lines:
+            return "\n".join(_safe(x) for x in step.reply.lines)
+        first = last = row  # the received lines next to the cursor's: one multi-line reply
+        while first > 0 and _received(self._rows[first - 1]):
+            first -= 1
+        while last + 1 < len(self._rows) and _received(self._rows[last + 1]):
+            last += 1
+        lines = [r for r in self._rows[first : last + 1] if isinstance(r, TranscriptLine)]
+        return "\n".join(_safe(r.text) for r in lines)
+
+    def find(self, words: str, *, forward: bool = True) -> bool:
+        """Put the cursor on the next (or previous) line holding `words` (any case), going
+        round at the end; False when no line holds them."""
+        row = find_row(self._rows, self.cursor_row, words, forward=forward)
+        if row < 0:
+            return False
+        self.follow = False
+        self._move_cursor(row)
+        self.scroll_to(x=0, animate=False, force=True)
+        return True
+
+    def action_sideways(self, columns: int) -> None:
+        """← →: scroll long lines sideways (the horizontal scrollbar may be hidden)."""
+        self.scroll_to(x=max(0, self.scroll_x + columns), animate=False, force=True)
+
+    def action_show_line(self) -> None:
+        """Enter: the line under the cursor whole (wrapped), with its step's reply."""
+        line = self.cursor_line()
+        if line is not None:
+            self.app.push_screen(LineScreen(line, self.step_at(self.cursor_row)))
 
     def export_jsonl(self) -> str:
         return to_jsonl(self._lines)
@@ -535,6 +593,72 @@ class _Painter:
     def progress(self, progress: DataProgress) -> Strip:
         text = " " * (TIME_WIDTH + 1) + "=== " + progress_text(progress)
         return Strip([Segment(text, self.style("transcript--progress"))], _width(text))
+
+
+def _received(row: TranscriptLine | _Separator) -> bool:
+    return isinstance(row, TranscriptLine) and row.dir == "recv"
+
+
+def find_row(
+    rows: list[TranscriptLine | _Separator], start: int, words: str, *, forward: bool = True
+) -> int:
+    """The first line row after (or before) `start` whose text holds `words`, in any case,
+    going round past the end; -1 when none does (or `words` is blank)."""
+    wanted = words.strip().lower()
+    if not wanted or not rows:
+        return -1
+    count = len(rows)
+    step = 1 if forward else -1
+    row = start
+    for _ in range(count):
+        row = (row + step) % count
+        line = rows[row]
+        if isinstance(line, TranscriptLine) and wanted in line.text.lower():
+            return row
+    return -1
+
+
+class LineScreen(ModalScreen[None]):
+    """One transcript line shown whole (wrapped), with the reply or step it belongs to;
+    y copies it, Esc or q closes."""
+
+    DEFAULT_CSS = """
+    LineScreen { align: center middle; }
+    LineScreen > VerticalScroll {
+        width: 90%; max-width: 120; height: auto; max-height: 80%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    LineScreen Static { height: auto; }
+    LineScreen #line-hint { color: $text-muted; margin-top: 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,enter", "close", "Close", id="line-close"),
+        Binding("y", "copy", "Copy", id="line-copy"),
+    ]
+
+    def __init__(self, line: TranscriptLine, step: StepResult | None) -> None:
+        super().__init__()
+        self.line = line
+        self.step = step
+
+    def compose(self) -> ComposeResult:
+        line = self.line
+        who = {"sent": "sent", "recv": "received", "info": "mxtui's note", "tls": "TLS"}
+        head = f"{who.get(line.dir, line.dir)} at +{line.t_ms / 1000:.3f}s"
+        if self.step is not None:
+            stage, result, ms = separator_label(self.step)
+            head += f" · step {stage} · {result} · {ms}"
+        with VerticalScroll():
+            yield Static(Content.styled(head, "bold"))
+            yield Static(Content(_safe(line.text)), id="line-text")
+            yield Static(Content("y copies the line · Esc, q or Enter closes"), id="line-hint")
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(_safe(self.line.text))
+        self.app.notify("Copied the line.", markup=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
 
 
 def _line_row_from(rows: list[TranscriptLine | _Separator], row: int, step: int) -> int:

@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mxtui.desk.walk_state import MARK_SYMBOL, RECIPIENT_SYMBOL, WalkState
@@ -225,7 +225,8 @@ class Narrative(VerticalScroll):
 
 
 class ScenarioPicker(ModalScreen[str | None]):
-    """Pick a lab scenario (or the demo); its narrative previews as the highlight moves."""
+    """Pick a lab scenario (or the demo); typing filters the list (by name or title), the
+    narrative previews as the highlight moves, Enter opens, Esc cancels."""
 
     DEFAULT_CSS = """
     ScenarioPicker { align: center middle; }
@@ -233,29 +234,46 @@ class ScenarioPicker(ModalScreen[str | None]):
         width: 90%; max-width: 110; height: 90%;
         border: round $accent; background: $surface; padding: 0 1;
     }
-    ScenarioPicker OptionList { height: 1fr; min-height: 5; }
+    ScenarioPicker #picker-filter { margin: 0; }
+    ScenarioPicker OptionList { height: 1fr; min-height: 3; }
     ScenarioPicker #picker-preview { height: auto; max-height: 45%; overflow-y: auto; }
     ScenarioPicker #picker-hint { color: $text-muted; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="picker-cancel"),
+        Binding("up", "move('cursor_up')", "Up", show=False, id="picker-up"),
+        Binding("down", "move('cursor_down')", "Down", show=False, id="picker-down"),
+        Binding("pageup", "move('page_up')", "Page up", show=False, id="picker-page-up"),
+        Binding("pagedown", "move('page_down')", "Page down", show=False, id="picker-page-down"),
     ]
 
     def __init__(self, scenarios: Sequence[Scenario], current: str | None = None) -> None:
         super().__init__()
         self.scenarios = {s.name: s for s in scenarios}
         self.current = current
+        self._width = max([len(DEMO), *(len(n) for n in self.scenarios)])
+
+    def _options(self, words: str = "") -> list[Option]:
+        """The list's entries whose name or title hold every word of `words` (any case)."""
+        width = self._width
+        entries = [(DEMO, "the built-in demo: example.com")]
+        entries += [(s.name, s.title) for s in self.scenarios.values()]
+        wanted = words.lower().split()
+        return [
+            Option(Content(printable(f"{name:<{width}}  {title}")), id=name)
+            for name, title in entries
+            if all(w in f"{name} {title}".lower() for w in wanted)
+        ]
 
     def compose(self) -> ComposeResult:
-        width = max([len(DEMO), *(len(n) for n in self.scenarios)])
-        options = [Option(Content(f"{DEMO:<{width}}  the built-in demo: example.com"), id=DEMO)]
-        options += [
-            Option(Content(printable(f"{s.name:<{width}}  {s.title}")), id=s.name)
-            for s in self.scenarios.values()
-        ]
         with Vertical():
-            yield Static(Content.from_markup("[b]Lab scenarios[/b] — Enter opens, Esc cancels"))
-            yield OptionList(*options, id="picker-list")
+            yield Static(
+                Content.from_markup(
+                    "[b]Lab scenarios[/b] — type to filter, ↑ ↓ choose, Enter opens, Esc cancels"
+                )
+            )
+            yield Input(placeholder="filter: a name or words of the title", id="picker-filter")
+            yield OptionList(*self._options(), id="picker-list")
             yield Static(id="picker-preview")
             yield Static(
                 Content("mxtui lab --list prints these; mxtui lab NAME opens one directly."),
@@ -271,7 +289,29 @@ class ScenarioPicker(ModalScreen[str | None]):
                 options.highlighted = 0
         else:
             options.highlighted = 0
-        options.focus()
+        self.query_one("#picker-filter", Input).focus()
+
+    @on(Input.Changed, "#picker-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        options = self.query_one(OptionList)
+        options.clear_options()
+        found = self._options(event.value)
+        options.add_options(found)
+        if found:
+            options.highlighted = 0
+        else:
+            self.query_one("#picker-preview", Static).update(
+                Content("No scenario matches; Backspace widens the filter.")
+            )
+
+    @on(Input.Submitted, "#picker-filter")
+    def _submitted(self) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is not None:
+            self.dismiss(options.get_option_at_index(options.highlighted).id)
+
+    def action_move(self, where: str) -> None:
+        getattr(self.query_one(OptionList), f"action_{where}")()
 
     @on(OptionList.OptionHighlighted)
     def _preview(self, event: OptionList.OptionHighlighted) -> None:

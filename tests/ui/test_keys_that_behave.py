@@ -3,7 +3,9 @@ walk's outcome stays on screen at 80×24."""
 
 from __future__ import annotations
 
-from textual.widgets import Input
+from dataclasses import replace
+
+from textual.widgets import Input, OptionList
 from ui_support import ended, resolved, scenario_app, until
 
 from mxtui.model import Stage
@@ -13,8 +15,8 @@ from mxtui.ui.factory import make_app
 from mxtui.ui.layout import layout_for
 from mxtui.ui.mx_tree import MXTree
 from mxtui.ui.session_pane import SessionPane
-from mxtui.ui.transcript import TranscriptView
-from mxtui.ui.walk_panel import WalkStatus
+from mxtui.ui.transcript import LineScreen, TranscriptView, find_row
+from mxtui.ui.walk_panel import ScenarioPicker, WalkStatus
 
 
 def test_the_layout_is_chosen_from_the_width() -> None:
@@ -167,3 +169,104 @@ async def test_p_after_a_session_does_not_rerun_the_earlier_walk() -> None:
         await pilot.pause(0.3)
         assert app.driver.walk is None and pane.session is not None
         assert pane.external == "", "the transcript still shows the person's own session"
+
+
+async def test_the_scenario_picker_filters_as_you_type() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await resolved(pilot, app)
+        await pilot.press("s")
+        await pilot.pause(0.2)
+        picker = app.screen
+        assert isinstance(picker, ScenarioPicker)
+        options = picker.query_one(OptionList)
+        everything = options.option_count
+        await pilot.press(*"grey")
+        await pilot.pause()
+        shown = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert shown == ["greylist-primary"] and everything > 5
+        opened = []
+        picker.dismiss = opened.append  # what Enter would open
+        await pilot.press("enter")
+        assert opened == ["greylist-primary"]
+
+
+async def test_esc_in_the_picker_cancels_even_while_filtering() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await resolved(pilot, app)
+        await pilot.press("s")
+        await pilot.pause(0.2)
+        await pilot.press("n", "u", "escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ScenarioPicker)
+
+
+async def stepped_to_rcpt(pilot, app) -> SessionPane:
+    await resolved(pilot, app)
+    app.set_envelope(replace(app.choices.envelope, recipients=("nobody@example.com",)))
+    tree = app.query_one(MXTree)
+    tree.focus()
+    tree.move_cursor(tree._address_nodes["192.0.2.10"][0])
+    await pilot.pause()
+    await pilot.press("enter")
+    pane = app.query_one(SessionPane)
+    for _ in range(10):
+        await until(pilot, lambda: pane.session is not None and not pane.busy, "a step")
+        if pane.session.steps[-1].stage is Stage.RCPT:
+            return pane
+        await pilot.press("n")
+        await pilot.pause()
+    raise AssertionError("never reached RCPT")
+
+
+async def test_y_copies_the_line_and_Y_the_whole_reply() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await stepped_to_rcpt(pilot, app)
+        view = app.query_one(TranscriptView)
+        view.focus()
+        await pilot.press("end")
+        assert view.cursor_line().text.startswith("550 5.1.1")
+        await pilot.press("y")
+        assert app.clipboard.startswith("550 5.1.1") and "\n" not in app.clipboard
+        ehlo = find_row(view._rows, -1, "250-")  # the EHLO reply has many lines
+        view._move_cursor(ehlo)
+        await pilot.press("Y")
+        assert app.clipboard.count("\n") >= 3 and "STARTTLS" in app.clipboard
+
+
+async def test_ctrl_f_finds_in_the_transcript_then_brackets_move_between_matches() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await stepped_to_rcpt(pilot, app)
+        view = app.query_one(TranscriptView)
+        await pilot.press("ctrl+f")
+        box = app.query_one("#find", Input)
+        assert app.focused is box and box.region.height > 0
+        await pilot.press(*"nobody", "enter")
+        first = view.cursor_row
+        assert "nobody" in view.cursor_line().text.lower()
+        await pilot.press("escape")
+        assert app.focused is view
+        await pilot.press("right_square_bracket")
+        assert view.cursor_row != first and "nobody" in view.cursor_line().text.lower()
+        await pilot.press("left_square_bracket")
+        assert view.cursor_row == first
+
+
+async def test_enter_on_a_transcript_line_shows_it_whole_and_arrows_scroll_sideways() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await stepped_to_rcpt(pilot, app)
+        view = app.query_one(TranscriptView)
+        view.focus()
+        await pilot.press("right", "right")
+        assert view.scroll_x == 16
+        await pilot.press("left")
+        assert view.scroll_x == 8
+        await pilot.press("end", "enter")
+        assert isinstance(app.screen, LineScreen)
+        assert "550 5.1.1" in str(app.screen.query_one("#line-text").render())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, LineScreen)

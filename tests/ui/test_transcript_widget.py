@@ -393,3 +393,20 @@ async def test_theme_change_redraws_rows_in_the_new_theme_colours():
         light = segment_colour(view, 0, "550")
         assert light != dark
         assert light == component_colour(view, "transcript--recv-perm")
+
+
+def test_find_row_goes_round_and_ignores_case_and_separators() -> None:
+    from mxtui.ui.transcript import _Separator, find_row
+
+    rows = [
+        TranscriptLine("sent", "EHLO client", 1.0),
+        TranscriptLine("recv", "250-mx1.example.com", 2.0),
+        _Separator(0),
+        TranscriptLine("sent", "RCPT TO:<bob@example.com>", 3.0),
+        TranscriptLine("recv", "550 5.1.1 <bob@example.com>: no such user", 4.0),
+    ]
+    assert find_row(rows, -1, "BOB") == 3
+    assert find_row(rows, 3, "bob") == 4
+    assert find_row(rows, 4, "bob") == 3  # round past the end
+    assert find_row(rows, 3, "bob", forward=False) == 4  # and past the start
+    assert find_row(rows, 0, "nowhere") == -1 and find_row(rows, 0, "  ") == -1
