@@ -376,7 +376,12 @@ class NDRScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="ndr-scroll"):
-            yield Static(Content(printable(self.title_text)), id="ndr-title")
+            yield Static(
+                Content.assemble(
+                    Content(printable(self.title_text)), ("  (Esc or q closes)", "$text-muted")
+                ),
+                id="ndr-title",
+            )
             yield Static(Content(self.body), id="ndr-body")
             yield Static(Content("Esc or q closes."), id="ndr-hint")
 

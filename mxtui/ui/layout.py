@@ -32,14 +32,14 @@ def layout_for(width: int) -> Layout:
 
 def apply_layout(app: App[int], size: Size, shown: str) -> None:
     """Set the app's layout classes for a terminal of `size` with pane `shown` forward (a
-    short terminal also gets a one-line raw command box)."""
+    short terminal also gets one-line boxes: the domain, the raw command, find)."""
     layout = layout_for(size.width)
     app.set_class(layout == "narrow", "-narrow")
     app.set_class(layout == "medium", "-medium")
     short = layout == "narrow" or size.height < 30
     for footer in app.query(Footer):
         footer.compact = layout == "narrow"
-    for raw in app.query("#raw").results(Input):
-        raw.compact = short
+    for box in app.query("#raw, #domain, #find").results(Input):
+        box.compact = short
     for pane in PANES:
         app.set_class(shown == pane, f"-show-{pane}")

@@ -8,7 +8,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
@@ -31,7 +31,12 @@ class EnvelopeScreen(ModalScreen[Envelope | None]):
     }
     EnvelopeScreen Grid { grid-size: 2; grid-columns: 14 1fr; height: auto; grid-rows: 3; }
     EnvelopeScreen Label { padding: 1 0 0 0; }
-    EnvelopeScreen TextArea { height: 1fr; }
+    EnvelopeScreen #envelope-body { height: auto; max-height: 60%; }
+    EnvelopeScreen TextArea { height: 1fr; min-height: 4; }
+    EnvelopeScreen.-short Grid { grid-rows: 1; grid-gutter: 0; }
+    EnvelopeScreen.-short Grid Label, EnvelopeScreen.-short Label { padding: 0; }
+    EnvelopeScreen.-short Checkbox { border: none; padding: 0; height: 1; }
+    EnvelopeScreen.-short #envelope-buttons { display: none; }
     EnvelopeScreen #envelope-buttons { height: 3; align-horizontal: right; }
     EnvelopeScreen #envelope-error { color: $error; height: auto; }
     """
@@ -57,7 +62,7 @@ class EnvelopeScreen(ModalScreen[Envelope | None]):
         creds = env.credentials
         with Vertical():
             yield Static(Content.from_markup("[b]Envelope and message[/b] — F2 saves, Esc cancels"))
-            with Grid():
+            with VerticalScroll(id="envelope-body", can_focus=False), Grid():
                 yield Label("MAIL FROM")
                 yield Input(env.mail_from, id="env-from", placeholder="empty = null sender <>")
                 yield Label("RCPT TO")
@@ -101,6 +106,13 @@ class EnvelopeScreen(ModalScreen[Envelope | None]):
             with Horizontal(id="envelope-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Save", id="save", variant="primary")
+
+    def on_resize(self) -> None:
+        """A short terminal (an 80×24 SSH session): one line per field, so all of them fit."""
+        short = self.app.size.height < 36
+        self.set_class(short, "-short")
+        for box in self.query(Input):
+            box.compact = short
 
     def _value(self, widget_id: str) -> str:
         return self.query_one(f"#{widget_id}", Input).value.strip()

@@ -14,6 +14,7 @@ from mxtui.ui.explain import ExplainPanel
 from mxtui.ui.factory import make_app
 from mxtui.ui.layout import layout_for
 from mxtui.ui.mx_tree import MXTree
+from mxtui.ui.screens import EnvelopeScreen
 from mxtui.ui.session_pane import SessionPane
 from mxtui.ui.transcript import LineScreen, TranscriptView, find_row
 from mxtui.ui.walk_panel import ScenarioPicker, WalkStatus
@@ -270,3 +271,20 @@ async def test_enter_on_a_transcript_line_shows_it_whole_and_arrows_scroll_sidew
         assert "550 5.1.1" in str(app.screen.query_one("#line-text").render())
         await pilot.press("escape")
         assert not isinstance(app.screen, LineScreen)
+
+
+async def test_every_field_of_the_envelope_dialog_is_on_screen_at_80x24() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await resolved(pilot, app)
+        await pilot.press("e")
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert isinstance(screen, EnvelopeScreen)
+        area = app.screen.region
+        for box in screen.query(Input):
+            assert box.region.height == 1 and area.contains_region(box.region), box.id
+        message = screen.query_one("#env-message")
+        assert message.region.height >= 4 and area.contains_region(message.region)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, EnvelopeScreen)
