@@ -28,6 +28,7 @@ from mxtui.model import (
     WalkResult,
     WalkStarted,
 )
+from mxtui.policy import PROFILES
 from mxtui.text import clock_offset, printable
 
 MarkKind = Literal["trying", "failed", "deferred", "bounced", "accepted", "held", "done"]
@@ -146,8 +147,9 @@ class WalkState:
         hop = self.hop
         if hop is None:
             return ""
+        display = PROFILES[hop.profile].display if hop.profile in PROFILES else hop.profile
         words = (
-            f"hop {hop.hop}: {hop.from_host} [{hop.from_address}] forwards as {hop.profile} · "
+            f"hop {hop.hop}: {hop.from_host} [{hop.from_address}] forwards as {display} · "
             f"attempt {hop.attempt + 1} at {clock_offset(hop.clock_s)}"
         )
         if self.hop_result is not None:

@@ -176,7 +176,7 @@ SPARE_ORDER: tuple[tuple[str, int], ...] = (
 )
 CELL_PADDING = 1  # DataTable's default: one cell each side of every column
 SCROLLBAR = 2
-HIDE_BELOW = {"extensions": 130, "error": 100}
+HIDE_BELOW = {"extensions": 130, "error": 120}
 """Below these widths the EHLO and error columns go (the details always have them); without the
 error column an address with no greeting shows its error in the greeting column instead."""
 

@@ -259,11 +259,11 @@ class ScenarioPicker(ModalScreen[str | None]):
         entries = [(DEMO, "the built-in demo: example.com")]
         entries += [(s.name, s.title) for s in self.scenarios.values()]
         wanted = words.lower().split()
-        return [
-            Option(Content(printable(f"{name:<{width}}  {title}")), id=name)
-            for name, title in entries
-            if all(w in f"{name} {title}".lower() for w in wanted)
-        ]
+        found = [(n, t) for n, t in entries if all(w in f"{n} {t}".lower() for w in wanted)]
+        if wanted:  # names that start with the first word, then names holding it, then the rest
+            first = wanted[0]
+            found.sort(key=lambda e: (not e[0].startswith(first), first not in e[0]))
+        return [Option(Content(printable(f"{n:<{width}}  {t}")), id=n) for n, t in found]
 
     def compose(self) -> ComposeResult:
         with Vertical():

@@ -186,10 +186,14 @@ async def test_the_scenario_picker_filters_as_you_type() -> None:
         await pilot.pause()
         shown = [options.get_option_at_index(i).id for i in range(options.option_count)]
         assert shown == ["greylist-primary"] and everything > 5
+        await pilot.press(*["backspace"] * 4)
+        await pilot.press(*"back")  # backup-mx by name before backscatter in a title
+        await pilot.pause()
+        assert options.get_option_at_index(0).id == "backup-mx"
         opened = []
         picker.dismiss = opened.append  # what Enter would open
         await pilot.press("enter")
-        assert opened == ["greylist-primary"]
+        assert opened == ["backup-mx"]
 
 
 async def test_esc_in_the_picker_cancels_even_while_filtering() -> None:
