@@ -21,7 +21,7 @@ from mxtui.ui.factory import make_app
 from mxtui.ui.mx_tree import MXTree
 from mxtui.ui.session_pane import SessionPane
 
-SIZE = (150, 42)
+SIZE = (160, 45)
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 MESSAGE = b"Subject: a scene\r\n\r\nThe message of the README's screenshots.\r\n"
 """A fixed message: the default one carries today's date."""

@@ -279,7 +279,9 @@ class MXTuiApp(App[int]):
 
     @on(Tree.NodeHighlighted)
     def node_highlighted(self, event: Tree.NodeHighlighted) -> None:
-        flows.show_detail(self, event.node.data)
+        # The cursor's node now, not the event's: a highlight from a tree since refilled
+        # (the MX answer before the addresses came) must not show the older plan.
+        flows.show_detail(self)
 
     @on(Tree.NodeSelected, "#mx-tree")
     def node_selected(self, event: Tree.NodeSelected) -> None:

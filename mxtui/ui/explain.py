@@ -132,7 +132,7 @@ class ExplainPanel(VerticalScroll):
         yield Static(id="explain-reply")
         yield Static(id="explain-codes")
         yield Static(id="explain-reference")
-        with Collapsible(title="Details: the decision table's rule, the DSN status",
+        with Collapsible(title="Details: rule, DSN status",
                          id="explain-details"):  # fmt: skip
             yield Static(id="explain-rule")
         yield Static(id="explain-others")
