@@ -127,6 +127,7 @@ class MXTuiApp(App[int]):
 
     async def on_mount(self) -> None:
         keep_picked_themes(self, self.settings_file)
+        self.watch(self.screen, "focused", self.focus_memory.seen)  # where Esc goes back to
         pane = self.query_one(SessionPane)
         pane.listener = self.session_log.add
         pane.timeouts = self.timeouts
@@ -344,16 +345,9 @@ class MXTuiApp(App[int]):
     def action_focus(self, selector: str) -> None:
         self.query_one(selector).focus()
 
-    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        self.focus_memory.seen(event.widget)
-
-    def action_leave_input(self) -> None:
-        """Esc: out of the box being typed in, back to the pane it came from."""
-        self.focus_memory.leave(self)
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Esc's footer entry only while a box has the focus."""
-        return action != "leave_input" or isinstance(self.focused, Input)
+        return action != "open" or parameters != ("leave",) or isinstance(self.focused, Input)
 
     def action_open(self, what: str) -> None:
         """A screen or a file: scenarios, the NDR, the envelope, the narrative, the export,
@@ -380,11 +374,6 @@ class MXTuiApp(App[int]):
         if isinstance(self.driver, WalkDriver):
             self.driver.use(self.choices)
         self.notify(flows.profile_words(self, walking), markup=False)
-
-    def action_resolve(self) -> None:
-        domain = self.query_one("#domain", Input).value or self.domain
-        if domain:
-            self.start_resolve(domain)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -45,7 +45,7 @@ from mxtui.ui.probe_view import ProbeScreen
 from mxtui.ui.safe import markup_literal
 from mxtui.ui.screens import EnvelopeScreen
 from mxtui.ui.session_pane import SessionPane, Target
-from mxtui.ui.transcript import TranscriptView
+from mxtui.ui.transcript import LineScreen, TranscriptView, cursor_line, cursor_reply
 from mxtui.ui.walk_panel import DEMO, Narrative, ScenarioPicker
 
 if TYPE_CHECKING:
@@ -342,11 +342,11 @@ def _probe(app: MXTuiApp) -> None:
 def _copy(app: MXTuiApp, whole_reply: bool) -> None:
     """y / Y: the transcript line under the cursor, or the whole reply it belongs to."""
     view = app.query_one(TranscriptView)
-    line = view.cursor_line()
+    line = cursor_line(view)
     if line is None:
         app.notify("No line under the cursor: 2 goes to the transcript, ↑ ↓ pick a line.")
         return
-    text = view.cursor_reply() if whole_reply else printable(line.text)
+    text = cursor_reply(view) if whole_reply else printable(line.text)
     app.copy_to_clipboard(text)
     what = "the reply" if whole_reply else "the line"
     app.notify(f"Copied {what} ({len(text)} characters).", markup=False)
@@ -372,6 +372,26 @@ def _find_again(app: MXTuiApp, forward: bool) -> None:
     pane.find(words, forward=forward)
 
 
+def _line(app: MXTuiApp) -> None:
+    """Enter in the transcript: the line under the cursor whole, with its step."""
+    view = app.query_one(TranscriptView)
+    line = cursor_line(view)
+    if line is not None:
+        app.push_screen(LineScreen(line, view.step_at(view.cursor_row)))
+
+
+def _leave(app: MXTuiApp) -> None:
+    """Esc: out of the box being typed in, back to the pane it came from."""
+    app.focus_memory.leave(app)
+
+
+def _resolve(app: MXTuiApp) -> None:
+    """r: look the domain up again (the box's text if it was edited)."""
+    domain = app.query_one("#domain", Input).value or app.domain
+    if domain:
+        app.start_resolve(domain)
+
+
 def _help(app: MXTuiApp) -> None:
     app.push_screen(HelpScreen())
 
@@ -387,6 +407,9 @@ OPEN: dict[str, Callable[[MXTuiApp], None]] = {
     "copy-line": partial(_copy, whole_reply=False),
     "copy-reply": partial(_copy, whole_reply=True),
     "find": _find,
+    "line": _line,
+    "leave": _leave,
+    "resolve": _resolve,
     "find-next": partial(_find_again, forward=True),
     "find-previous": partial(_find_again, forward=False),
 }

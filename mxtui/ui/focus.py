@@ -22,8 +22,9 @@ class FocusMemory:
     def __init__(self) -> None:
         self.pane: Widget | None = None
 
-    def seen(self, widget: Widget) -> None:
-        if not isinstance(widget, Input):
+    def seen(self, widget: Widget | None) -> None:
+        """The main screen's focus moved to `widget` (a box is not a pane: not kept)."""
+        if widget is not None and not isinstance(widget, Input):
             self.pane = widget
 
     def leave(self, app: App[int]) -> bool:

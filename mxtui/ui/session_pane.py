@@ -28,7 +28,7 @@ from mxtui.model import (
 )
 from mxtui.smtp import Dialer, Session
 from mxtui.text import printable
-from mxtui.ui.transcript import TranscriptView
+from mxtui.ui.transcript import TranscriptView, find_next
 from mxtui.ui.walk_panel import WalkStatus
 
 FREEZE_EVERY = 20_000
@@ -295,7 +295,7 @@ class SessionPane(Vertical):
         """Move the transcript's cursor to the next (previous) line holding `words`."""
         if not words.strip():
             self.app.notify("Type what to find first (ctrl+f).")
-        elif not self.query_one(TranscriptView).find(words, forward=forward):
+        elif not find_next(self.query_one(TranscriptView), words, forward=forward):
             self.app.notify(f"No line of the transcript holds {printable(words)!r}.", markup=False)
 
     @on(Input.Submitted, "#raw")

@@ -38,12 +38,14 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from mxtui.model import DataProgress, Stage, StepResult, TranscriptLine
-from mxtui.smtp.transcript import marker, to_jsonl, to_text
+from mxtui.smtp.transcript import marker, to_text
 from mxtui.text import printable
 
 TIME_WIDTH = 10
 """Room for "+1234.567s": a session would need to last 2.7 hours to push the column wider."""
 CACHE_ROWS = 1024
+SIDEWAYS = 8
+"""Columns that ← and → scroll a long line by."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +111,9 @@ class TranscriptView(ScrollView, can_focus=True):
         ),
         Binding("home", "move('first')", "First line", show=False, id="transcript.first"),
         Binding("end", "move('last')", "Last line (follow)", show=False, id="transcript.last"),
-        Binding("left", "sideways(-8)", "Scroll left", show=False, id="transcript.left"),
-        Binding("right", "sideways(8)", "Scroll right", show=False, id="transcript.right"),
-        Binding("enter", "show_line", "Whole line", show=False, id="transcript.whole-line"),
+        Binding("left", "move('left')", "Scroll left", show=False, id="transcript.left"),
+        Binding("right", "move('right')", "Scroll right", show=False, id="transcript.right"),
+        Binding("enter", "app.open('line')", "Whole line", show=False, id="transcript.whole-line"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -294,59 +296,6 @@ class TranscriptView(ScrollView, can_focus=True):
     def export_text(self) -> str:
         return to_text(self._lines)
 
-    # -- what the cursor is on: copy, find, the whole line ---------------------------------
-
-    def cursor_line(self) -> TranscriptLine | None:
-        """The line under the cursor (None before the first line)."""
-        row = self.cursor_row
-        if 0 <= row < len(self._rows):
-            line = self._rows[row]
-            return line if isinstance(line, TranscriptLine) else None
-        return None
-
-    def cursor_reply(self) -> str:
-        """The whole reply the cursor's line belongs to (every line of it), else the line."""
-        row = self.cursor_row
-        line = self.cursor_line()
-        if line is None:
-            return ""
-        step = self.step_at(row)
-        if line.dir != "recv":
-            return _safe(line.text)
-        if step is not None and step.reply is not None and step.reply.lines:
-            return "\n".join(_safe(x) for x in step.reply.lines)
-        first = last = row  # the received lines next to the cursor's: one multi-line reply
-        while first > 0 and _received(self._rows[first - 1]):
-            first -= 1
-        while last + 1 < len(self._rows) and _received(self._rows[last + 1]):
-            last += 1
-        lines = [r for r in self._rows[first : last + 1] if isinstance(r, TranscriptLine)]
-        return "\n".join(_safe(r.text) for r in lines)
-
-    def find(self, words: str, *, forward: bool = True) -> bool:
-        """Put the cursor on the next (or previous) line holding `words` (any case), going
-        round at the end; False when no line holds them."""
-        row = find_row(self._rows, self.cursor_row, words, forward=forward)
-        if row < 0:
-            return False
-        self.follow = False
-        self._move_cursor(row)
-        self.scroll_to(x=0, animate=False, force=True)
-        return True
-
-    def action_sideways(self, columns: int) -> None:
-        """← →: scroll long lines sideways (the horizontal scrollbar may be hidden)."""
-        self.scroll_to(x=max(0, self.scroll_x + columns), animate=False, force=True)
-
-    def action_show_line(self) -> None:
-        """Enter: the line under the cursor whole (wrapped), with its step's reply."""
-        line = self.cursor_line()
-        if line is not None:
-            self.app.push_screen(LineScreen(line, self.step_at(self.cursor_row)))
-
-    def export_jsonl(self) -> str:
-        return to_jsonl(self._lines)
-
     # -- growth and following --------------------------------------------------------------
 
     def _update_virtual_size(self) -> None:
@@ -463,10 +412,14 @@ class TranscriptView(ScrollView, can_focus=True):
         self._move_cursor(target)
 
     def action_move(self, where: str) -> None:
-        """The cursor keys: a line up or down, a page, the first line, the last (following)."""
+        """The cursor keys: a line up or down, a page, the first line, the last (following);
+        left and right scroll long lines sideways (the scrollbar may be hidden)."""
         page = max(self.scrollable_content_region.height - 1, 1)
         steps = {"up": -1, "down": 1, "page_up": -page, "page_down": page}
-        if where in steps:
+        if where in ("left", "right"):
+            columns = SIDEWAYS if where == "right" else -SIDEWAYS
+            self.scroll_to(x=max(0, self.scroll_x + columns), animate=False, force=True)
+        elif where in steps:
             self._step_cursor(steps[where])
         elif where == "first" and self._lines:
             self.follow = False
@@ -593,6 +546,44 @@ class _Painter:
     def progress(self, progress: DataProgress) -> Strip:
         text = " " * (TIME_WIDTH + 1) + "=== " + progress_text(progress)
         return Strip([Segment(text, self.style("transcript--progress"))], _width(text))
+
+
+def cursor_line(view: TranscriptView) -> TranscriptLine | None:
+    """The line under the view's cursor (None before the first line)."""
+    row = view.cursor_row
+    line = view._rows[row] if 0 <= row < len(view._rows) else None
+    return line if isinstance(line, TranscriptLine) else None
+
+
+def cursor_reply(view: TranscriptView) -> str:
+    """The whole reply the cursor's line belongs to (every line of it), else the line."""
+    row, rows = view.cursor_row, view._rows
+    line = cursor_line(view)
+    if line is None:
+        return ""
+    if line.dir != "recv":
+        return _safe(line.text)
+    step = view.step_at(row)
+    if step is not None and step.reply is not None and step.reply.lines:
+        return "\n".join(_safe(x) for x in step.reply.lines)
+    first = last = row  # the received lines next to the cursor's: one multi-line reply
+    while first > 0 and _received(rows[first - 1]):
+        first -= 1
+    while last + 1 < len(rows) and _received(rows[last + 1]):
+        last += 1
+    return "\n".join(_safe(r.text) for r in rows[first : last + 1] if isinstance(r, TranscriptLine))
+
+
+def find_next(view: TranscriptView, words: str, *, forward: bool = True) -> bool:
+    """Put the view's cursor on the next (or previous) line holding `words` (any case),
+    going round at the end; False when no line holds them."""
+    row = find_row(view._rows, view.cursor_row, words, forward=forward)
+    if row < 0:
+        return False
+    view.follow = False
+    view._move_cursor(row)
+    view.scroll_to(x=0, animate=False, force=True)
+    return True
 
 
 def _received(row: TranscriptLine | _Separator) -> bool:

@@ -16,7 +16,7 @@ from mxtui.ui.layout import layout_for
 from mxtui.ui.mx_tree import MXTree
 from mxtui.ui.screens import EnvelopeScreen
 from mxtui.ui.session_pane import SessionPane
-from mxtui.ui.transcript import LineScreen, TranscriptView, find_row
+from mxtui.ui.transcript import LineScreen, TranscriptView, cursor_line, find_row
 from mxtui.ui.walk_panel import ScenarioPicker, WalkStatus
 
 
@@ -232,7 +232,7 @@ async def test_y_copies_the_line_and_Y_the_whole_reply() -> None:
         view = app.query_one(TranscriptView)
         view.focus()
         await pilot.press("end")
-        assert view.cursor_line().text.startswith("550 5.1.1")
+        assert cursor_line(view).text.startswith("550 5.1.1")
         await pilot.press("y")
         assert app.clipboard.startswith("550 5.1.1") and "\n" not in app.clipboard
         ehlo = find_row(view._rows, -1, "250-")  # the EHLO reply has many lines
@@ -251,11 +251,11 @@ async def test_ctrl_f_finds_in_the_transcript_then_brackets_move_between_matches
         assert app.focused is box and box.region.height > 0
         await pilot.press(*"nobody", "enter")
         first = view.cursor_row
-        assert "nobody" in view.cursor_line().text.lower()
+        assert "nobody" in cursor_line(view).text.lower()
         await pilot.press("escape")
         assert app.focused is view
         await pilot.press("right_square_bracket")
-        assert view.cursor_row != first and "nobody" in view.cursor_line().text.lower()
+        assert view.cursor_row != first and "nobody" in cursor_line(view).text.lower()
         await pilot.press("left_square_bracket")
         assert view.cursor_row == first
 
