@@ -150,11 +150,15 @@ def shown_walk_step(event: StepDone, envelope: Envelope) -> Shown:
     )  # fmt: skip
 
 
-def shown_walk_end(result: WalkResult) -> Shown:
+def shown_walk_end(result: WalkResult, decisive: Shown | None = None) -> Shown:
     """A walk that ended: its outcome is what to explain (the last step may be a QUIT or the
-    relay's own delivery, which is not the answer a person waits for)."""
+    relay's own delivery, which is not the answer a person waits for), with `decisive`, the
+    sender's last step that decided, as the reason."""
+    headline = HEADLINE[result.outcome]
+    if decisive is not None:
+        return dataclasses.replace(decisive, headline=headline, walk=result)
     stage = result.attempts[-1].stage if result.attempts else Stage.DNS
-    return Shown(stage, None, headline=HEADLINE[result.outcome], walk=result)
+    return Shown(stage, None, headline=headline, walk=result)
 
 
 @dataclass(frozen=True)
@@ -199,13 +203,15 @@ def explain(shown: Shown | None, choices: Choices) -> Explanation:
     )
     request = choices.envelope.dsn
     dsn = dsn_request_effects(request, offered=True) if request is not None else ()
+    decision = None
+    if shown.outcome is not None:
+        decision = decide(shown.stage, shown.outcome, profile, shown.context, choices.values)
     if shown.walk is not None:
         walk = shown.walk
-        return Explanation(shown, profile, timeline=walk.retry, notice=notice,
+        return Explanation(shown, profile, decision, timeline=walk.retry, notice=notice,
                            outcome=walk_outcome(walk), dsn=dsn)  # fmt: skip
-    if shown.outcome is None:
+    if decision is None or shown.outcome is None:
         return Explanation(shown, profile, notice=notice, dsn=dsn)
-    decision = decide(shown.stage, shown.outcome, profile, shown.context, choices.values)
     others = {
         name: decide(shown.stage, shown.outcome, other, shown.context, choices.params_of(other))
         for name, other in PROFILES.items()

@@ -97,6 +97,8 @@ class MXTuiApp(App[int]):
         self.timeouts = timeouts
         self.session_log = SessionLog()
         self.shown: Shown | None = None
+        self.decisive: Shown | None = None
+        """The walk's last step of the sender's own, explained again with its outcome."""
         self.resolved_plan = None
         self.shown_pane = "mx"
         self.screen_size: Size | None = None
@@ -248,10 +250,14 @@ class MXTuiApp(App[int]):
             pane.feed(TranscriptLine("info", line, 0.0))
         if state is not None:
             tree.set_marks({} if isinstance(event, WalkStarted) else state.tree_marks())
-        if isinstance(event, StepDone) and event.stage is not Stage.QUIT:
+        if isinstance(event, WalkStarted):
+            self.decisive = None
+        elif isinstance(event, StepDone) and event.stage is not Stage.QUIT:
             self._explain(shown_walk_step(event, self.choices.envelope))
+            if event.hop <= 1:  # the sender's own step, not a relay's: why it ends as it does
+                self.decisive = self.shown
         elif isinstance(event, WalkEnded):  # the outcome, not the last step (a QUIT, a hop's)
-            self._explain(shown_walk_end(event.result))
+            self._explain(shown_walk_end(event.result, self.decisive))
 
     def _explain(self, shown: Shown | None) -> None:
         """Explain `shown` under the chosen profile (kept for a profile switch)."""

@@ -101,8 +101,8 @@ class ExplainPanel(VerticalScroll):
     ExplainPanel.-empty #explain-others, ExplainPanel.-empty #explain-timeline,
     ExplainPanel.-empty #explain-codes, ExplainPanel.-empty #explain-reference,
     ExplainPanel.-empty #explain-details, ExplainPanel.-walk #explain-others,
-    ExplainPanel.-walk #explain-codes, ExplainPanel.-walk #explain-reference,
-    ExplainPanel.-walk #explain-details { display: none; }
+    ExplainPanel.-walk #explain-codes, ExplainPanel.-bare #explain-reference,
+    ExplainPanel.-bare #explain-details { display: none; }
     """
 
     def __init__(
@@ -160,7 +160,7 @@ class ExplainPanel(VerticalScroll):
         headline.set_classes("")
         display = explanation.profile.display
         decision = explanation.decision
-        self.remove_class("-walk")
+        self.remove_class("-walk", "-bare")
         self._render_dsn(explanation.dsn)
         if shown is not None and shown.walk is not None:
             self._render_walk(explanation, shown.walk)
@@ -222,7 +222,23 @@ class ExplainPanel(VerticalScroll):
                 f"{clock_offset(walk.clock_s)}"
             ),
         )
-        self._update("#explain-why", Content("\n".join(explanation.outcome)))
+        why = Content("\n".join(explanation.outcome))
+        decision = explanation.decision
+        self.set_class(decision is None, "-bare")
+        if decision is not None:  # the sender's step that decided it, and why
+            why = Content.assemble(
+                why,
+                "\n\n",
+                (f"What decided it: {printable(decision.outcome)} at "
+                 f"{decision.stage.value.upper()}. ", "bold"),
+                Content(decision.why),
+            )  # fmt: skip
+            self._update("#explain-reference", self._reference(decision))
+            self._update(
+                "#explain-rule",
+                Content(f"rule: {decision.rule}\nDSN status: {decision.status}"),
+            )
+        self._update("#explain-why", why)
         self._update("#explain-reply", Content(""))
         self._render_timeline()
 

@@ -38,7 +38,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from mxtui.model import DataProgress, Stage, StepResult, TranscriptLine
-from mxtui.smtp.transcript import marker, to_text
+from mxtui.smtp.transcript import marker, to_jsonl, to_text
 from mxtui.text import printable
 
 TIME_WIDTH = 10
@@ -295,6 +295,9 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def export_text(self) -> str:
         return to_text(self._lines)
+
+    def export_jsonl(self) -> str:
+        return to_jsonl(self._lines)
 
     # -- growth and following --------------------------------------------------------------
 
