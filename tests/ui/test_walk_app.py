@@ -44,12 +44,16 @@ async def test_g_walks_mixed_recipients_and_every_screen_part_follows() -> None:
         )  # fmt: skip
         view.focus()
         view._move_cursor(bob)
-        await pilot.pause()
-        explanation = app.query_one(ExplainPanel).explanation
-        assert explanation is not None and explanation.notice is not None
-        assert explanation.notice.recipient == "bob@mixed.example.net"
+
+        def notice_recipient() -> str | None:
+            explanation = app.query_one(ExplainPanel).explanation
+            notice = explanation.notice if explanation is not None else None
+            return notice.recipient if notice is not None else None
+
+        # the picked step's explanation (a deadline only: it may take a few frames under load)
+        await until(pilot, lambda: notice_recipient() == "bob@mixed.example.net", "bob's step")
         await pilot.press("b")  # the walk bounced nobody@: its NDR
-        await pilot.pause()
+        await until(pilot, lambda: bool(app.screen.query("#ndr-title")), "the NDR preview")
         assert "NDR from the walk" in str(app.screen.query_one("#ndr-title").render())
 
 
