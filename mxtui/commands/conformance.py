@@ -11,9 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mxtui.errors import UsageError
+
+if TYPE_CHECKING:
+    from mxtui.policy.tested import ProfileTested
 
 DESCRIPTION = (
     "Prove the profiles against the real MTAs: deliver every conformance case with the real "
@@ -31,7 +36,7 @@ examples:
   mxtui conformance                          # every MTA that can run here
   mxtui conformance --mta exim --case rcpt-mixed --json
   mxtui conformance --fetch --mta sendmail   # apt-get download + dpkg-deb -x first
-  mxtui conformance --markdown CONFORMANCE.md
+  mxtui conformance --markdown CONFORMANCE.md --evidence mxtui/policy/tested.json
 """
 
 EXIT_AGREE, EXIT_DIFFER = 0, 1
@@ -54,6 +59,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--markdown", metavar="FILE",
         help="also write the table as Markdown to FILE (CONFORMANCE.md)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--evidence", metavar="FILE",
+        help="also write which cells of the decision table the agreeing cases proved to FILE "
+        "(mxtui/policy/tested.json; MTAs not run keep their entries there)",
     )  # fmt: skip
     parser.add_argument(
         "--fetch", action="store_true",
@@ -83,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"unknown case {unknown[0]!r} (mxtui conformance --list)")
     if args.case:
+        if args.evidence:
+            raise UsageError("--evidence needs every case (it says what the whole run "
+                             "proved); drop --case")  # fmt: skip
         cases = [c for c in cases if c.id in args.case]
     if not 1 <= args.parallel <= 64:
         raise UsageError("--parallel must be from 1 to 64")
@@ -104,6 +117,10 @@ def run(args: argparse.Namespace) -> int:
                 f"--workdir: {closed} is closed to other users; the MTAs drop root "
                 "and must reach their spools under it"
             )
+    if args.evidence or args.markdown:
+        from mxtui.policy.tested import TESTED_FILE
+
+        _old_evidence(Path(args.evidence) if args.evidence else TESTED_FILE)
     skipped = {m: r for m in chosen if (r := RUNNERS[m].missing())}
     if args.mta and skipped:
         mta, why = next(iter(skipped.items()))
@@ -114,6 +131,36 @@ def run(args: argparse.Namespace) -> int:
             "no MTA can run here: " + "; ".join(f"{m}: {w}" for m, w in skipped.items())
         )
     return _run(args, cases, mtas, skipped)
+
+
+def _proven(args: argparse.Namespace, results: list, versions: dict[str, str]) -> dict:
+    """What the run proved, merged into the evidence file it replaces (or the one mxtui reads),
+    written to --evidence FILE when given."""
+    from datetime import date
+
+    from mxtui.conformance.evidence import build
+    from mxtui.policy import tested
+
+    path = Path(args.evidence) if args.evidence else tested.TESTED_FILE
+    old = _old_evidence(path)
+    proven = build(results, versions, date.today().isoformat(), old)
+    if args.evidence:
+        try:
+            path.write_text(tested.dumps(proven), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--evidence: cannot write {path}: {exc}") from None
+    return proven
+
+
+def _old_evidence(path: Path) -> Mapping[str, ProfileTested]:
+    """The evidence file a run will merge into (read before the run, so a bad one stops it
+    before minutes of work, not after)."""
+    from mxtui.policy import tested
+
+    try:
+        return tested.load(path)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the evidence file {path}: {exc}") from None
 
 
 def _closed_folder(path: Path) -> Path | None:
@@ -144,12 +191,12 @@ def _run(args: argparse.Namespace, cases: list, mtas: list[str], skipped: dict) 
                       on_result=tick)  # fmt: skip
     if progress:
         print(file=sys.stderr)
+    proven = _proven(args, results, versions) if args.markdown or args.evidence else None
     if args.markdown:
         from mxtui.conformance.cases import load_findings
 
-        Path(args.markdown).write_text(
-            to_markdown(results, mtas, versions, skipped, findings=load_findings())
-        )
+        Path(args.markdown).write_text(to_markdown(
+            results, mtas, versions, skipped, findings=load_findings(), proven=proven))  # fmt: skip
     if args.json:
         print(json.dumps(to_json(results, mtas, versions, skipped), indent=2, ensure_ascii=False))
     else:

@@ -10,7 +10,15 @@ import argparse
 from typing import Any
 
 from mxtui.errors import EXIT_OK, UsageError
-from mxtui.model import DECISION_STAGES, Decision, DecisionContext, Outcome, Reply, RetryTimeline
+from mxtui.model import (
+    DECISION_STAGES,
+    Decision,
+    DecisionContext,
+    Evidence,
+    Outcome,
+    Reply,
+    RetryTimeline,
+)
 from mxtui.output import json_text
 from mxtui.policy import (
     PROFILES,
@@ -181,8 +189,9 @@ def to_json(decision: Decision, timeline: RetryTimeline, others: dict[str, Decis
         "display": prof.display,
         "models": prof.models,
         "sources": prof.sources,
-        "ordering": {"rule": prof.ordering.rule, "evidence": prof.ordering.evidence.to_json()},
-        "moving": {"rule": prof.moving.rule, "evidence": prof.moving.evidence.to_json()},
+        "ordering": {"rule": prof.ordering.rule, "evidence": prof.rule_proof("ordering").to_json()},
+        "moving": {"rule": prof.moving.rule, "evidence": prof.rule_proof("moving").to_json()},
+        "dsn": {"status": decision.status, "evidence": prof.rule_proof("dsn").to_json()},
     }
     data["others_detail"] = {
         name: {"action": str(d.action), "scope": str(d.scope),
@@ -244,7 +253,10 @@ def to_text(decision: Decision, timeline: RetryTimeline, others: dict[str, Decis
     lines.append(
         f"  reference: {decision.reference}   [rule: {decision.rule}; {decision.evidence}]"
     )
-    lines.append(f"  evidence:  {decision.evidence_detail.plain()}")
+    proof = decision.evidence_detail
+    lines.append(f"  evidence:  {proof.plain()}")
+    if proof.kind is Evidence.TESTED and proof.cases:
+        lines.append(f"  cases:     {proof.cases_text(6)} (mxtui conformance --case ID)")
     shown = [_window(timeline.window(i)) for i in range(min(12, len(timeline.attempts_s)))]
     more = f" … ({len(timeline.attempts_s)} attempts)" if len(timeline.attempts_s) > 12 else ""
     warn = span(timeline.delay_dsn_s) if timeline.delay_dsn_s is not None else "none"

@@ -52,6 +52,7 @@ class CaseResult:
         return {
             "case": self.case,
             "mta": self.mta,
+            "profile": RUNNERS[self.mta].PROFILE if self.mta in RUNNERS else "",
             "agrees": self.agrees,
             "differences": self.verdict.differences if self.verdict else [],
             "error": self.error,

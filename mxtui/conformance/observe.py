@@ -46,6 +46,18 @@ class RecipientSeen:
         return replace(self, bounce_status=status)
 
 
+@dataclass(frozen=True)
+class Passed:
+    """One decision the walk took: the row of the decision table (stage, outcome class), the
+    cell code it used, and whether the profile's limits, not the end of the list, made that
+    address the last one ("limit"; "last" at the list's end; "" when it was not final)."""
+
+    stage: str
+    outcome: str
+    cell: str
+    final: str = ""
+
+
 @dataclass
 class MtaRun:
     """One message's first delivery attempt by one sender."""
@@ -58,6 +70,11 @@ class MtaRun:
     sessions: list[list[list[str]] | None] = field(default_factory=list)
     """One transcript per dial, in dial order ([command, reply] pairs); None where no host
     took the connection."""
+    order: list[str] = field(default_factory=list)
+    """The walk's try list (addresses in order); empty for a real MTA, whose list is unseen."""
+    decisions: list[Passed] = field(default_factory=list)
+    """The walk's decisions in order: the rows of the decision table it went through (empty
+    for a real MTA). What a case proves of a profile's cells is read from these."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +83,8 @@ class MtaRun:
             "retry": list(self.retry) if self.retry else None,
             "log": self.log,
             "sessions": self.sessions,
+            "order": self.order,
+            "decisions": [asdict(d) for d in self.decisions],
         }
 
     @classmethod
@@ -76,6 +95,8 @@ class MtaRun:
             retry=tuple(data["retry"]) if data.get("retry") else None,  # type: ignore[arg-type]
             log=list(data.get("log", [])),
             sessions=list(data.get("sessions", [])),
+            order=list(data.get("order", [])),
+            decisions=[Passed(**d) for d in data.get("decisions", [])],
         )
 
 

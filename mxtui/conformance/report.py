@@ -12,6 +12,7 @@ from typing import Any
 
 from mxtui.conformance.cases import Case, known_differences, load_cases
 from mxtui.conformance.harness import CaseResult
+from mxtui.policy.tested import ProfileTested
 
 NOTES: dict[str, str] = {
     "qmail": "qmail has no Debian package, so no real qmail runs here: its profile stays "
@@ -119,6 +120,7 @@ def to_markdown(
     skipped: Mapping[str, str],
     *,
     findings: Iterable[str] = (),
+    proven: Mapping[str, ProfileTested] | None = None,
 ) -> str:
     cases = _cases(results)
     pairs = by_pair(results)
@@ -155,6 +157,8 @@ def to_markdown(
         out += ["## Where the real run and the reference disagree", ""]
         out += [f"- {f}" for f in findings]
         out.append("")
+    if proven is not None:
+        out += cells_proven(proven)
     out += ["## The table", "", "| case | " + " | ".join(mtas) + " |",
             "|---|" + "---|" * len(mtas)]  # fmt: skip
     for case in cases:
@@ -184,6 +188,49 @@ def to_markdown(
         for mta, why in case.skip.items():
             out.append(f"  - not run for {mta}: {why}")
     return "\n".join(out) + "\n"
+
+
+RULE_WORDS = {"ordering": "ordering", "moving": "moving on", "retry": "first retry",
+              "dsn": "bounce status"}  # fmt: skip
+
+
+def cells_proven(proven: Mapping[str, ProfileTested]) -> list[str]:
+    """The "Cells proven" section: per profile, how many cells of the decision table are known
+    each way once the agreeing cases are counted (`mxtui/policy/tested.json`)."""
+    from mxtui.conformance.evidence import KINDS, cell_counts, proven_rules
+    from mxtui.policy import PROFILES
+
+    out = [
+        "## Cells proven",
+        "",
+        "Each agreeing case proves the cells of the decision table the walk went through "
+        "(`mxtui conformance --evidence mxtui/policy/tested.json` writes which; `mxtui explain` "
+        "and the side panel read it): those cells become `T`, tested against the version run, "
+        "with the cases named. The others keep how they were known before: `V` read in a "
+        "source (file:line or document section), `M` recalled, `I` inferred, `?` unknown. "
+        "A move-on cell counts as `T` here when a case went through it, final (the last "
+        "address) or not; `mxtui explain` says `T` only for the kind of decision a case "
+        "showed.",
+        "",
+        "| profile | tested against | cells | "
+        + " | ".join(f"`{k}`" for k in KINDS)
+        + " | profile rules tested |",
+        "|---|---|---|" + "---|" * len(KINDS) + "---|",
+    ]
+    untested = []
+    for name, prof in PROFILES.items():
+        counts = cell_counts(name, proven)
+        entry = proven.get(name)
+        against = f"{entry.tested_with} ({entry.date})" if entry else "–"
+        rules = ", ".join(RULE_WORDS[r] for r in proven_rules(name, proven)) or "–"
+        out.append(f"| {name} | {against} | {sum(counts.values())} | "
+                   + " | ".join(str(counts[k]) for k in KINDS) + f" | {rules} |")  # fmt: skip
+        if prof.untested and entry is None:
+            untested.append(f"- {name}: {_md(prof.untested)}.")
+    out.append("")
+    if untested:
+        out += ["Not run here, so never `T`:", "", *untested, ""]
+    return out
 
 
 def _md(text: str) -> str:

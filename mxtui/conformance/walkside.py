@@ -16,7 +16,7 @@ import random
 import re
 from typing import Any
 
-from mxtui.conformance.observe import Dial, MtaRun, RecipientSeen
+from mxtui.conformance.observe import Dial, MtaRun, Passed, RecipientSeen
 from mxtui.delivery import SimClock, Walk, try_order
 from mxtui.dns import resolve_mx
 from mxtui.model import (
@@ -70,6 +70,18 @@ def _subsequence(part: list[str], whole: list[str]) -> bool:
     return all(any(x == y for y in it) for x in part)
 
 
+def passed(event: StepDone) -> Passed:
+    """The row a decision of the walk used, with its cell code and why it was final."""
+    decision = event.decision
+    assert decision is not None and decision.row is not None
+    stage, outcome = decision.row
+    final = ""
+    if decision.final:
+        last = event.context is not None and event.context.last_address
+        final = "last" if last else "limit"
+    return Passed(str(stage), outcome, decision.cell, final)
+
+
 async def walk_case(
     plan: MXPlan,
     profile: str,
@@ -88,6 +100,7 @@ async def walk_case(
     )  # fmt: skip
     result = await walk.run()
     dials: list[Dial] = []
+    decisions: list[Passed] = []
     last_status = ""
     statuses: dict[str, str] = {}
     log: list[str] = []
@@ -101,6 +114,8 @@ async def walk_case(
                        f"{said} -> {record.action}")  # fmt: skip
         elif isinstance(event, StepDone) and event.decision is not None:
             last_status = event.decision.status
+            if event.hop == 1:
+                decisions.append(passed(event))
         elif isinstance(event, RecipientState) and event.result.state in (
             RecipientStatus.DEFERRED, RecipientStatus.BOUNCED
         ):  # fmt: skip
@@ -123,5 +138,6 @@ async def walk_case(
     if result.next_retry_s is not None:
         retry = retry_window(result.retry, result.next_retry_s)
     log.append(f"outcome {result.outcome}" + (f", next attempt at +{retry[0]} s" if retry else ""))
-    run = MtaRun(dials=dials, recipients=seen, retry=retry, log=log)  # type: ignore[arg-type]
+    run = MtaRun(dials=dials, recipients=seen, retry=retry, log=log,  # type: ignore[arg-type]
+                 order=[t.address for t in result.order], decisions=decisions)  # fmt: skip
     return run, result.to_json()

@@ -43,7 +43,8 @@ class Proof(JsonForm):
     """How one rule is known: its kind, where it was read (file:line or document section), and,
     for `T`, the real program and version it was tested against plus the cases that showed it.
 
-    A conformance run fills `tested_with` and `cases` (see `mxtui.policy.cells.Cell.confirmed`).
+    A conformance run fills `tested_with` and `cases` (see `mxtui.policy.cells.Cell.confirmed`
+    and `mxtui.policy.tested`, which reads what `mxtui conformance` proved).
     """
 
     kind: Evidence
@@ -66,13 +67,31 @@ class Proof(JsonForm):
             Evidence.UNKNOWN: "no source: the likeliest reading",
         }[self.kind]
 
+    def cases_text(self, shown: int = 3) -> str:
+        """The cases that showed it, by id (for the Details fold and the text output):
+        "rcpt-450-only, rcpt-450-then-backup", "a, b, c and 12 more" ("" when none)."""
+        if not self.cases:
+            return ""
+        named = ", ".join(self.cases[:shown])
+        more = len(self.cases) - shown
+        return named + (f" and {more} more" if more > 0 else "")
+
+    def tested_words(self) -> str:
+        """`words()`, and for a tested rule how many cases showed it, in plain words: "tested
+        against Postfix 3.7.11 in 4 cases"."""
+        if self.kind is not Evidence.TESTED or not self.cases:
+            return self.words()
+        n = len(self.cases)
+        return f"{self.words()} in {n} case{'' if n == 1 else 's'}"
+
     def plain(self) -> str:
-        """The whole proof in one line: "tested against Postfix 3.7.11; read in
+        """The whole proof in one line: "tested against Postfix 3.7.11 in 4 cases; read in
         smtp_proto.c:1234", "read in smtp_proto.c:1234", "recalled, not checked (source)"."""
         if self.kind is Evidence.VERIFIED:
             return f"read in {self.source}" if self.source else self.words()
         if self.kind is Evidence.TESTED:
-            return f"{self.words()}; read in {self.source}" if self.source else self.words()
+            words = self.tested_words()
+            return f"{words}; read in {self.source}" if self.source else words
         return f"{self.words()} ({self.source})" if self.source else self.words()
 
 
@@ -160,6 +179,10 @@ class Decision(JsonForm):
     delivered: bool = False
     proof: Proof | None = None
     """How the rule used is known; None means "`evidence`, read in `reference`"."""
+    row: tuple[Stage, str] | None = None
+    """The table row used: the stage and the outcome class ("4xx", "drop", "null-mx", …)."""
+    cell: str = ""
+    """The code of the cell used in that row ("NX", "r-NDR", …; see `mxtui.policy.cells`)."""
 
     JSON = (
         "action", "scope", "stage", "profile", "outcome", "code", "enhanced", "why", "reference",

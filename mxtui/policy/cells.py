@@ -64,8 +64,10 @@ class Cell:
 
     def confirmed(self, tested_with: str, cases: tuple[str, ...] = ()) -> Cell:
         """This cell as proven by a run of the real program (what a conformance result fills
-        in): kind `T`, the source kept, the version and the cases added."""
-        known = tuple(dict.fromkeys((*self.cases, *cases)))
+        in): kind `T`, the source kept, the version and the cases added, before the cell's own
+        (`mxtui conformance --case ID` reruns the new ones; the own may be the reference's
+        errata)."""
+        known = tuple(dict.fromkeys((*cases, *self.cases)))
         return replace(self, evidence=Evidence.TESTED, tested_with=tested_with, cases=known)
 
 

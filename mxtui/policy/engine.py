@@ -198,7 +198,8 @@ def decide(
     if final_used:
         sentence = f"This was the last address {prof.mta} would try ({final_reason}). " + sentence
     notes = [cell.note] if cell.note else []
-    if values.softens_bounces() and action is Action.NDR:
+    rewritten = values.softens_bounces() and action is Action.NDR
+    if rewritten:
         whom = "this recipient" if scope is Scope.RECIPIENT else "the message"
         lead = (
             f"{prof.subject} would bounce {whom}, but soft_bounce=yes turns every bounce into a "
@@ -227,7 +228,9 @@ def decide(
         status = prof.dsn.bounce_status
     elif action is Action.REQUEUE and prof.dsn.delay_status:
         status = prof.dsn.delay_status
-    evidence_note = _EVIDENCE_NOTES[cell.evidence]
+    # A rewrite by soft_bounce is not what the conformance runs showed: the cell's own proof.
+    proof = cell.proof if rewritten else prof.proven(row.key, cell, final_used)
+    evidence_note = _EVIDENCE_NOTES[proof.kind]
     if stage not in TABLE_STAGES:
         notes.insert(0, f"{stage.value.upper()} is not a delivery step; its reply is read as a "
                      "reply to MAIL would be.")  # fmt: skip
@@ -249,14 +252,16 @@ def decide(
         enhanced=enhanced,
         why=why,
         reference=cell.source,
-        evidence=cell.evidence,
-        proof=cell.proof,
+        evidence=proof.kind,
+        proof=proof,
         headline=headline,
         rule=f"{row.label} → {cell.code}",
         status=status,
         applicable=cell.code != "NA",
         final=final_used,
         delivered=cell.code == "DLV",
+        row=row.key,
+        cell=cell.code,
     )
 
 

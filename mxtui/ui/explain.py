@@ -198,10 +198,7 @@ class ExplainPanel(VerticalScroll):
         self._update("#explain-reply", self._reply_lines(shown.reply))
         self._update("#explain-codes", self._codes(decision))
         self._update("#explain-reference", self._reference(decision))
-        self._update(
-            "#explain-rule",
-            Content(f"rule: {decision.rule}\nDSN status: {decision.status}"),
-        )
+        self._update("#explain-rule", self._details(decision))
         self._update("#explain-others", self._others_table(explanation.others, decision.profile))
         self._render_timeline()
 
@@ -234,10 +231,7 @@ class ExplainPanel(VerticalScroll):
                 Content(decision.why),
             )  # fmt: skip
             self._update("#explain-reference", self._reference(decision))
-            self._update(
-                "#explain-rule",
-                Content(f"rule: {decision.rule}\nDSN status: {decision.status}"),
-            )
+            self._update("#explain-rule", self._details(decision))
         self._update("#explain-why", why)
         self._update("#explain-reply", Content(""))
         self._render_timeline()
@@ -314,10 +308,20 @@ class ExplainPanel(VerticalScroll):
         return Content("\n").join(parts)
 
     @staticmethod
+    def _details(decision: Decision) -> Content:
+        """The Details fold: the table's rule and codes, and for a tested rule the conformance
+        cases that showed it (ids: `mxtui conformance --case ID` reruns one)."""
+        lines = [f"rule: {decision.rule}", f"DSN status: {decision.status}"]
+        proof = decision.evidence_detail
+        if proof.kind is Evidence.TESTED and proof.cases:
+            lines.append(f"cases: {proof.cases_text()}")
+        return Content("\n".join(lines))
+
+    @staticmethod
     def _reference(decision: Decision) -> Content:
         proof = decision.evidence_detail
         parts: list[Content | tuple[str, str] | str] = [("Reference: ", "bold"), decision.reference]
-        parts.append((f"  [{proof.words()}]", _EVIDENCE_STYLE[proof.kind]))
+        parts.append((f"  [{proof.tested_words()}]", _EVIDENCE_STYLE[proof.kind]))
         return Content.assemble(*parts)
 
     @staticmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import datetime
 
 import pytest
 
@@ -22,7 +23,7 @@ from mxtui.conformance.compare import (
     session_steps,
 )
 from mxtui.conformance.mtas import MTAS
-from mxtui.conformance.mtas.exim import parse_mainlog, parse_verbose
+from mxtui.conformance.mtas.exim import next_tries, parse_mainlog, parse_verbose
 from mxtui.conformance.mtas.opensmtpd import first_pass, first_retry
 from mxtui.conformance.mtas.opensmtpd import parse_log as parse_opensmtpd
 from mxtui.conformance.mtas.postfix import parse_log as parse_postfix
@@ -107,6 +108,21 @@ SMTP error from remote mail server after RCPT TO:<bob@t.test>: 450 4.2.1 busy
 2026-12-02 11:25:38 1xYiSw-000004-1U ** carol@t.test: an MX or SRV record indicated no SMTP service
 2026-12-02 11:25:38 1xYiSw-000006-23 => x-0 <x-0@sender.test> R=bounces T=bounce_file
 """
+
+
+EXIM_RETRY_DUMP = """\
+  T:mx1.mail-451-only.test:127.0.1.1:1xYlPK-000006-2T -45 13133 H=mx1.mail-451-only.test \
+[127.0.1.1]: SMTP error from remote mail server after MAIL FROM:<x@sender.test>: 451 4.3.0 try a
+02-Dec-2026 14:34:07  02-Dec-2026 14:34:07  02-Dec-2026 14:49:07
+"""
+
+
+def test_exim_s_first_retry_is_the_third_time_of_its_retry_hint():
+    """exim_dumpdb prints first failed, last tried and next try without labels (Exim 4.96,
+    printed here): the harness once looked for a "next try" label and so never read one."""
+    (when,) = next_tries(EXIM_RETRY_DUMP)
+    assert when == datetime(2026, 12, 2, 14, 49, 7).timestamp()  # not 14:34:07, the first two
+    assert next_tries(EXIM_RETRY_DUMP.replace("02-Dec-2026 14:49:07", "")) == []
 
 
 def test_the_exim_readers_see_a_refusal_behind_tcp_fast_open_and_every_recipients_line():

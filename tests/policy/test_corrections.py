@@ -16,10 +16,15 @@ MOVE = {Action.NEXT_ADDRESS, Action.NEXT_MX}
 @pytest.mark.parametrize("profile", ["postfix", "postfix-2.0"])
 def test_postfix_bounces_a_recipient_answered_552(profile):
     """smtp_proto.c (3.7.11: 2036-2049; 2.0.20: 626-645): the 552→452 rewrite is under
-    #ifdef notdef, so 552 is a hard error for that recipient."""
+    #ifdef notdef, so 552 is a hard error for that recipient; Postfix 3.7.11 did so in the
+    conformance case rcpt-552 (2.0 is only read in its source)."""
     decision = decide(Stage.RCPT, Reply(552, "5.2.2 mailbox full"), profile)
     assert (decision.action, decision.scope) == (Action.NDR, Scope.RECIPIENT)
-    assert decision.evidence is Evidence.VERIFIED
+    assert "smtp_proto.c" in decision.proof.source
+    if profile == "postfix":
+        assert decision.evidence is Evidence.TESTED and "rcpt-552" in decision.proof.cases
+    else:
+        assert decision.evidence is Evidence.VERIFIED
 
 
 def test_the_rfc_baseline_still_reads_552_at_rcpt_as_temporary():

@@ -85,11 +85,12 @@ def test_a_conformance_result_turns_a_cell_into_a_tested_one_keeping_its_source(
     tested = cell.confirmed("Postfix 3.7.11", ("b", "a"))
     assert tested.evidence is Evidence.TESTED
     assert (tested.source, tested.tested_with, tested.cases) == (
-        "Postfix smtp_connect.c:42", "Postfix 3.7.11", ("a", "b")
+        "Postfix smtp_connect.c:42", "Postfix 3.7.11", ("b", "a")
     )  # fmt: skip
-    assert (
-        tested.proof.plain() == "tested against Postfix 3.7.11; read in Postfix smtp_connect.c:42"
+    assert tested.proof.plain() == (
+        "tested against Postfix 3.7.11 in 2 cases; read in Postfix smtp_connect.c:42"
     )
+    assert tested.proof.cases_text(1) == "b and 1 more"
 
 
 @pytest.mark.parametrize(
@@ -111,7 +112,10 @@ def test_evidence_in_plain_words(proof, words):
 
 def test_a_decision_carries_the_cell_s_proof():
     decision = decide(Stage.CONNECT, Outcome.REFUSED, "postfix")
-    assert decision.proof == PROFILES["postfix"].cells[(S.CONNECT, "fail")].proof
+    key = (S.CONNECT, "fail")
+    cell = PROFILES["postfix"].cells[key]
+    assert decision.proof == PROFILES["postfix"].proven(key, cell, final=False)
+    assert decision.proof.source == cell.source
     data = decision.to_json()
     assert set(data["evidence"]) >= {"kind", "source", "tested_with"}
     assert data["evidence_mark"] == str(decision.evidence)

@@ -3,6 +3,7 @@ profiles, the timeline, the bounce preview screen, and hostile reply text kept l
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from textual.app import App, ComposeResult
@@ -78,11 +79,15 @@ async def test_the_reference_line_says_how_the_rule_is_known_in_plain_words():
     async with app.run_test(size=(100, 50)) as pilot:
         panel = app.show(shown_step(step(Stage.CONNECT, outcome=Outcome.REFUSED)))
         await pilot.pause()
-        assert "[tested against Postfix 3.7.11]" in shown(panel, "reference")
+        reference = shown(panel, "reference")
+        assert re.search(r"\[tested against Postfix 3\.7\.11 in \d+ cases\]", reference)
+        assert "primary-refuses" not in reference  # case ids only in the Details fold
+        assert re.search(r"\ncases: \S+, \S+, \S+ and \d+ more$", shown(panel, "rule"))
         assert "No reply code" in shown(panel, "codes")
-        app.show(shown_step(step(Stage.RCPT, reply(550, "no such user", "5.1.1"))))
+        app.show(shown_step(step(Stage.RCPT, reply(550, "no such user", "5.1.1"))), "postfix-2.0")
         await pilot.pause()
         assert "[read in the source]" in shown(panel, "reference")
+        assert "cases:" not in shown(panel, "rule")
         app.show(panel.explanation.shown if panel.explanation else None, "exchange")
         await pilot.pause()
         assert "[inferred, not documented]" in shown(panel, "reference")

@@ -168,17 +168,23 @@ begin retry
             [str(self.root() / "usr/sbin/exim_dumpdb"), str(folder / "spool"), "retry"],
             capture_output=True, text=True, timeout=30,
         )  # fmt: skip
-        times = []
-        for line in dump.stdout.splitlines():
-            if "next try" in line:
-                m = _TIME.findall(line.split("next try", 1)[1])
-                if m:
-                    when = datetime.strptime(m[0], "%d-%b-%Y %H:%M:%S").timestamp()
-                    times.append(round(when - arrival))
+        times = [round(t - arrival) for t in next_tries(dump.stdout)]
         if not times:
             return None
         first = min(times)
         return first, first
+
+
+def next_tries(dump: str) -> list[float]:
+    """The "next try" times in `exim_dumpdb SPOOL retry` output, as Unix times. Each hint is two
+    lines: the key and the error, then three times with no labels (exim_dumpdb.c): first
+    failed, last tried, next try (an expired hint adds " *")."""
+    out = []
+    for line in dump.splitlines():
+        found = _TIME.findall(line)
+        if len(found) == 3:
+            out.append(datetime.strptime(found[2], "%d-%b-%Y %H:%M:%S").timestamp())
+    return out
 
 
 def parse_verbose(text: str) -> list[Dial]:

@@ -26,6 +26,7 @@ from mxtui.model import (
     Stage,
     TryTarget,
 )
+from mxtui.policy import tested
 from mxtui.policy.cells import Cell, RowKey
 from mxtui.policy.profiles.tls import TlsRules
 
@@ -374,6 +375,9 @@ def _timeline(schedule: RetrySchedule, profile: str, params: ProfileParams) -> R
 
 # -------------------------------------------------------------------------------- DSN
 
+DSN_SOURCE = "RFC 3463, RFC 3464 (the reply's own enhanced status, else its class)"
+"""Where a bounce's status comes from for a profile whose `DsnFlavour` names no evidence."""
+
 
 DNS_STATUSES: Mapping[str, str] = {
     "nxdomain": "5.4.4",
@@ -446,6 +450,9 @@ class Profile:
     models: str = ""
     tls: TlsRules = field(default_factory=TlsRules)
     """How the MTA applies DANE and MTA-STS (the default: neither)."""
+    untested: str = ""
+    """Why no real program proves this profile here ("" when `mxtui conformance` runs one):
+    qmail and Exchange cannot run on this machine, so their cells never become `T`."""
 
     @property
     def subject(self) -> str:
@@ -491,12 +498,50 @@ class Profile:
         except KeyError:
             raise KeyError(f"profile {self.name!r} has no cell for {key}") from None
 
+    def proven(self, key: RowKey, cell: Cell, final: bool | None = None) -> Proof:
+        """How `cell` (the cell a decision used in row `key`) is known: `T` with the version
+        and cases when a conformance run went through this row under this profile, agreed, and
+        the walk used this very cell there, as final (the last address) or not like this
+        decision (`final`; None: either); else the cell's own evidence. An alternative cell
+        that a parameter picked (smtp_skip_5xx_greeting=no) was not what ran, so it keeps its
+        own (the engine does the same for a bounce soft_bounce=yes rewrote)."""
+        if cell is not self.cells.get(key):
+            return cell.proof
+        return tested.proof_of(cell, tested.row(self.name, key), final)
+
+    def own_rule_proof(self, rule: str) -> Proof:
+        """How one profile-level rule (`tested.RULES`) is known from the profile alone."""
+        if rule == "ordering":
+            return self.ordering.evidence
+        if rule == "moving":
+            return self.moving.evidence
+        if rule == "retry":
+            return Proof(self.retry.evidence, self.retry.reference, self.retry.tested_with)
+        if rule == "dsn":
+            return self.dsn.evidence or Proof(Evidence.INFERRED, DSN_SOURCE)
+        raise KeyError(rule)
+
+    def rule_proof(self, rule: str, params: ProfileParams | None = None) -> Proof:
+        """How one profile-level rule is known (`tested.RULES`: ordering, moving, retry,
+        dsn): its own evidence, made `T` by a conformance run that exercised it. The retry
+        schedule was run with the default parameters, so other values keep the text's proof."""
+        own = self.own_rule_proof(rule)
+        if rule == "retry" and params is not None and params != self.parse(None):
+            return own
+        return tested.rule_proof(own, tested.rule(self.name, rule))
+
     def sends(self, stage: Stage) -> bool:
         """Whether the profile ever sends this command (qmail: no EHLO, no STARTTLS)."""
         return self.cell((stage, "2xx")).code != "NA"
 
     def timeline(self, params: ProfileParams) -> RetryTimeline:
-        return self.retry.timeline(self.name, params)
+        """The retry timeline under `params`, `T` when a run proved its first retry (with the
+        default parameters, the ones it ran with)."""
+        timeline = self.retry.timeline(self.name, params)
+        proof = self.rule_proof("retry", params)
+        if proof.kind is Evidence.TESTED and timeline.evidence is not Evidence.TESTED:
+            return replace(timeline, evidence=proof.kind, tested_with=proof.tested_with)
+        return timeline
 
 
 def _parse(profile: Profile, items: tuple[tuple[str, object], ...]) -> ProfileParams:

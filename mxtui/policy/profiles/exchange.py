@@ -197,4 +197,6 @@ PROFILE = Profile(
     moving=MoveOn(flat_list=False),
     sources="Microsoft Exchange docs; KB 4051498, KB 4495258",
     models="Exchange Server 2016/2019 (documentation only)",
+    untested="Exchange cannot run here (a Windows server product): its cells come from its "
+    "documentation, never tested",
 )

@@ -190,4 +190,6 @@ PROFILE = Profile(
     sends_delay_notice=False,
     sources="notqmail 1.09 qmail-remote.c, dns.c, qmail-send.c",
     models="notqmail 1.09 (source only: no Debian package to run)",
+    untested="qmail has no Debian package, so no real qmail runs here: its cells are read in the "
+    "notqmail source, never tested",
 )

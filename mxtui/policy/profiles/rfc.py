@@ -123,4 +123,5 @@ PROFILE = Profile(
     sends_delay_notice=False,
     sources="RFC 5321 §3.8, §4.2, §4.5.4, §5.1",
     models="RFC 5321 (October 2008)",
+    untested="the RFC is a text, not a program: nothing to run",
 )
