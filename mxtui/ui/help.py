@@ -135,10 +135,11 @@ def palette_key(app: App[object], entries: Iterable[HelpEntry]) -> str:
     return app.COMMAND_PALETTE_BINDING
 
 
-def _table(rows: Iterable[tuple[str, Text]]) -> Table:
-    """Keys on the left, what they do on the right; long lines wrap under their own column."""
+def _table(rows: Iterable[tuple[str, Text]], key_width: int | None = None) -> Table:
+    """Keys on the left, what they do on the right; long lines wrap under their own column.
+    `key_width` lines the groups' descriptions up with each other (one column of groups)."""
     table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
-    table.add_column(no_wrap=True, style="bold", justify="right")
+    table.add_column(no_wrap=True, style="bold", justify="right", min_width=key_width)
     table.add_column(ratio=1)
     for keys, what in rows:
         table.add_row(Text(keys, end=""), what)
@@ -149,16 +150,21 @@ def _title(name: str) -> Text:
     return Text(name, style="bold underline")
 
 
-def group_renderable(group: str, entries: Iterable[HelpEntry]) -> Group:
-    """One group as a block: its name, then one row per binding."""
+def key_text(entry: HelpEntry) -> str:
+    return " / ".join(entry.keys)
+
+
+def group_renderable(group: str, entries: Iterable[HelpEntry], key_width: int = 0) -> Group:
+    """One group as a block: its name, then one row per binding (keys at least `key_width`
+    wide, so that every group's descriptions start in the same column)."""
     rows = []
     for entry in entries:
         what = Text(end="")
         what.append(entry.description, style="bold")
         if entry.explanation:
             what.append(f": {entry.explanation}")
-        rows.append((" / ".join(entry.keys), what))
-    return Group(_title(group), _table(rows))
+        rows.append((key_text(entry), what))
+    return Group(_title(group), _table(rows, key_width))
 
 
 def navigation_renderable() -> Group:
@@ -207,11 +213,13 @@ class HelpScreen(ModalScreen[None]):
         )
         with Vertical():
             yield Static(title, id="help-title")
+            width = max((len(key_text(e)) for e in self.entries), default=0)
             with VerticalScroll(id="help-scroll"), Vertical(id="help-groups"):
                 for group in GROUPS:
                     members = [e for e in self.entries if e.group == group]
                     if members:
-                        yield Static(group_renderable(group, members), classes="help-group")
+                        block = group_renderable(group, members, width)
+                        yield Static(block, classes="help-group")
                 yield Static(navigation_renderable(), classes="help-group")
             yield Static(
                 Text("↑ ↓ PgUp PgDn scroll; Esc, q or ? closes this help."), id="help-close"

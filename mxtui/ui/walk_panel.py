@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.table import Table
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -224,6 +226,16 @@ class Narrative(VerticalScroll):
         self.toggle_class("-folded")
 
 
+def scenario_entry(name: str, title: str, width: int) -> Table:
+    """One line of the picker: the name in its column and the title beside it; a long title
+    wraps under itself (a hanging indent), never back under the names."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(width=width, no_wrap=True)
+    grid.add_column(ratio=1)
+    grid.add_row(Text(printable(name)), Text(printable(title)))
+    return grid
+
+
 class ScenarioPicker(ModalScreen[str | None]):
     """Pick a lab scenario (or the demo); typing filters the list (by name or title), the
     narrative previews as the highlight moves, Enter opens, Esc cancels."""
@@ -263,7 +275,7 @@ class ScenarioPicker(ModalScreen[str | None]):
         if wanted:  # names that start with the first word, then names holding it, then the rest
             first = wanted[0]
             found.sort(key=lambda e: (not e[0].startswith(first), first not in e[0]))
-        return [Option(Content(printable(f"{n:<{width}}  {t}")), id=n) for n, t in found]
+        return [Option(scenario_entry(n, t, width), id=n) for n, t in found]
 
     def compose(self) -> ComposeResult:
         with Vertical():

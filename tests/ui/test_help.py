@@ -4,6 +4,7 @@ bindings added after it was written; Esc, q and ? close it."""
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import ClassVar
 
 import pytest
@@ -123,6 +124,12 @@ async def test_at_80x24_the_groups_stack_in_one_column() -> None:
         assert screen.has_class("-narrow")
         groups = list(screen.query(".help-group"))
         assert len({g.region.x for g in groups}) == 1
+        # the key groups' descriptions start in one column, whatever each group's widest key
+        starts = set()
+        for group in groups[:-1]:  # the last is "Moving around", with its long key names
+            first_row = group.render_lines(group.region.reset_offset)[1].text
+            starts.add(re.search(r"\S  (?=\S)", first_row).end())  # keys, 2 spaces, words
+        assert len(groups) > 3 and len(starts) == 1
 
 
 class SmallApp(App[None]):
