@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import ClassVar, Literal
 
 from mxtui.model._json import JsonForm, Key
 
@@ -100,9 +100,12 @@ when not offered, and stop if it fails; on-connect: TLS from the first byte (por
 class TranscriptLine(JsonForm):
     """One line of a conversation, already printable and with secrets masked.
 
-    `t_ms` counts from the session's start; `encrypted` is true for lines that travelled inside
+    `t_ms` counts from the session's start (`UNTIMED`, negative: a marker that is no event of a
+    session, such as a walk's "try 2" line); `encrypted` is true for lines that travelled inside
     TLS (shown with `~>`/`<~` markers); `stage` is the step the line belongs to.
     """
+
+    UNTIMED: ClassVar[float] = -1.0
 
     dir: LineDir
     text: str

@@ -246,8 +246,10 @@ class MXTuiApp(App[int]):
         if isinstance(event, WalkStarted) and event.attempt == 0 and not self.replaying:
             display = self.choices.profile.display
             pane.begin_external(f"Delivery walk as {display}: every session it opens")
+            if self.has_class("-narrow") and self.shown_pane == "mx":
+                self.action_show_pane("session")  # the tree has no room for the outcome
         elif line:
-            pane.feed(TranscriptLine("info", line, 0.0))
+            pane.feed(TranscriptLine("info", line, TranscriptLine.UNTIMED))
         if state is not None:
             tree.set_marks({} if isinstance(event, WalkStarted) else state.tree_marks())
         if isinstance(event, WalkStarted):

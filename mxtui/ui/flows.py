@@ -232,8 +232,7 @@ async def open_scenario(app: MXTuiApp, name: str) -> None:
         return
     app.driver.stop()
     pane = app.query_one(SessionPane)
-    await pane.close()
-    pane.end_external()
+    await pane.forget()
     if app.network is not None:
         await app.network.stop()
     app.network, app.scenario = lab, scenario

@@ -365,3 +365,15 @@ class SessionPane(Vertical):
     async def close(self) -> None:
         if self.session is not None:
             await self.session.aclose()
+
+    async def forget(self) -> None:
+        """Another lab opens: its hosts are new, so the session (closed) and the transcript of
+        the last one (a walk's or the pane's own) go, and the status asks for a target again."""
+        await self.close()
+        self.session = None
+        self.target = None
+        self._pending.clear()
+        self._early.clear()
+        self._connecting = False
+        self.end_external()
+        self.query_one(TranscriptView).clear()

@@ -518,7 +518,10 @@ class _Painter:
         else:
             text_style = "transcript--info"
         mark_style = "transcript--tls" if line.encrypted or line.dir == "tls" else text_style
-        stamp = _stamp(line.t_ms)
+        if line.t_ms < 0:  # a marker (a walk's "try 2"): no time, lined up with the steps'
+            stamp, mark = " " * (TIME_WIDTH + 1), ""
+        else:
+            stamp = _stamp(line.t_ms)
         segments = [
             Segment(stamp, self.style("transcript--time")),
             Segment(mark, self.style(mark_style)),
@@ -638,7 +641,9 @@ class LineScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         line = self.line
         who = {"sent": "sent", "recv": "received", "info": "mxtui's note", "tls": "TLS"}
-        head = f"{who.get(line.dir, line.dir)} at +{line.t_ms / 1000:.3f}s"
+        head = who.get(line.dir, line.dir)
+        if line.t_ms >= 0:
+            head += f" at +{line.t_ms / 1000:.3f}s"
         if self.step is not None:
             stage, result, ms = separator_label(self.step)
             head += f" · step {stage} · {result} · {ms}"

@@ -17,7 +17,7 @@ from mxtui.ui.mx_tree import MXTree
 from mxtui.ui.screens import EnvelopeScreen
 from mxtui.ui.session_pane import SessionPane
 from mxtui.ui.transcript import LineScreen, TranscriptView, cursor_line, find_row
-from mxtui.ui.walk_panel import ScenarioPicker, WalkStatus
+from mxtui.ui.walk_panel import ScenarioPicker, WalkStatus, scenario_entry
 
 
 def test_the_layout_is_chosen_from_the_width() -> None:
@@ -98,14 +98,18 @@ async def test_at_80x24_the_outcome_and_the_second_hop_stay_on_screen() -> None:
         assert app.query_one(TranscriptView).region.height >= 3
 
 
-async def test_opening_a_scenario_forgets_the_previous_domains_explanation() -> None:
+async def test_opening_a_scenario_forgets_the_previous_domains_explanation_and_transcript() -> None:
     app = make_app(dns_timeout=1)
     async with app.run_test(size=(160, 45)) as pilot:
         await resolved(pilot, app)
         await pilot.press("n")  # a walk, one step: something is explained
         await until(pilot, lambda: app.shown is not None, "an explanation")
+        transcript = app.query_one(TranscriptView)
+        assert transcript.row_count > 0
         await flows.open_scenario(app, "null-mx")
         await pilot.pause()
+        assert transcript.row_count == 0  # the old lab's walk is not this scenario's
+        assert "Choose an address" in str(app.query_one("#session-status").render())
         explanation = app.query_one(ExplainPanel).explanation
         assert explanation is not None and explanation.shown is app.shown
         assert app.shown is None or app.shown.stage is Stage.DNS  # the null MX's own answer
@@ -196,6 +200,16 @@ async def test_the_scenario_picker_filters_as_you_type() -> None:
         assert opened == ["backup-mx"]
 
 
+def test_a_long_scenario_title_wraps_under_itself_not_under_the_names() -> None:
+    from rich.console import Console
+
+    console = Console(width=50, record=True)
+    console.print(scenario_entry("accept-then-bounce", "Accept then bounce: 250 to every one", 18))
+    first, *rest = console.export_text().splitlines()
+    assert first.startswith("accept-then-bounce  Accept") and rest
+    assert all(line.startswith(" " * 20) and line.strip() for line in rest)
+
+
 async def test_esc_in_the_picker_cancels_even_while_filtering() -> None:
     app = make_app(dns_timeout=1)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -265,13 +279,14 @@ async def test_enter_on_a_transcript_line_shows_it_whole_and_arrows_scroll_sidew
     async with app.run_test(size=(80, 24)) as pilot:
         await stepped_to_rcpt(pilot, app)
         view = app.query_one(TranscriptView)
+        await until(pilot, lambda: find_row(view._rows, -1, "550 5.1.1") >= 0, "the 550 line")
         view.focus()
         await pilot.press("right", "right")
         assert view.scroll_x == 16
         await pilot.press("left")
         assert view.scroll_x == 8
         await pilot.press("end", "enter")
-        assert isinstance(app.screen, LineScreen)
+        await until(pilot, lambda: isinstance(app.screen, LineScreen), "the whole line")
         assert "550 5.1.1" in str(app.screen.query_one("#line-text").render())
         await pilot.press("escape")
         assert not isinstance(app.screen, LineScreen)

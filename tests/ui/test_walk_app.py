@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ui_support import SIZE, ended, resolved, scenario_app, until
 
-from mxtui.model import Stage
+from mxtui.model import Stage, TranscriptLine
 from mxtui.ui.explain import ExplainPanel
 from mxtui.ui.mx_tree import MXTree
 from mxtui.ui.session_pane import SessionPane
@@ -34,8 +34,12 @@ async def test_g_walks_mixed_recipients_and_every_screen_part_follows() -> None:
         status = app.query_one(WalkStatus).text
         assert "PARTIAL" in status and "next retry" in status
         assert "Delivery walk as" in str(app.query_one("#session-status").render())
-        # the explanation of a step picked in the transcript names that step's recipient
         view = app.query_one(TranscriptView)
+        # the walk's "try N" markers carry no time (not "+0.000s" among the timed lines)
+        tries = [r for r in view._rows if isinstance(r, TranscriptLine) and "── try " in r.text]
+        assert tries and all(r.t_ms < 0 for r in tries)
+        assert view._paint.line(tries[0]).text.startswith(" " * 11 + "── try 1: ")
+        # the explanation of a step picked in the transcript names that step's recipient
         rows = [r for r in range(view.row_count) if r not in view._step_rows]
         bob = next(
             r for r in rows
@@ -61,10 +65,11 @@ async def test_at_80_columns_the_walk_shows_on_the_session_pane() -> None:
     app = scenario_app("unknown-user")
     async with app.run_test(size=(80, 24)) as pilot:
         await resolved(pilot, app)
-        await pilot.press("2", "g")
+        assert app.shown_pane == "mx"
+        await pilot.press("g")  # from the tree: the session comes forward, with the outcome
         await until(pilot, lambda: ended(app), "the walk")
         pane = app.query_one(SessionPane)
-        assert pane.region.width > 60
+        assert app.shown_pane == "session" and pane.region.width > 60
         assert app.query_one(WalkStatus).has_class("-active")
 
 
