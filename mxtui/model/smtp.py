@@ -105,13 +105,14 @@ class TranscriptLine(JsonForm):
     TLS (shown with `~>`/`<~` markers); `stage` is the step the line belongs to.
     """
 
-    UNTIMED: ClassVar[float] = -1.0
-
     dir: LineDir
     text: str
     t_ms: float
     encrypted: bool = False
     stage: Stage | None = None
+
+    UNTIMED: ClassVar[float] = -1.0
+    """The `t_ms` of a marker line (no event of a session): shown without a time."""
 
     JSON = ("dir", "text", Key("t_ms", digits=3), "encrypted", "stage")
 

@@ -378,7 +378,7 @@ class NDRScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     NDRScreen { align: center middle; }
     NDRScreen > VerticalScroll {
-        width: 90%; max-width: 100; height: 90%;
+        width: 90%; max-width: 100; height: auto; max-height: 90%;
         border: round $accent; background: $surface; padding: 0 1;
     }
     NDRScreen #ndr-title { text-style: bold; color: $accent; margin-bottom: 1; }
