@@ -19,7 +19,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Tree
+from textual.widgets import Header, Input, Tree
 
 from mxtui.delivery import dns_outcome
 from mxtui.desk.choices import Choices
@@ -55,6 +55,7 @@ from mxtui.ui import flows
 from mxtui.ui.detail import NodeDetail
 from mxtui.ui.explain import ExplainPanel
 from mxtui.ui.focus import FocusMemory
+from mxtui.ui.footer import Footer
 from mxtui.ui.keep_theme import keep_picked_themes
 from mxtui.ui.keys import bindings
 from mxtui.ui.layout import apply_layout

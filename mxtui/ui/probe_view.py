@@ -25,7 +25,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from mxtui.model import MXPlan, TryTarget
@@ -40,6 +40,7 @@ from mxtui.probe import (
 from mxtui.smtp.dialer import Dialer
 from mxtui.text import printable
 from mxtui.tlspolicy.model import TlsPolicy
+from mxtui.ui.footer import Footer
 
 # ---- cells: pure functions from a result to the words in its row ---------------------------
 

@@ -1,0 +1,62 @@
+"""The footer: Textual's, with each key made in the footer's compact state and no rebuild that
+would draw the same keys again.
+
+Textual's `FooterKey` starts compact and learns the footer's state from a data binding once it
+is mounted: two class changes, so two restyles of the key and its parts, for every key, each
+time the footer is rebuilt. And the footer is rebuilt (every key removed, made, styled and
+mounted again) whenever the screen's bindings may have changed: at start and after every focus
+change, most of which leave the same keys. With two dozen keys that was most of the app's
+start-up work. Here a key is made in the state it ends in, so it is styled once, and a rebuild
+is skipped when the keys it would make are the ones on screen (the same bindings, key labels,
+enabled states and tooltips). It looks and behaves as before and follows later changes of
+`compact` through the same binding.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Footer as TextualFooter
+from textual.widgets._footer import FooterKey
+
+
+class Footer(TextualFooter):
+    """Textual's footer (bindings, key groups, the palette key) with keys born compact or not,
+    rebuilt only when what it shows changes."""
+
+    _drawn: tuple[object, ...] | None = None
+    """What the keys on screen were made from (`_wanted()` at the last compose)."""
+
+    def compose(self) -> ComposeResult:
+        self._drawn = self._wanted() if self._bindings_ready else None
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and _bound_to_compact(widget):
+                widget.set_reactive(FooterKey.compact, self.compact)
+                widget.set_class(self.compact, "-compact", update=False)
+            yield widget
+
+    async def recompose(self) -> None:
+        if self._drawn is not None and self.is_attached and self._wanted() == self._drawn:
+            return
+        await super().recompose()
+
+    def _wanted(self) -> tuple[object, ...]:
+        """Everything Textual's `compose` reads to make the keys: the shown bindings with their
+        key labels, enabled states and tooltips, and the palette key's."""
+        app = self.app
+        active = self.screen.active_bindings
+        keys = tuple(
+            (binding, app.get_key_display(binding), enabled, tooltip)
+            for (_node, binding, enabled, tooltip) in active.values()
+            if binding.show
+        )
+        palette = active.get(app.COMMAND_PALETTE_BINDING)
+        shown = self.show_command_palette and app.ENABLE_COMMAND_PALETTE and palette is not None
+        return keys, palette[1:] if shown and palette is not None else None
+
+
+def _bound_to_compact(key: FooterKey) -> bool:
+    """True for a key whose `compact` follows the footer's (not the palette key, which Textual
+    leaves compact); False, leaving the key as Textual made it, if Textual keeps its data
+    bindings elsewhere one day."""
+    bindings = getattr(key, "_reactive_connect", None)
+    return isinstance(bindings, dict) and "compact" in bindings
