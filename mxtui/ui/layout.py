@@ -32,14 +32,20 @@ def layout_for(width: int) -> Layout:
 
 def apply_layout(app: App[int], size: Size, shown: str) -> None:
     """Set the app's layout classes for a terminal of `size` with pane `shown` forward (a
-    short terminal also gets one-line boxes: the domain, the raw command, find)."""
+    short terminal also gets one-line boxes: the domain, the raw command, find).
+
+    The app's classes change together and the screen is restyled once: each class changed on
+    its own restyles every widget on the screen, and a pane switch changes two."""
     layout = layout_for(size.width)
-    app.set_class(layout == "narrow", "-narrow")
-    app.set_class(layout == "medium", "-medium")
+    wanted = {"-narrow": layout == "narrow", "-medium": layout == "medium"}
+    wanted.update({f"-show-{pane}": shown == pane for pane in PANES})
+    changed = [name for name, on in wanted.items() if app.has_class(name) != on]
+    for name in changed:
+        app.set_class(wanted[name], name, update=False)
+    if changed:
+        app.update_node_styles()
     short = layout == "narrow" or size.height < 30
     for footer in app.query(Footer):
         footer.compact = layout == "narrow"
     for box in app.query("#raw, #domain, #find").results(Input):
         box.compact = short
-    for pane in PANES:
-        app.set_class(shown == pane, f"-show-{pane}")
