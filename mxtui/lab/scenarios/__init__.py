@@ -25,6 +25,7 @@ dialer sends them to loopback, and a scenario must never name a real machine.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -145,10 +146,18 @@ def scenario_names() -> list[str]:
 def load_scenario(name: str) -> Scenario:
     """The built-in scenario `name`; a ScenarioError lists the known names when there is none."""
     files = _package_files()
-    entry = files.get(name)
-    if entry is None:
+    if name not in files:
         raise ScenarioError(f"unknown scenario {name!r}; choose one of: {', '.join(sorted(files))}")
-    return parse_scenario(entry.read_text(encoding="utf-8"), source=f"{name}.toml")
+    return _builtin(name)
+
+
+@functools.cache
+def _builtin(name: str) -> Scenario:
+    """A built-in scenario, read and checked once per process: the files ship with the package
+    and do not change while it runs, and the picker, the palette and each walk read them (a
+    Scenario is frozen and `lab()` copies what a lab may change)."""
+    text = _package_files()[name].read_text(encoding="utf-8")
+    return parse_scenario(text, source=f"{name}.toml")
 
 
 def load_scenario_file(path: str | Path) -> Scenario:
