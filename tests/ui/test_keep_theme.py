@@ -1,9 +1,16 @@
 """A theme picked in the command palette is kept for next time in the settings file, with the
-user's comments; where it cannot be kept, the user is told so and the app carries on."""
+user's comments; where it cannot be kept, the user is told so and the app carries on.
+
+The palette is walked once, as a user does it; the other cases change the theme directly (the
+same change the palette makes, heard by the same signal), which spares a restyle of the whole
+screen for every theme the palette previews on the way."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from textual.command import CommandList, CommandPalette
+from ui_support import until
 
 from mxtui.lab.runtime import Lab
 from mxtui.settings import default_path, load_settings
@@ -12,16 +19,25 @@ from mxtui.ui.factory import make_app
 MINE = '# my settings\nprofile = "exim"   # for the class\n\n[keys]\nnext-step = "n"\n'
 
 
+def first_command(app) -> str:
+    """The palette's first entry, or "" while it has none (or is not open)."""
+    if not isinstance(app.screen, CommandPalette):
+        return ""
+    entries = app.screen.query_one(CommandList)
+    return str(entries.get_option_at_index(0).prompt) if entries.option_count else ""
+
+
 async def pick_theme(app, pilot, name: str) -> None:
-    """ctrl+p, the "Theme" command, then the theme by name: as a user does it."""
-    await pilot.press("ctrl+p")
-    await pilot.pause()
-    await pilot.press(*"theme")
-    await pilot.pause(0.3)
+    """ctrl+p, the "Theme" command, then the theme by name: as a user does it, each Enter once
+    the palette lists what was typed."""
+    await pilot.press("ctrl+p", *"theme")
+    await until(pilot, lambda: first_command(app).startswith("Theme"), "the Theme command")
     await pilot.press("enter")
-    await pilot.pause()
+    await until(
+        pilot, lambda: first_command(app) and not first_command(app).startswith("Theme"), "themes"
+    )
     await pilot.press(*name)
-    await pilot.pause(0.3)
+    await until(pilot, lambda: first_command(app) == name, f"the theme {name}")
     await pilot.press("enter")
     await pilot.pause()
 
@@ -54,14 +70,16 @@ async def test_a_theme_that_cannot_be_kept_is_said_and_the_app_goes_on(tmp_path:
     app = make_app(lab=Lab(), dns_timeout=1)
     app.settings_file = blocker / "config.toml"
     async with app.run_test(size=(120, 40)) as pilot:
-        await pick_theme(app, pilot, "nord")
-        assert app.theme == "nord"
+        app.theme = "nord"
+        await pilot.pause()
+        assert app.theme == "nord" and app.is_running
         assert "Theme not kept for next time" in toasts(app)
 
 
 async def test_without_a_settings_file_nothing_is_written() -> None:
     app = make_app(lab=Lab(), dns_timeout=1)  # as tests and make_app alone: settings_file None
     async with app.run_test(size=(120, 40)) as pilot:
-        await pick_theme(app, pilot, "nord")
-        assert app.theme == "nord"
+        app.theme = "nord"
+        await pilot.pause()
+        assert app.theme == "nord" and not toasts(app)
     assert not default_path().exists()  # conftest's empty config directory
