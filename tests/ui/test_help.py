@@ -7,7 +7,6 @@ import contextlib
 import re
 from typing import ClassVar
 
-import pytest
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
@@ -103,17 +102,17 @@ async def test_a_binding_added_later_appears_without_edits() -> None:
         assert "Other" in screen_text(screen)
 
 
-@pytest.mark.parametrize("key", ["escape", "q", "question_mark"])
-async def test_escape_q_and_question_mark_close_it(key: str) -> None:
+async def test_escape_q_and_question_mark_close_it() -> None:
     app = make_app(dns_timeout=1)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        await open_help(app, pilot)
-        assert isinstance(app.screen, HelpScreen)
-        await pilot.press(key)
-        await pilot.pause()
-        assert not isinstance(app.screen, HelpScreen)
-        assert app.is_running  # q closed the help, it did not quit the app
+        for key in ("escape", "q", "question_mark"):  # one app, the help opened for each key
+            await open_help(app, pilot)
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press(key)
+            await pilot.pause()
+            assert not isinstance(app.screen, HelpScreen), key
+            assert app.is_running  # q closed the help, it did not quit the app
 
 
 async def test_at_80x24_the_groups_stack_in_one_column() -> None:
