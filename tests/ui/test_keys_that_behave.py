@@ -20,6 +20,11 @@ from mxtui.ui.transcript import LineScreen, TranscriptView, cursor_line, find_ro
 from mxtui.ui.walk_panel import ScenarioPicker, WalkStatus, scenario_entry
 
 
+def said(app) -> list[str]:
+    """The notifications the app has shown (Textual keeps them until they time out)."""
+    return [n.message for n in app._notifications]
+
+
 def test_the_layout_is_chosen_from_the_width() -> None:
     assert layout_for(80) == layout_for(100) == "narrow"
     assert layout_for(120) == layout_for(149) == "medium"
@@ -63,11 +68,12 @@ async def test_the_layout_follows_resizes_both_ways() -> None:
         await resolved(pilot, app)
         assert app.has_class("-medium") and not app.has_class("-narrow")
         await pilot.resize_terminal(80, 24)
-        await pilot.pause(0.2)
-        assert app.has_class("-narrow")
+        await until(pilot, lambda: app.has_class("-narrow"), "the narrow layout")
+        await pilot.pause()
         assert app.query_one(MXTree).region.width > 70
         await pilot.resize_terminal(160, 45)
-        await pilot.pause(0.2)
+        await until(pilot, lambda: not app.has_class("-narrow"), "the wide layout")
+        await pilot.pause()
         assert not app.has_class("-narrow") and not app.has_class("-medium")
         assert all(app.query_one(p).region.width > 30 for p in ("#mx-pane", "#session", "#explain"))
 
@@ -76,8 +82,9 @@ async def test_at_120_columns_the_tree_is_not_cut() -> None:
     app = make_app(dns_timeout=1)
     async with app.run_test(size=(120, 35)) as pilot:
         await resolved(pilot, app)
-        await pilot.pause(0.2)
         tree = app.query_one(MXTree)
+        await until(pilot, lambda: tree.policy is not None, "the TLS policy's nodes")
+        await pilot.pause()
         room = tree.scrollable_content_region.width
         assert tree.virtual_size.width <= room, "the tree's widest label is cut"
 
@@ -89,7 +96,8 @@ async def test_at_80x24_the_outcome_and_the_second_hop_stay_on_screen() -> None:
         await pilot.press("g")
         await until(pilot, lambda: ended(app) and app.driver.state.hop_result is not None, "hop 2")
         await pilot.press("2")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.has_class("-show-session"), "the session pane")
+        await pilot.pause()
         status = app.query_one(WalkStatus)
         end = status.query_one("#walk-end")
         screen = app.screen.region
@@ -121,9 +129,8 @@ async def test_the_backup_mx_walk_ends_with_its_outcome_in_the_headline() -> Non
         await resolved(pilot, app)
         await pilot.press("g")
         await until(pilot, lambda: ended(app) and app.driver.state.hop_result is not None, "hop 2")
-        await pilot.pause(0.3)
-        headline = app.query_one("#explain-headline").render()
-        assert str(headline) == "DELIVERED"
+        headline = app.query_one("#explain-headline")  # the walk's outcome, not its last step
+        await until(pilot, lambda: str(headline.render()) == "DELIVERED", "DELIVERED", limit=5)
 
 
 async def test_enter_reads_the_greeting_so_the_first_n_sends_ehlo() -> None:
@@ -153,8 +160,7 @@ async def test_p_in_the_tree_says_what_it_did_and_walks_nothing_new() -> None:
         await pilot.press("p")
         await pilot.pause()
         assert app.driver.walk is None, "p started a walk nobody asked for"
-        said = [n.message for n in app._notifications]
-        assert any(m.startswith("Profile: ") and "next reply" in m for m in said)
+        assert any(m.startswith("Profile: ") and "next reply" in m for m in said(app))
 
 
 async def test_p_after_a_session_does_not_rerun_the_earlier_walk() -> None:
@@ -171,7 +177,7 @@ async def test_p_after_a_session_does_not_rerun_the_earlier_walk() -> None:
         pane = app.query_one(SessionPane)
         await until(pilot, lambda: pane.session and not pane.busy, "the session")
         await pilot.press("p")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: any(m.startswith("Profile: ") for m in said(app)), "p's word")
         assert app.driver.walk is None and pane.session is not None
         assert pane.external == "", "the transcript still shows the person's own session"
 
@@ -181,7 +187,8 @@ async def test_the_scenario_picker_filters_as_you_type() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await resolved(pilot, app)
         await pilot.press("s")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: isinstance(app.screen, ScenarioPicker), "the picker")
+        await pilot.pause()
         picker = app.screen
         assert isinstance(picker, ScenarioPicker)
         options = picker.query_one(OptionList)
@@ -215,7 +222,7 @@ async def test_esc_in_the_picker_cancels_even_while_filtering() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await resolved(pilot, app)
         await pilot.press("s")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: isinstance(app.screen, ScenarioPicker), "the picker")
         await pilot.press("n", "u", "escape")
         await pilot.pause()
         assert not isinstance(app.screen, ScenarioPicker)
@@ -297,7 +304,8 @@ async def test_every_field_of_the_envelope_dialog_is_on_screen_at_80x24() -> Non
     async with app.run_test(size=(80, 24)) as pilot:
         await resolved(pilot, app)
         await pilot.press("e")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: isinstance(app.screen, EnvelopeScreen), "the dialog")
+        await pilot.pause()
         screen = app.screen
         assert isinstance(screen, EnvelopeScreen)
         area = app.screen.region

@@ -29,7 +29,8 @@ async def test_a_walk_recorded_headless_replays_paused_with_its_real_size(record
     path = recorded
     app = make_app(replay=open_recording(path), replay_speed=0)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause(0.3)
+        await until(pilot, lambda: app.resolved_plan is not None, "the recorded plan")
+        await pilot.pause()
         player = app.driver.player
         assert player is not None and player.paused  # the plan is on screen, the walk waits
         assert app.resolved_plan is not None and app.driver.state.attempt < 0

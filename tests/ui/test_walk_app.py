@@ -79,6 +79,6 @@ async def test_quitting_in_the_middle_of_a_walk_leaves_no_task_behind() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await resolved(pilot, app)
         await pilot.press("g")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: app.driver.active and app.driver.state is not None, "the walk")
         await pilot.press("q")
     assert not app.driver.active
