@@ -112,6 +112,7 @@ class MXTuiApp(App[int]):
     # ---- layout -------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        apply_layout(self, self.size, self.shown_pane)  # styled in it once, not restyled at mount
         yield Header()
         with Horizontal(id="main"):
             with Vertical(id="mx-pane"):
