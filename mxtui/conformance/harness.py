@@ -62,6 +62,17 @@ class CaseResult:
         }
 
 
+def result_from_json(data: dict[str, Any]) -> CaseResult:
+    """A `CaseResult` back from its JSON (`CaseResult.to_json`, as `mxtui conformance --json`
+    prints it), for what is built from a finished run (the proven cells)."""
+    return CaseResult(
+        str(data["case"]), str(data["mta"]), Verdict(list(data.get("differences", []))),
+        [MtaRun.from_json(r) for r in data.get("mta_runs", [])],
+        [MtaRun.from_json(r) for r in data.get("walk_runs", [])],
+        error=str(data.get("error") or ""), seconds=float(data.get("seconds", 0.0)),
+    )  # fmt: skip
+
+
 def sender_for(who: str, case: Case, run: int) -> str:
     """A distinct envelope sender per sender, case and run (greylisting keys on it)."""
     return f"{who}-{case.id}-{run}@{SENDER_DOMAIN}"

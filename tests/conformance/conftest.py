@@ -87,6 +87,15 @@ class Batch:
                 return result
         pytest.fail(f"mxtui conformance gave no result for {case} / {mta}")
 
+    def results(self, mta: str) -> list[dict[str, Any]]:
+        """Every result of one MTA in the run (skips as `result` does when it could not run)."""
+        data = self.data()
+        if "cannot" in data:
+            _missing(data["cannot"])
+        if mta in data.get("skipped", {}):
+            _missing(f"{mta}: {data['skipped'][mta]}")
+        return [r for r in data["results"] if r["mta"] == mta]
+
     def check(self, mta: str, case: str) -> None:
         """Fail, showing the MTA's log beside the walk's, unless the pair agrees. A known
         difference (cases.toml [[known]]) is an expected failure until the profile changes;
@@ -128,10 +137,14 @@ def _pair(item: pytest.Item) -> tuple[str, str] | None:
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:  # fmt: skip
-    """Real-MTA tests go last: their runs start with the first of them and load the machine."""
-    real = [i for i in items if _pair(i) is not None]
-    if real:
-        items[:] = [i for i in items if _pair(i) is None] + real
+    """Real-MTA tests go last: their runs start with the first of them and load the machine.
+    So do the tests that read the whole run (the `conformance` fixture without a pair)."""
+
+    def real(item: pytest.Item) -> bool:
+        return _pair(item) is not None or "conformance" in getattr(item, "fixturenames", ())
+
+    if any(real(i) for i in items):
+        items[:] = [i for i in items if not real(i)] + [i for i in items if real(i)]
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

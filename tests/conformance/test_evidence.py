@@ -18,7 +18,7 @@ from mxtui.cli import main
 from mxtui.conformance.cases import load_cases
 from mxtui.conformance.compare import Verdict
 from mxtui.conformance.evidence import MOVE_ON, build, cell_counts, proven_rules, upstream
-from mxtui.conformance.harness import CaseResult
+from mxtui.conformance.harness import CaseResult, result_from_json
 from mxtui.conformance.mtas import MTAS, RUNNERS
 from mxtui.conformance.observe import Dial, MtaRun, Passed, RecipientSeen
 from mxtui.conformance.report import cells_proven
@@ -217,3 +217,23 @@ def test_help_and_import_never_read_the_evidence_file():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, check=True)  # fmt: skip
     assert done.stdout.strip() == "0", done.stderr
+
+
+# ------------------------------------------------------------- against the session's real run
+
+
+@pytest.mark.parametrize("mta", MTAS)
+def test_the_committed_file_proves_the_rows_this_run_proves(mta, conformance):
+    """With the real MTAs (the session's run of tests/conformance): the rows and rules the
+    agreeing cases prove now are the ones the committed file names, with the same cells. Which
+    case shows a row may differ from run to run (an MTA that shuffles may not meet the refusing
+    host first), so only the rows and rules are compared, and only when every case ran."""
+    if set(conformance.cases) < {c.id for c in load_cases() if c.applies_to(mta)}:
+        pytest.skip("only a full run of the MTA's cases says what it proves")
+    results = [result_from_json(r) for r in conformance.results(mta)]
+    now = build(results, {mta: "x 1"}, "today")[RUNNERS[mta].PROFILE]
+    committed = tested.load()[RUNNERS[mta].PROFILE]
+    rows_now = {tested.row_name(k): p.code for k, p in now.rows.items()}
+    rows_then = {tested.row_name(k): p.code for k, p in committed.rows.items()}
+    assert rows_now == rows_then, "run mxtui conformance --evidence mxtui/policy/tested.json"
+    assert set(now.rules) == set(committed.rules)
