@@ -21,7 +21,7 @@ from mxtui.fields import FieldError, check_envelope, check_field, check_name
 from mxtui.filedata import FileDataError, read_limited
 from mxtui.netargs import nameserver_type, seconds_type
 from mxtui.output import json_text
-from mxtui.smtp.auth import MECHANISMS
+from mxtui.smtp import flags
 from mxtui.text import printable
 
 if TYPE_CHECKING:  # the run imports these (asyncio, aiosmtplib, the model) when it starts
@@ -101,13 +101,10 @@ def _quit_after(text: str) -> str:
 
 
 def _auth_types(text: str) -> tuple[str, ...]:
-    types = tuple(t.strip().upper() for t in text.split(",") if t.strip())
-    unknown = [t for t in types if t not in MECHANISMS]
-    if unknown:
-        raise argparse.ArgumentTypeError(
-            f"{unknown[0]!r}: AUTH types are {', '.join(MECHANISMS)} (comma-separated)"
-        )
-    return types
+    try:
+        return flags.auth_types(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 class _Attach(argparse.Action):
@@ -148,7 +145,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     conn.add_argument(
         "--protocol",
         type=str.upper,
-        choices=("SMTP", "ESMTP", "LMTP"),
+        choices=flags.PROTOCOLS,
         default="ESMTP",
         help="SMTP: HELO and no extensions; ESMTP: EHLO (default); LMTP: LHLO, and one reply "
         "per recipient after the message (RFC 2033)",
@@ -185,7 +182,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="send XCLIENT with these attributes (ADDR, NAME, PORT, PROTO, HELO, LOGIN, …; "
         "space- or comma-separated, repeatable): Postfix then treats you as that client",
     )
-    for name in _XCLIENT_NAMES:
+    for name in flags.XCLIENT_NAMES:
         conn.add_argument(f"--xclient-{name}", metavar="VALUE", help=argparse.SUPPRESS)
 
     env = parser.add_argument_group("envelope")
@@ -214,7 +211,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     env.add_argument(
         "--dsn-ret",
         type=str.upper,
-        choices=("FULL", "HDRS"),
+        choices=flags.DSN_RET,
         help="DSN: what a bounce returns (MAIL RET=)",
     )
     env.add_argument("--dsn-envid", metavar="ID", help="DSN: your id for the message (ENVID=)")
@@ -397,7 +394,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-_XCLIENT_NAMES = ("addr", "name", "port", "proto", "helo", "login")
 PROMPT = "\0prompt"
 """--auth-password given without a value: ask at the terminal (not echoed)."""
 
@@ -430,8 +426,6 @@ def rewrite_argv(argv: list[str]) -> list[str]:
 
 MAX_MESSAGE = 64 * 1024 * 1024
 """The largest --data, --body or --attach read (64 MiB: more than servers in common use take)."""
-MAX_CA_FILE = 4 * 1024 * 1024
-"""The largest --tls-ca-path read (a whole system bundle is a few hundred kilobytes)."""
 MAX_SECRET_FILE = 64 * 1024
 """The largest --auth-password-file read."""
 
@@ -541,14 +535,8 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
 
 
 def _xclient(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
-    pairs: list[tuple[str, str]] = []
-    for text in args.xclient:
-        for word in text.replace(",", " ").split():
-            name, eq, value = word.partition("=")
-            if not eq or not name.isalpha():
-                raise UsageError(f"--xclient: {word!r} is not ATTR=VALUE")
-            pairs.append((name.upper(), value))
-    for name in _XCLIENT_NAMES:
+    pairs = list(flags.xclient_pairs(args.xclient))
+    for name in flags.XCLIENT_NAMES:
         value = getattr(args, f"xclient_{name}")
         if value is not None:
             pairs.append((name.upper(), value))
@@ -558,32 +546,15 @@ def _xclient(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
 def _dsn(args: argparse.Namespace) -> DSNRequest | None:
     if not (args.dsn_notify or args.dsn_ret or args.dsn_envid or args.dsn_orcpt):
         return None
-    notify = tuple(n.strip().upper() for n in (args.dsn_notify or "").split(",") if n.strip())
-    if any(n not in ("NEVER", "SUCCESS", "FAILURE", "DELAY") for n in notify) or (
-        "NEVER" in notify and len(notify) > 1
-    ):
-        raise UsageError("--dsn-notify: NEVER alone, or any of SUCCESS,FAILURE,DELAY")
+    notify = flags.dsn_notify(args.dsn_notify or "")
     from mxtui.model import DSNRequest
 
     return DSNRequest(notify, args.dsn_ret or "", args.dsn_envid or "", args.dsn_orcpt)
 
 
 def _tls_options(args: argparse.Namespace) -> TLSClientOptions | None:
-    if not (args.tls_cert or args.tls_key or args.tls_sni or args.tls_protocol
-            or args.tls_cipher):  # fmt: skip
-        return None
-    if args.tls_key and not args.tls_cert:
-        raise UsageError("--tls-key goes with --tls-cert")
-    try:
-        from mxtui.smtp.tlsconf import TLSClientOptions, client_context, parse_protocols
-
-        protocols = parse_protocols(args.tls_protocol) if args.tls_protocol else ()
-        options = TLSClientOptions(args.tls_cert or "", args.tls_key or "", args.tls_sni,
-                                   protocols, args.tls_cipher or "")  # fmt: skip
-        client_context(options)  # a certificate or cipher list that cannot work: say so now
-    except ValueError as exc:
-        raise UsageError(f"TLS: {exc}") from None
-    return options
+    return flags.tls_options(args.tls_cert or "", args.tls_key or "", args.tls_sni or "",
+                             args.tls_protocol or "", args.tls_cipher or "")  # fmt: skip
 
 
 def mx_server(
@@ -620,7 +591,7 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
         mail_from = default_sender()
     recipients = _recipients(args.to) or settings.recipients
     ehlo = args.ehlo or settings.ehlo or None
-    flags = (
+    named = (
         "--from" if args.mail_from is not None else "envelope.from",
         "--to" if args.to else "envelope.to",
         "--ehlo" if args.ehlo else "envelope.ehlo",
@@ -628,24 +599,20 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
     )
     family = {4: socket.AF_INET, 6: socket.AF_INET6}.get(args.family or 0, 0)
     try:
-        check_envelope(mail_from, recipients, ehlo=ehlo, flags=flags,
+        check_envelope(mail_from, recipients, ehlo=ehlo, flags=named,
                        headers=[*args.header, *args.add_header])  # fmt: skip
         texts = [
-            ("--xclient", " ".join(args.xclient)),
             ("--dsn-envid", args.dsn_envid),
             ("--auth-user", args.auth_user),
             ("--attach-type", args.attach_type),
-            ("--tls-cipher", args.tls_cipher),
-            ("--tls-protocol", args.tls_protocol),
         ]
-        texts += [(f"--xclient-{n}", getattr(args, f"xclient_{n}")) for n in _XCLIENT_NAMES]
+        texts += [(f"--xclient-{n}", getattr(args, f"xclient_{n}")) for n in flags.XCLIENT_NAMES]
         texts += [("--attach-type", t) for _, t, _ in args.attach or []]
         texts += [("--attach-name", n) for _, _, n in args.attach or [] if n]
         for flag, value in texts:
             check_field(flag, value or "")
         names = [
             ("--local-interface", args.local_interface),
-            ("--tls-sni", args.tls_sni),
             ("--tls-verify-host", args.tls_name),
         ]
         for flag, value in names:
@@ -653,6 +620,7 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
                 check_name(flag, value)
     except FieldError as exc:
         raise UsageError(str(exc)) from None
+    xclient, tls_options = _xclient(args), _tls_options(args)  # checked before any lookup
     if args.port is not None and not 0 < args.port < 65536:
         raise UsageError("--port must be a number from 1 to 65535")
     if not recipients and (args.quit_after is None or "rcpt" in _BEFORE[args.quit_after]):
@@ -685,11 +653,7 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
         raise UsageError("--chunk-size must be at least 1 byte")
     trust = None
     if args.tls_ca_path:
-        try:
-            trust = read_limited(args.tls_ca_path, MAX_CA_FILE)
-        except (OSError, FileDataError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise UsageError(f"--tls-ca-path: cannot read it: {reason}") from None
+        trust = flags.read_ca(args.tls_ca_path)
     from dataclasses import replace
 
     from mxtui.model import Envelope, Stage, Timeouts  # the run's imports start here
@@ -721,8 +685,8 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
             pipelining=args.pipeline,
             chunking=args.chunking,
             chunk_size=args.chunk_size,
-            xclient=_xclient(args),
-            tls_options=_tls_options(args),
+            xclient=xclient,
+            tls_options=tls_options,
         )
     except ValueError as exc:
         raise UsageError(f"--tls-ca-path: no certificates in it ({exc})") from None
