@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Literal
 
+from mxtui.desk.connection import Connection
 from mxtui.desk.envelope import EnvelopeChoice, default_envelope
 from mxtui.model.smtp import Envelope
 from mxtui.policy import PROFILES, Profile, ProfileParams, get_profile
@@ -48,6 +49,9 @@ class Choices:
     source: EnvelopeSource = "default"
     scenario: str | None = None
     """The scenario these choices came from, if any (named in a recording)."""
+    connection: Connection = field(default_factory=Connection)
+    """How the sessions the person steps connect and talk (protocol, PIPELINING, TLS, …); a
+    walk follows its profile instead."""
 
     @classmethod
     def make(
@@ -104,6 +108,10 @@ class Choices:
     def with_envelope(self, envelope: Envelope) -> Choices:
         """The person's own envelope: it stays when the domain changes."""
         return replace(self, envelope=envelope, source="person")
+
+    def with_connection(self, connection: Connection) -> Choices:
+        """The person's connection choices (the `E` dialog): they stay for other domains."""
+        return replace(self, connection=connection)
 
     def with_seed(self, seed: int | None) -> Choices:
         return replace(self, seed=seed)

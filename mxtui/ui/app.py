@@ -134,7 +134,6 @@ class MXTuiApp(App[int]):
         self.watch(self.screen, "focused", self.focus_memory.seen)  # where Esc goes back to
         pane = self.query_one(SessionPane)
         pane.listener = self.session_log.add
-        pane.timeouts = self.timeouts
         self._explain(None)
         if isinstance(self.driver, ReplayDriver):
             await flows.begin_replay(self, self.driver)

@@ -20,6 +20,7 @@ from textual.widgets import Input
 from textual.widgets.tree import TreeNode
 
 from mxtui.desk.choices import Choices
+from mxtui.desk.connection import Connection
 from mxtui.desk.explain import Shown, notice_preview, shown_step
 from mxtui.desk.replay import ReplayDriver
 from mxtui.desk.walk import WalkDriver
@@ -43,7 +44,7 @@ from mxtui.ui.keys import COMMANDS
 from mxtui.ui.mx_tree import MXTree, NodeData
 from mxtui.ui.probe_view import ProbeScreen
 from mxtui.ui.safe import markup_literal
-from mxtui.ui.screens import EnvelopeScreen
+from mxtui.ui.screens import ConnectionScreen, EnvelopeScreen
 from mxtui.ui.session_pane import SessionPane, Target
 from mxtui.ui.transcript import LineScreen, TranscriptView, cursor_line, cursor_reply
 from mxtui.ui.walk_panel import DEMO, Narrative, ScenarioPicker
@@ -111,8 +112,17 @@ def connect_node(app: MXTuiApp, node: TreeNode[NodeData]) -> None:
     if isinstance(app.driver, WalkDriver):
         app.driver.set_plan(app.resolved_plan)  # the walk is off screen now: p won't rerun it
     app.driver.stop()
+    pane = app.query_one(SessionPane)
+    try:
+        session = app.choices.connection.open_session(
+            chosen.address, pane.envelope, host=chosen.host, dialer=app.network.dialer,
+            trust_pem=app.network.trust_pem, timeouts=app.timeouts, on_event=pane.session_event,
+        )  # fmt: skip
+    except ValueError as exc:  # a CA or certificate file gone since it was chosen
+        app.notify(f"Connection (E): {exc}", severity="error", markup=False)
+        return
     app.session_log.begin("session")
-    app.query_one(SessionPane).connect(chosen, app.network.dialer)
+    pane.connect(chosen, session)
     if app.has_class("-narrow") or app.has_class("-medium"):
         app.action_show_pane("session")
 
@@ -236,6 +246,7 @@ async def open_scenario(app: MXTuiApp, name: str) -> None:
     if app.network is not None:
         await app.network.stop()
     app.network, app.scenario = lab, scenario
+    connection = app.choices.connection  # the person's, whatever the lab
     if scenario is not None:
         app.choices = Choices.make(
             scenario.domain, lab=True, profile=scenario.profile, envelope=scenario.envelope,
@@ -243,6 +254,7 @@ async def open_scenario(app: MXTuiApp, name: str) -> None:
         )  # fmt: skip
     else:
         app.choices = Choices.make(lab.domain, lab=True, profile=app.choices.profile)
+    app.choices = app.choices.with_connection(connection)
     app.driver = WalkDriver(lab, app.choices, app.show_event, timers(app), timeouts=app.timeouts)
     show_scenario(app, scenario)
     pane.set_envelope(app.choices.envelope)
@@ -279,6 +291,24 @@ def _envelope(app: MXTuiApp) -> None:
             app.set_envelope(envelope)
 
     app.push_screen(EnvelopeScreen(app.choices.envelope), edited)
+
+
+def _connection(app: MXTuiApp) -> None:
+    """E: how the sessions the person steps connect and talk (swaks' flags)."""
+    if app.network is None:
+        app.notify("This is a replay: nothing is dialled.")
+        return
+
+    def edited(connection: Connection | None) -> None:
+        if connection is None or connection == app.choices.connection:
+            return
+        app.choices = app.choices.with_connection(connection)
+        said = connection.summary() or "the defaults (ESMTP, STARTTLS when offered)"
+        app.notify(f"Connection: {said}. The next Enter on an address uses it.", markup=False)
+
+    app.push_screen(
+        ConnectionScreen(app.choices.connection, trust_pem=app.network.trust_pem), edited
+    )
 
 
 def _narrative(app: MXTuiApp) -> None:
@@ -399,6 +429,7 @@ OPEN: dict[str, Callable[[MXTuiApp], None]] = {
     "scenarios": pick_scenario,
     "ndr": _ndr,
     "envelope": _envelope,
+    "connection": _connection,
     "narrative": _narrative,
     "export": _export,
     "probe": _probe,

@@ -51,6 +51,10 @@ COMMANDS: tuple[Command, ...] = (
             "the bounce or delay notice the profile would send", "Explain", "NDR preview"),
     Command("edit-envelope", "e", "open('envelope')", "Envelope",
             "edit sender, recipients, EHLO name and the message", "Session", "Envelope"),
+    Command("edit-connection", "E", "open('connection')", "Connection",
+            "how the sessions you step connect: protocol (ESMTP, SMTP, LMTP), PIPELINING, "
+            "CHUNKING, TLS (mode, verification, CA, client certificate, SNI, versions, ciphers) "
+            "and XCLIENT, as mxtui smtp's flags", "Session", "Connection options", show=False),
     Command("walk-next-retry", "f", "desk('next_retry')", "Next retry",
             "the next retry: simulated time in the lab, real time towards real hosts", "Walk",
             "Walk: next retry"),

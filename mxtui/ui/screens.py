@@ -1,9 +1,10 @@
-"""Modal screens: edit the envelope, confirm a real send."""
+"""Modal screens: edit the envelope, choose how to connect, confirm a real send."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,10 +14,22 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
+from mxtui.desk.connection import Connection
 from mxtui.model import Credentials, DSNRequest, Envelope
-from mxtui.smtp.auth import MECHANISMS
+from mxtui.smtp import flags
 from mxtui.smtp.message import default_message
 from mxtui.text import printable
+
+T = TypeVar("T")
+
+
+def _read(parse: Callable[[str], T], text: str, fallback: T, problems: list[str]) -> T:
+    """`parse(text)`, or `fallback` with the parser's one line added to `problems`."""
+    try:
+        return parse(text)
+    except ValueError as exc:
+        problems.append(printable(str(exc)))
+        return fallback
 
 
 class EnvelopeScreen(ModalScreen[Envelope | None]):
@@ -130,19 +143,10 @@ class EnvelopeScreen(ModalScreen[Envelope | None]):
         for address in (self._value("env-from"), *recipients):
             if any(c in address for c in "\r\n<>") or " " in address:
                 problems.append(f"{printable(address)!r} is not a plain address")
-        mechanisms = tuple(
-            m.strip().upper() for m in self._value("env-auth-types").split(",") if m.strip()
-        )
-        problems += [f"AUTH type {printable(m)!r} is not one of {', '.join(MECHANISMS)}"
-                     for m in mechanisms if m not in MECHANISMS]  # fmt: skip
-        notify = tuple(n.strip().upper() for n in self._value("env-notify").split(",") if n.strip())
-        if any(n not in ("NEVER", "SUCCESS", "FAILURE", "DELAY") for n in notify) or (
-            "NEVER" in notify and len(notify) > 1
-        ):
-            problems.append("DSN NOTIFY is NEVER alone, or any of SUCCESS, FAILURE, DELAY")
-        ret = self._value("env-ret").upper()
-        if ret not in ("", "FULL", "HDRS"):
-            problems.append("DSN RET is FULL or HDRS")
+        # read as `mxtui smtp` reads --auth, --dsn-notify and --dsn-ret (its words when wrong)
+        mechanisms = _read(flags.auth_types, self._value("env-auth-types"), (), problems)
+        notify = _read(flags.dsn_notify, self._value("env-notify"), (), problems)
+        ret = _read(flags.dsn_ret, self._value("env-ret"), "", problems)
         if problems:
             self.query_one("#envelope-error", Static).update(Content("; ".join(problems)))
             return
@@ -186,6 +190,93 @@ class EnvelopeScreen(ModalScreen[Envelope | None]):
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
         self.action_cancel()
+
+
+class ConnectionScreen(ModalScreen[Connection | None]):
+    """How the sessions you step connect and talk (`E`): swaks' --protocol, --pipeline,
+    --chunking, TLS and --xclient flags, read by the same functions as `mxtui smtp`
+    (`mxtui.desk.connection`). Saved choices apply from the next connection."""
+
+    DEFAULT_CSS = """
+    ConnectionScreen { align: center middle; }
+    ConnectionScreen > Vertical {
+        width: 90%; max-width: 110; height: auto; max-height: 95%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    ConnectionScreen Grid { grid-size: 2; grid-columns: 22 1fr; height: auto; grid-rows: 1; }
+    ConnectionScreen #connection-body { height: auto; }
+    ConnectionScreen Checkbox { border: none; padding: 0; height: 1; }
+    ConnectionScreen #connection-error { color: $error; height: auto; }
+    ConnectionScreen #connection-hint { color: $text-muted; height: auto; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="connection-cancel"),
+        Binding("f2", "save", "Save", id="connection-save"),
+    ]
+
+    TEXTS: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("protocol", "--protocol", "ESMTP (EHLO); SMTP (HELO); LMTP (LHLO)"),
+        ("tls", "TLS mode", "optional; none, required (--tls), on-connect"),
+        ("tls_ca_path", "--tls-ca-path", "PEM file to trust besides the system's"),
+        ("tls_verify_host", "--tls-verify-host", "the MX host's name"),
+        ("tls_cert", "--tls-cert", "client certificate (PEM)"),
+        ("tls_key", "--tls-key", "its key (PEM), unless in the certificate file"),
+        ("tls_sni", "--tls-sni", "the certificate name"),
+        ("tls_protocol", "--tls-protocol", "e.g. tlsv1_2,tlsv1_3 or no_tlsv1_3"),
+        ("tls_cipher", "--tls-cipher", "OpenSSL cipher list (TLS 1.2)"),
+        ("xclient", "--xclient", "ATTR=VALUE …, e.g. ADDR=192.0.2.7 NAME=client.example"),
+    )
+    SWITCHES: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("pipeline", "--pipeline: MAIL, RCPTs and DATA in one write (PIPELINING)"),
+        ("chunking", "--chunking: the message in BDAT chunks (CHUNKING)"),
+        ("tls_verify", "--tls-verify: stop when the certificate does not verify"),
+    )
+
+    def __init__(self, connection: Connection, *, trust_pem: bytes | None = None) -> None:
+        super().__init__()
+        self.connection = connection
+        self.trust_pem = trust_pem
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                Content.from_markup(
+                    "[b]Connection[/b] (swaks' flags) — for the sessions you step from the next "
+                    "Enter on an address; F2 saves, Esc cancels"
+                )
+            )
+            with VerticalScroll(id="connection-body", can_focus=False):
+                with Grid():
+                    for name, label, placeholder in self.TEXTS:
+                        yield Label(label)
+                        yield Input(getattr(self.connection, name), id=f"conn-{name}",
+                                    placeholder=placeholder, compact=True)  # fmt: skip
+                for name, label in self.SWITCHES:
+                    yield Checkbox(label, getattr(self.connection, name), id=f"conn-{name}")
+            yield Static(id="connection-error")
+            yield Static(
+                Content("A walk follows its MTA profile, not these. e edits the envelope."),
+                id="connection-hint",
+            )
+
+    def action_save(self) -> None:
+        values: dict[str, object] = {
+            name: self.query_one(f"#conn-{name}", Input).value.strip() for name, _, _ in self.TEXTS
+        }
+        values.update({name: self.query_one(f"#conn-{name}", Checkbox).value
+                       for name, _ in self.SWITCHES})  # fmt: skip
+        values["protocol"] = str(values["protocol"]).upper() or "ESMTP"
+        values["tls"] = str(values["tls"]).lower() or "optional"
+        chosen = Connection(**values)  # type: ignore[arg-type]
+        try:
+            chosen.session_options(self.trust_pem)
+        except ValueError as exc:
+            self.query_one("#connection-error", Static).update(Content(printable(str(exc))))
+            return
+        self.dismiss(chosen)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 class ConfirmSendScreen(ModalScreen[bool]):

@@ -26,7 +26,7 @@ from mxtui.model import (
     StepResult,
     TranscriptLine,
 )
-from mxtui.smtp import Dialer, Session
+from mxtui.smtp import Session
 from mxtui.text import printable
 from mxtui.ui.transcript import TranscriptView, find_next
 from mxtui.ui.walk_panel import WalkStatus
@@ -94,8 +94,6 @@ class SessionPane(Vertical):
         self.target: Target | None = None
         self.envelope = Envelope("", ())
         """The envelope shown (the app's choice, given by `set_envelope`)."""
-        self.dialer: Dialer | None = None
-        self.timeouts = None
         self._pending: list[TranscriptLine] = []
         self._flush_scheduled = False
         self._unfrozen = 0
@@ -170,7 +168,7 @@ class SessionPane(Vertical):
 
     # ---- session events ---------------------------------------------------------------------
 
-    def _on_session_event(self, event: SessionEvent) -> None:
+    def session_event(self, event: SessionEvent) -> None:
         if self.listener is not None:
             self.listener(event)
         self.feed(event)
@@ -244,21 +242,16 @@ class SessionPane(Vertical):
             self.session.envelope = envelope
         self.show_status()
 
-    def connect(self, target: Target, dialer: Dialer) -> None:
+    def connect(self, target: Target, session: Session) -> None:
+        """Talk to `target` through `session`, made by the desk from the person's envelope and
+        connection choices with `session_event` as its sink."""
         if self.session is not None:
             self.session.close()
         self.end_external()
         self._early.clear()
         self._connecting = False
         self.target = target
-        self.session = Session(
-            target.address,
-            self.envelope,
-            dialer=dialer,
-            tls_name=target.host,
-            timeouts=self.timeouts,
-            on_event=self._on_session_event,
-        )
+        self.session = session
         self.query_one(TranscriptView).clear()
         self._run(None)
 

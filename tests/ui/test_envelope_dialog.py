@@ -1,12 +1,18 @@
-"""The envelope dialog carries the message options `mxtui smtp` has: AUTH types, DSN, REQUIRETLS."""
+"""The envelope dialog carries the message options `mxtui smtp` has: AUTH types, DSN, REQUIRETLS;
+the connection dialog (E) its connection, transfer and TLS flags."""
 
 from __future__ import annotations
 
 from textual.app import App
 from textual.widgets import Checkbox, Input
+from ui_support import resolved, until
 
+from mxtui.desk.connection import Connection
 from mxtui.model import Credentials, DSNRequest, Envelope
-from mxtui.ui.screens import EnvelopeScreen
+from mxtui.ui.factory import make_app
+from mxtui.ui.mx_tree import MXTree
+from mxtui.ui.screens import ConnectionScreen, EnvelopeScreen
+from mxtui.ui.session_pane import SessionPane
 
 
 class _Host(App[None]):
@@ -58,3 +64,36 @@ async def test_a_bad_auth_type_or_notify_keeps_the_dialog_open() -> None:
         assert isinstance(app.screen, EnvelopeScreen) and app.result == []
         error = str(app.screen.query_one("#envelope-error").render())
         assert "DIGEST-MD5" in error and "NEVER alone" in error
+
+
+async def test_connection_dialog_fits_80x24_refuses_as_mxtui_smtp_and_the_session_obeys() -> None:
+    app = make_app(dns_timeout=1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await resolved(pilot, app)
+        await pilot.press("E")
+        await until(pilot, lambda: isinstance(app.screen, ConnectionScreen), "the dialog")
+        screen, area = app.screen, app.screen.region
+        for field in [*screen.query(Input), *screen.query(Checkbox)]:
+            assert area.contains_region(field.region), field.id  # every field at 80x24
+        screen.query_one("#conn-tls_key", Input).value = "client.key"
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, ConnectionScreen)  # refused in mxtui smtp's words
+        assert "--tls-key goes with --tls-cert" in str(
+            screen.query_one("#connection-error").render()
+        )
+        screen.query_one("#conn-tls_key", Input).value = ""
+        screen.query_one("#conn-protocol", Input).value = "lmtp"
+        screen.query_one("#conn-pipeline", Checkbox).value = True
+        await pilot.press("f2")
+        await until(pilot, lambda: not isinstance(app.screen, ConnectionScreen), "saved")
+        assert app.choices.connection == Connection(protocol="LMTP", pipeline=True)
+        tree = app.query_one(MXTree)
+        tree.focus()
+        tree.move_cursor(tree._address_nodes["192.0.2.10"][0])
+        await pilot.press("enter")  # connects and reads the greeting
+        pane = app.query_one(SessionPane)
+        await until(pilot, lambda: pane.session is not None and not pane.busy, "the greeting")
+        await pilot.press("n")
+        await until(pilot, lambda: len(pane.session.steps) >= 3 and not pane.busy, "the hello")
+        assert pane.session.steps[2].sent == ("LHLO client.lab.test",)
