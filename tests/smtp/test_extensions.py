@@ -333,3 +333,16 @@ async def test_ipv4_only_and_a_local_address(pf: Postfix) -> None:
     assert s._protocol is not None and s._protocol.transport is not None
     assert s._protocol.transport.get_extra_info("sockname")[0] == "127.0.0.2"
     await s.aclose()
+
+
+async def test_the_apps_connection_choices_pipeline_to_postfix(pf: Postfix) -> None:
+    """The session the app steps (`E`: --pipeline) against a real host bursts as the CLI does."""
+    from mxtui.desk.connection import Connection
+
+    env = Envelope("sender@example.org", (USER, NOBODY), ehlo_name="client.example.org")
+    s = Connection(pipeline=True, tls="none").open_session(
+        "127.0.0.1", env, host=HOSTNAME, dialer=RealDialer(pf.port), timeouts=QUICK
+    )
+    await run(s)
+    assert any("replies paired in order: MAIL → 250; RCPT → 250; RCPT → 550; DATA → 354" in n
+               for n in notes(s))  # fmt: skip
