@@ -48,6 +48,20 @@ STAGE_WORDS = {
 }
 
 
+def how(session: Session) -> str:
+    """The connection choices a session runs with, where they differ from the defaults
+    (" · LMTP PIPELINING TLS required verify (E)"; "" for none)."""
+    words = [session.protocol.upper()] if session.protocol != "esmtp" else []
+    words += [
+        w for w, on in (("PIPELINING", session.pipelining), ("CHUNKING", session.chunking)) if on
+    ]
+    if session.tls_mode != "optional":
+        words.append(f"TLS {session.tls_mode}")
+    if session.tls_verify:
+        words.append("verify")
+    return f" · {' '.join(words)} (E)" if words else ""
+
+
 @dataclass(frozen=True)
 class Target:
     """What the user chose in the tree: an address, the host it belongs to, and its place in the
@@ -149,7 +163,13 @@ class SessionPane(Vertical):
             if self.reading_greeting:
                 next_words = "connected: waiting for the greeting…"
             status.update(
-                Content.assemble((printable(where), "bold"), lab, "  ·  ", (next_words, "$accent"))
+                Content.assemble(
+                    (printable(where), "bold"),
+                    lab,
+                    how(self.session),
+                    "  ·  ",
+                    (next_words, "$accent"),
+                )
             )
         env = self.envelope
         if self.message_size is not None:

@@ -97,3 +97,4 @@ async def test_connection_dialog_fits_80x24_refuses_as_mxtui_smtp_and_the_sessio
         await pilot.press("n")
         await until(pilot, lambda: len(pane.session.steps) >= 3 and not pane.busy, "the hello")
         assert pane.session.steps[2].sent == ("LHLO client.lab.test",)
+        assert " · LMTP PIPELINING (E)" in str(app.query_one("#session-status").render())
