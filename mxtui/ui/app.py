@@ -303,7 +303,10 @@ class MXTuiApp(App[int]):
         self._explain(shown_step(message.step, message.context, remote=remote))
 
     def on_transcript_view_step_selected(self, message: TranscriptView.StepSelected) -> None:
-        shown = flows.picked_step(self, message.step) if message.step is not None else None
+        step = message.step
+        shown = (
+            flows.picked_step(self, step, following=message.followed) if step is not None else None
+        )
         if shown is not None:
             self._explain(shown)
 

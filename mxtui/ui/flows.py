@@ -127,11 +127,15 @@ def connect_node(app: MXTuiApp, node: TreeNode[NodeData]) -> None:
         app.action_show_pane("session")
 
 
-def picked_step(app: MXTuiApp, step: StepResult) -> Shown | None:
-    """What to explain for a step picked in the transcript (None: keep what is shown)."""
+def picked_step(app: MXTuiApp, step: StepResult, *, following: bool) -> Shown | None:
+    """What to explain for a step picked in the transcript (None: keep what is shown).
+
+    `following`: the cursor moved by itself, following new lines. In a walk that is never a
+    pick: the walk explains each step as it takes it and its outcome at the end, and the
+    cursor following onto the last reply (a QUIT) must not replace that, whether or not the
+    transcript has the focus (a narrow screen gives it the focus when the walk starts)."""
     state = app.driver.state
     walked = state.contexts.get(id(step)) if state is not None else None
-    following = not app.query_one(TranscriptView).has_focus
     if walked is not None:
         if following:
             return None  # the cursor following a walk: each decision is shown as it is taken

@@ -165,15 +165,26 @@ class TranscriptView(ScrollView, can_focus=True):
     """
 
     class StepSelected(Message):
-        """The cursor moved onto `line`; `step` is the step it belongs to (None while open)."""
+        """The cursor moved onto `line`; `step` is the step it belongs to (None while open).
+
+        `followed`: the cursor got there by following new lines (or the line just got its
+        step), not by the user's move; a walk explains its own steps as it takes them, so only
+        a user's pick should replace that explanation.
+        """
 
         def __init__(
-            self, step: StepResult | None, line: TranscriptLine, view: TranscriptView
+            self,
+            step: StepResult | None,
+            line: TranscriptLine,
+            view: TranscriptView,
+            *,
+            followed: bool = False,
         ) -> None:
             super().__init__()
             self.step = step
             self.line = line
             self.view = view
+            self.followed = followed
 
         @property
         def control(self) -> TranscriptView:
@@ -251,7 +262,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._cache.discard(start)
         self._update_virtual_size()
         self._after_growth(at_end, start)
-        self._announce()  # the cursor's line may just have got its step
+        self._announce(followed=True)  # the cursor's line may just have got its step
 
     def progress(self, p: DataProgress) -> None:
         """Show (or update in place) the one progress row while the message is written."""
@@ -321,7 +332,7 @@ class TranscriptView(ScrollView, can_focus=True):
         if self.follow:
             row = self._follow_row()
             if row > self.cursor_row:
-                self._move_cursor(row, scroll=False)
+                self._move_cursor(row, scroll=False, followed=True)
             self._scroll_end()
         elif at_end and (self.cursor_row < 0 or self.cursor_row >= self.max_scroll_y):
             self._scroll_end()
@@ -368,14 +379,14 @@ class TranscriptView(ScrollView, can_focus=True):
 
     # -- cursor ----------------------------------------------------------------------------
 
-    def _move_cursor(self, row: int, *, scroll: bool = True) -> None:
+    def _move_cursor(self, row: int, *, scroll: bool = True, followed: bool = False) -> None:
         old, self.cursor_row = self.cursor_row, row
         if old >= 0:
             self.refresh_lines(old)
         self.refresh_lines(row)
         if scroll:
             self._scroll_to_cursor()
-        self._announce()
+        self._announce(followed=followed)
 
     def _scroll_to_cursor(self) -> None:
         height = self.scrollable_content_region.height
@@ -386,7 +397,7 @@ class TranscriptView(ScrollView, can_focus=True):
         elif height and row >= top + height:
             self._scroll_y_to(row - height + 1)
 
-    def _announce(self) -> None:
+    def _announce(self, *, followed: bool = False) -> None:
         """Post StepSelected when the cursor's line, or the step known for it, changed."""
         row = self.cursor_row
         if row < 0 or row >= len(self._rows):
@@ -398,7 +409,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._announced = (row, known)
         line = self._rows[row]
         assert isinstance(line, TranscriptLine)
-        self.post_message(self.StepSelected(self.step_at(row), line, self))
+        self.post_message(self.StepSelected(self.step_at(row), line, self, followed=followed))
 
     def _step_cursor(self, delta: int) -> None:
         if not self._lines:

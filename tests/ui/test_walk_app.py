@@ -71,6 +71,15 @@ async def test_at_80_columns_the_walk_shows_on_the_session_pane() -> None:
         pane = app.query_one(SessionPane)
         assert app.shown_pane == "session" and pane.region.width > 60
         assert app.query_one(WalkStatus).has_class("-active")
+        # the transcript has the focus here and its cursor follows the walk onto the QUIT's
+        # 221: that is not a pick, so the explanation stays the walk's outcome (issue 13 item 5)
+        assert app.query_one(TranscriptView).has_focus
+        for _ in range(5):
+            await pilot.pause()
+        explanation = app.query_one(ExplainPanel).explanation
+        assert explanation is not None and explanation.shown is not None
+        assert explanation.shown.walk is not None, explanation.shown
+        assert explanation.outcome, "the walk's end in plain sentences"
 
 
 async def test_quitting_in_the_middle_of_a_walk_leaves_no_task_behind() -> None:
