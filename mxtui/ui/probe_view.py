@@ -38,7 +38,7 @@ from mxtui.probe import (
     probe,
 )
 from mxtui.smtp.dialer import Dialer
-from mxtui.text import printable
+from mxtui.text import elapsed_text, printable
 from mxtui.tlspolicy.model import TlsPolicy
 from mxtui.ui.footer import Footer
 
@@ -265,7 +265,7 @@ def summary_text(
     if done:
         slowest = max(done, key=lambda r: r.ms)
         parts.append(f"slowest {printable(slowest.address)} {slowest.ms:.0f} ms")
-    parts.append(f"elapsed {elapsed_s:.1f} s")
+    parts.append(f"elapsed {elapsed_text(elapsed_s * 1000)}")
     return " · ".join(parts)
 
 

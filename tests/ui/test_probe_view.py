@@ -38,6 +38,7 @@ from mxtui.ui.probe_view import (
     extensions_cell,
     greeting_cell,
     reach_cell,
+    summary_text,
 )
 
 
@@ -334,3 +335,9 @@ def test_a_cut_tls_cell_keeps_version_and_verdict_whole() -> None:
     assert cut("1.3 ✗ bad 2027-12-02", 12, words=True) == "1.3 ✗ bad…"
     assert cut("1.3 ✗ bad 2027-12-02", 9, words=True) == "1.3 ✗ bad"
     assert cut("1.3 ✗ bad 2027-12-02", 20, words=True) == "1.3 ✗ bad 2027-12-02"
+
+
+def test_the_summary_gives_a_lab_probes_time_in_milliseconds() -> None:
+    """A lab probe takes a few milliseconds, which "elapsed 0.0 s" hid (issue 13 item 8)."""
+    assert summary_text([], [], 0.012, running=False).endswith("elapsed 12 ms")
+    assert summary_text([], [], 2.5, running=False).endswith("elapsed 2.5 s")
