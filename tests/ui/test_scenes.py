@@ -51,7 +51,7 @@ SEPARATOR = re.compile(r"\d+\.\d ms ─+")
 """A step separator: its dashes fill what the latency leaves, so they go with it."""
 
 
-PROBE_SUMMARY = re.compile(r"slowest \S+ \d+ ms · elapsed \d+\.\d s")
+PROBE_SUMMARY = re.compile(r"slowest \S+ \d+ ms · elapsed (?:\d+\.\d s|\d+ ms|under 1 ms)")
 """Which address answered last, and how long the probe took: a race, not a property."""
 
 
@@ -62,7 +62,7 @@ LOOKUP_TIME = re.compile(r"queries in \d+ ms to\s*")
 def stable(text: str) -> str:
     text = SEPARATOR.sub("0.0 ms ──", text)
     text = LOOKUP_TIME.sub("queries in 0 ms to ", text)
-    text = PROBE_SUMMARY.sub("slowest … · elapsed 0.0 s", text)
+    text = PROBE_SUMMARY.sub("slowest … · elapsed …", text)
     return VOLATILE.sub(lambda m: re.sub(r"\d", "0", m.group()), text)
 
 
