@@ -192,8 +192,10 @@ class MXTree(Tree[NodeData]):
             )
 
     def set_marks(self, marks: dict[str, Mark]) -> None:
-        """Show the walk's marks on the address nodes (an empty dict clears them)."""
-        changed = set(self.marks) | set(marks)
+        """Show the walk's marks on the address nodes (an empty dict clears them). Only the
+        addresses whose mark changed are relabelled: a label set again re-lays the whole tree,
+        and the walk sends its marks after every event."""
+        changed = {a for a in set(self.marks) | set(marks) if self.marks.get(a) != marks.get(a)}
         self.marks = dict(marks)
         for address in changed:
             for node in self._address_nodes.get(address, ()):

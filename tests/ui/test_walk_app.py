@@ -3,6 +3,8 @@ g walks a scenario and the tree, the status and the explanation follow; the narr
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ui_support import SIZE, ended, resolved, scenario_app, until
 
 from mxtui.model import Stage, TranscriptLine
@@ -31,6 +33,19 @@ async def test_g_walks_mixed_recipients_and_every_screen_part_follows() -> None:
         assert state.result.outcome == "partial"
         address = state.order[0].address
         assert tree_label(app, address).startswith("✓ ")
+        # the marks again relabel nothing (a label set re-lays the tree); a changed one, its node
+        tree = app.query_one(MXTree)
+        nodes = {a: ns[0] for a, ns in tree._address_nodes.items()}
+        before = {a: node._label for a, node in nodes.items()}
+        tree.set_marks(state.tree_marks())
+        assert all(nodes[a]._label is before[a] for a in nodes)
+        other = next((a for a in nodes if a != address), address)
+        tree.set_marks(
+            {**state.tree_marks(), other: replace(state.marks[address], kind="failed", step=99)}
+        )
+        assert [a for a in nodes if nodes[a]._label is not before[a]] == [other]
+        assert "99" in tree_label(app, other)
+        tree.set_marks(state.tree_marks())
         status = app.query_one(WalkStatus).text
         assert "PARTIAL" in status and "next retry" in status
         assert "Delivery walk as" in str(app.query_one("#session-status").render())
