@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from textual.content import Content
-from textual.widgets import Static
 
 from mxtui.dns.describe import address_label, group_label, host_summary, plan_headline, ttl_words
 from mxtui.model import Address, MXGroup, MXHost, MXPlan, PlanStatus, Problem
 from mxtui.tlspolicy import TlsPolicy
 from mxtui.tlspolicy.describe import HostPolicy, policy_lines
+from mxtui.ui.steady import SteadyStatic
 
 _NO_PLAN = MXPlan(domain="", status=PlanStatus.MX)
 """A plan without hosts: the domain's TLS-policy node describes the policy, not each host."""
@@ -108,7 +108,7 @@ def describe(data: object, *, examples: tuple[tuple[str, str], ...] = ()) -> Con
     return Content("\n").join(lines)
 
 
-class NodeDetail(Static):
+class NodeDetail(SteadyStatic):
     BORDER_TITLE = "Details"
 
     def show(self, data: object, *, examples: tuple[tuple[str, str], ...] = ()) -> None:

@@ -22,6 +22,7 @@ from mxtui.model import Action, Decision, Evidence, Outcome, Reply, RetryTimelin
 from mxtui.model.walk import WalkResult
 from mxtui.policy import PROFILES, timeline_strip
 from mxtui.text import clock_offset, printable, span
+from mxtui.ui.steady import SteadyStatic
 
 # The CSS class (and so the colour) of each action: go on, move on, wait, give up. The
 # $text-* variants of $success/$warning/$error keep their contrast on light themes too.
@@ -125,18 +126,18 @@ class ExplainPanel(VerticalScroll):
         return self.explanation.timeline if self.explanation else None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="explain-headline")
-        yield Static(id="explain-subtitle")
-        yield Static(id="explain-why")
-        yield Static(id="explain-dsn")
-        yield Static(id="explain-reply")
-        yield Static(id="explain-codes")
-        yield Static(id="explain-reference")
+        yield SteadyStatic(id="explain-headline")
+        yield SteadyStatic(id="explain-subtitle")
+        yield SteadyStatic(id="explain-why")
+        yield SteadyStatic(id="explain-dsn")
+        yield SteadyStatic(id="explain-reply")
+        yield SteadyStatic(id="explain-codes")
+        yield SteadyStatic(id="explain-reference")
         with Collapsible(title="Details: rule, DSN status",
                          id="explain-details"):  # fmt: skip
-            yield Static(id="explain-rule")
-        yield Static(id="explain-others")
-        yield Static(id="explain-timeline")
+            yield SteadyStatic(id="explain-rule")
+        yield SteadyStatic(id="explain-others")
+        yield SteadyStatic(id="explain-timeline")
 
     def on_mount(self) -> None:
         # The children take their first content only once they are mounted themselves.

@@ -28,6 +28,7 @@ from mxtui.model import (
 )
 from mxtui.smtp import Session
 from mxtui.text import printable
+from mxtui.ui.steady import SteadyStatic
 from mxtui.ui.transcript import TranscriptView, find_next
 from mxtui.ui.walk_panel import WalkStatus
 
@@ -124,8 +125,8 @@ class SessionPane(Vertical):
         """The size to show instead of the envelope's message (a replay's recorded size)."""
 
     def compose(self) -> ComposeResult:
-        yield Static(id="session-status")
-        yield Static(id="envelope-summary")
+        yield SteadyStatic(id="session-status")
+        yield SteadyStatic(id="envelope-summary")
         yield WalkStatus(id="walk-status")
         yield TranscriptView(id="transcript")
         yield Input(

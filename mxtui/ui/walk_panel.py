@@ -25,6 +25,7 @@ from mxtui.lab.scenarios import Scenario
 from mxtui.model import RecipientStatus
 from mxtui.policy import PROFILES
 from mxtui.text import clock_offset, printable
+from mxtui.ui.steady import SteadyStatic
 
 _MARK_STYLE = {
     "trying": "bold $accent",
@@ -74,10 +75,10 @@ class WalkStatus(Vertical):
     """
 
     def compose(self) -> ComposeResult:
-        yield Static(id="walk-head")
+        yield SteadyStatic(id="walk-head")
         with VerticalScroll(id="walk-list", can_focus=False):
-            yield Static(id="walk-lines")
-        yield Static(id="walk-end")
+            yield SteadyStatic(id="walk-lines")
+        yield SteadyStatic(id="walk-end")
 
     @property
     def text(self) -> str:
@@ -196,8 +197,8 @@ class Narrative(VerticalScroll):
         self.scenario: Scenario | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="narrative-title")
-        yield Static(id="narrative-text")
+        yield SteadyStatic(id="narrative-title")
+        yield SteadyStatic(id="narrative-text")
 
     def show(self, scenario: Scenario | None) -> None:
         self.scenario = scenario
