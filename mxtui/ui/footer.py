@@ -27,7 +27,8 @@ class Footer(TextualFooter):
     """What the keys on screen were made from (`_wanted()` at the last compose)."""
 
     def compose(self) -> ComposeResult:
-        self._drawn = self._wanted() if self._bindings_ready else None
+        ready = getattr(self, "_bindings_ready", False)  # Textual's; absent: always rebuild
+        self._drawn = self._wanted() if ready else None
         for widget in super().compose():
             if isinstance(widget, FooterKey) and _bound_to_compact(widget):
                 widget.set_reactive(FooterKey.compact, self.compact)
