@@ -39,6 +39,32 @@ def mta_root(mta: str | None = None) -> Path:
     return base / mta if mta else base
 
 
+class Unpacked:
+    """What every runner of an unpacked MTA says the same way: where it is (`mta_root(NAME)`),
+    its program (`BINARY`, relative to that folder), whether it is there, and its version (the
+    Debian version of `PACKAGE`, after `TITLE`)."""
+
+    NAME: str
+    TITLE: str
+    BINARY: str
+    PACKAGE: str
+
+    def root(self) -> Path:
+        return mta_root(self.NAME)
+
+    def binary(self) -> Path:
+        return self.root() / self.BINARY
+
+    def missing(self) -> str | None:
+        if not self.binary().exists():
+            return (f"{self.TITLE} is not unpacked in {self.root()} "
+                    "(mxtui conformance --fetch, or see .ci/run)")  # fmt: skip
+        return None
+
+    def version(self) -> str:
+        return f"{self.TITLE} " + package_version(self.root(), self.PACKAGE)
+
+
 def fetch(mta: str) -> Path:
     """Download `mta`'s packages and unpack them into `mta_root(mta)`; return that folder.
 

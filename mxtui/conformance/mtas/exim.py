@@ -25,7 +25,7 @@ from pathlib import Path
 
 from mxtui.conformance.cases import SENDER_DOMAIN, Case
 from mxtui.conformance.observe import Dial, MtaRun, RecipientSeen, read_dsn_statuses
-from mxtui.conformance.packages import add_users, loader_cache, mta_root, package_version
+from mxtui.conformance.packages import Unpacked, add_users, loader_cache
 from mxtui.conformance.world import SELF_ADDRESS, message
 
 USER = "Debian-exim"
@@ -49,24 +49,12 @@ _LINE = re.compile(
 _TIME = re.compile(r"(\d\d-\w\w\w-\d{4} \d\d:\d\d:\d\d)")
 
 
-class Exim:
+class Exim(Unpacked):
     NAME = "exim"
     PROFILE = "exim"
-
-    def root(self) -> Path:
-        return mta_root("exim")
-
-    def binary(self) -> Path:
-        return self.root() / "usr/sbin/exim4"
-
-    def missing(self) -> str | None:
-        if not self.binary().exists():
-            return (f"Exim is not unpacked in {self.root()} "
-                    "(mxtui conformance --fetch, or see .ci/run)")  # fmt: skip
-        return None
-
-    def version(self) -> str:
-        return "Exim " + package_version(self.root(), "exim4-base")
+    TITLE = "Exim"
+    BINARY = "usr/sbin/exim4"
+    PACKAGE = "exim4-base"
 
     def prepare(self, folder: Path) -> None:
         add_users(folder, (USER,))

@@ -30,7 +30,7 @@ from pathlib import Path
 from mxtui.conformance.cases import SENDER_DOMAIN, Case
 from mxtui.conformance.isolation import bind
 from mxtui.conformance.observe import Dial, MtaRun, RecipientSeen, read_dsn_statuses
-from mxtui.conformance.packages import add_users, loader_cache, mta_root, package_version
+from mxtui.conformance.packages import Unpacked, add_users, loader_cache
 from mxtui.conformance.world import SELF_ADDRESS, message
 
 USERS = ("opensmtpd", "opensmtpq")
@@ -63,24 +63,12 @@ _WAIT = re.compile(r"scheduler: got r=0, delay=(?P<delay>\d+)")
 _TEMPFAIL = re.compile(r'result="?TempFail')
 
 
-class OpenSMTPD:
+class OpenSMTPD(Unpacked):
     NAME = "opensmtpd"
     PROFILE = "opensmtpd"
-
-    def root(self) -> Path:
-        return mta_root("opensmtpd")
-
-    def binary(self) -> Path:
-        return self.root() / "usr/sbin/smtpd"
-
-    def missing(self) -> str | None:
-        if not self.binary().exists():
-            return (f"OpenSMTPD is not unpacked in {self.root()} "
-                    "(mxtui conformance --fetch, or see .ci/run)")  # fmt: skip
-        return None
-
-    def version(self) -> str:
-        return "OpenSMTPD " + package_version(self.root(), "opensmtpd")
+    TITLE = "OpenSMTPD"
+    BINARY = "usr/sbin/smtpd"
+    PACKAGE = "opensmtpd"
 
     def prepare(self, folder: Path) -> None:
         add_users(folder, USERS)

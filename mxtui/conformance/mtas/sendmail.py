@@ -24,7 +24,7 @@ from pathlib import Path
 
 from mxtui.conformance.cases import SENDER_DOMAIN, Case
 from mxtui.conformance.observe import Dial, MtaRun, RecipientSeen
-from mxtui.conformance.packages import loader_cache, mta_root, package_version
+from mxtui.conformance.packages import Unpacked, loader_cache
 from mxtui.conformance.world import message
 from mxtui.smtp.replies import ENHANCED
 
@@ -49,26 +49,19 @@ _FAILED = re.compile(r"^Connect failed \((?P<why>[^)]*)\)|^(?P<host>\S+?)\.?: (?
                      r"(?:refused|timed out|reset by peer).*)$", re.IGNORECASE)  # fmt: skip
 
 
-class Sendmail:
+class Sendmail(Unpacked):
     NAME = "sendmail"
     PROFILE = "sendmail"
-
-    def root(self) -> Path:
-        return mta_root("sendmail")
-
-    def binary(self) -> Path:
-        return self.root() / "usr/libexec/sendmail/sendmail"
+    TITLE = "Sendmail"
+    BINARY = "usr/libexec/sendmail/sendmail"
+    PACKAGE = "sendmail-bin"
 
     def missing(self) -> str | None:
-        if not self.binary().exists():
-            return (f"Sendmail is not unpacked in {self.root()} "
-                    "(mxtui conformance --fetch, or see .ci/run)")  # fmt: skip
+        if (why := super().missing()) is not None:
+            return why
         if shutil.which("m4") is None:
             return "m4 is not installed (apt-get install m4): the sendmail.cf is made with it"
         return None
-
-    def version(self) -> str:
-        return "Sendmail " + package_version(self.root(), "sendmail-bin")
 
     def prepare(self, folder: Path) -> None:
         loader_cache(folder, [self.root() / "usr/lib/x86_64-linux-gnu"])
