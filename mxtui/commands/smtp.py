@@ -19,7 +19,7 @@ from mxtui.endpoint import EndpointError, resolve_host, split_endpoint
 from mxtui.errors import UsageError
 from mxtui.fields import FieldError, check_envelope, check_field, check_name
 from mxtui.filedata import FileDataError, read_limited
-from mxtui.netargs import nameserver_type, seconds_type
+from mxtui.netargs import count_type, nameserver_type, seconds_type
 from mxtui.output import json_text
 from mxtui.smtp import flags
 from mxtui.text import printable
@@ -296,7 +296,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     flow.add_argument(
         "--chunk-size",
-        type=int,
+        type=count_type,
         default=1024 * 1024,
         metavar="BYTES",
         help="bytes per BDAT chunk (default 1 MiB)",
@@ -649,8 +649,6 @@ def build_session(args: argparse.Namespace, on_event: Any = None) -> Session:
             address = resolve_host(host, port, family)
         except EndpointError as exc:
             raise UsageError(f"--server: {exc}") from None
-    if args.chunk_size < 1:
-        raise UsageError("--chunk-size must be at least 1 byte")
     trust = None
     if args.tls_ca_path:
         trust = flags.read_ca(args.tls_ca_path)
