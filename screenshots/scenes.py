@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from textual.widgets import Input
@@ -117,8 +118,11 @@ async def ndr_preview(app: MXTuiApp, pilot: Any) -> None:
     await pilot.pause()
 
 
-def greylist_walk() -> MXTuiApp:
-    scenario = load_scenario("greylist-primary")
+def scenario_walk(name: str) -> MXTuiApp:
+    """A scenario's app as Postfix, with a fixed seed and message and no pause between steps:
+    `walk` is greylist-primary, `dane-walk` dane-rotated-cert as a DANE-validating Postfix
+    (the scenario's settings)."""
+    scenario = load_scenario(name)
     app = make_app(scenario=scenario, profile="postfix")
     app.choices = app.choices.with_seed(7).with_envelope(
         replace(scenario.envelope, message=MESSAGE)
@@ -154,18 +158,6 @@ async def probe_matrix(app: MXTuiApp, pilot: Any) -> None:
     await pilot.pause()
 
 
-def dane_walk() -> MXTuiApp:
-    """The dane-rotated-cert scenario as a DANE-validating Postfix (the scenario's settings)."""
-    scenario = load_scenario("dane-rotated-cert")
-    app = make_app(scenario=scenario, profile="postfix")
-    app.choices = app.choices.with_seed(7).with_envelope(
-        replace(scenario.envelope, message=MESSAGE)
-    )
-    app.driver.use(app.choices)
-    app.driver.delay = 0.0
-    return app
-
-
 async def dane_policy_walk(app: MXTuiApp, pilot: Any) -> None:
     await resolved(app, pilot)
     for _ in range(200):  # the TLS policy (TLSA, DNSSEC) follows the MX answer
@@ -181,8 +173,8 @@ SCENES: dict[str, Scene] = {
     "stepping": (demo, stepping),
     "greylist-qmail": (demo, greylist_profiles),
     "ndr-preview": (demo, ndr_preview),
-    "walk": (greylist_walk, delivery_walk),
+    "walk": (partial(scenario_walk, "greylist-primary"), delivery_walk),
     "probe-matrix": (demo, probe_matrix),
-    "dane-walk": (dane_walk, dane_policy_walk),
+    "dane-walk": (partial(scenario_walk, "dane-rotated-cert"), dane_policy_walk),
 }
 """Scene name (the SVG's) → (the app to make, what to do with it before the picture)."""
