@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ui_support import SIZE, resolved
+from ui_support import SIZE, drive, resolved
 
 from mxtui.ui.app import MXTuiApp
 from mxtui.ui.factory import make_app
@@ -12,7 +12,7 @@ from mxtui.ui.probe_view import ProbeScreen
 
 async def test_p_probes_every_address_of_the_plan_on_screen() -> None:
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with drive(app, size=SIZE) as pilot:
         await resolved(pilot, app)
         await pilot.press("P")
         await pilot.pause()
@@ -27,7 +27,7 @@ async def test_p_probes_every_address_of_the_plan_on_screen() -> None:
 
 async def test_question_mark_lists_every_binding_of_the_app() -> None:
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with drive(app, size=SIZE) as pilot:
         await resolved(pilot, app)
         await pilot.press("question_mark")
         await pilot.pause()

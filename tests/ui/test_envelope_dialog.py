@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.app import App
 from textual.widgets import Checkbox, Input
-from ui_support import resolved, until
+from ui_support import drive, resolved, until
 
 from mxtui.desk.connection import Connection
 from mxtui.model import Credentials, DSNRequest, Envelope
@@ -27,7 +27,7 @@ class _Host(App[None]):
 
 async def _edit(envelope: Envelope, values: dict[str, str], requiretls: bool) -> Envelope | None:
     app = _Host(envelope)
-    async with app.run_test(size=(120, 50)) as pilot:
+    async with drive(app, size=(120, 50)) as pilot:
         await pilot.pause()
         screen = app.screen
         for widget_id, value in values.items():
@@ -54,7 +54,7 @@ async def test_auth_types_dsn_and_requiretls_are_saved_and_the_rest_kept() -> No
 
 async def test_a_bad_auth_type_or_notify_keeps_the_dialog_open() -> None:
     app = _Host(Envelope("a@example.org", ("b@example.com",), "c.example.org"))
-    async with app.run_test(size=(120, 50)) as pilot:
+    async with drive(app, size=(120, 50)) as pilot:
         await pilot.pause()
         app.screen.query_one("#env-user", Input).value = "u"
         app.screen.query_one("#env-auth-types", Input).value = "DIGEST-MD5"
@@ -68,7 +68,7 @@ async def test_a_bad_auth_type_or_notify_keeps_the_dialog_open() -> None:
 
 async def test_connection_dialog_fits_80x24_refuses_as_mxtui_smtp_and_the_session_obeys() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(app, size=(80, 24)) as pilot:
         await resolved(pilot, app)
         await pilot.press("E")
         await until(pilot, lambda: isinstance(app.screen, ConnectionScreen), "the dialog")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from textual.app import App, ComposeResult
 from textual.content import Content
 from textual.widgets import Collapsible, Static
+from ui_support import drive
 
 from mxtui.desk.choices import Choices
 from mxtui.desk.explain import Shown, explain, notice_preview, shown_outcome, shown_step
@@ -59,7 +60,7 @@ def is_displayed(panel: ExplainPanel, part: str) -> bool:
 
 async def test_550_511_at_rcpt_shows_every_part_of_the_bounce():
     app = PanelApp()
-    async with app.run_test(size=(100, 50)) as pilot:
+    async with drive(app, size=(100, 50)) as pilot:
         panel = app.show(shown_step(step(Stage.RCPT, reply(550, "no such user", "5.1.1"))))
         await pilot.pause()
         assert shown(panel, "headline") == "BOUNCE RECIPIENT"
@@ -76,7 +77,7 @@ async def test_550_511_at_rcpt_shows_every_part_of_the_bounce():
 
 async def test_the_reference_line_says_how_the_rule_is_known_in_plain_words():
     app = PanelApp()
-    async with app.run_test(size=(100, 50)) as pilot:
+    async with drive(app, size=(100, 50)) as pilot:
         panel = app.show(shown_step(step(Stage.CONNECT, outcome=Outcome.REFUSED)))
         await pilot.pause()
         reference = shown(panel, "reference")
@@ -95,7 +96,7 @@ async def test_the_reference_line_says_how_the_rule_is_known_in_plain_words():
 
 async def test_a_held_step_says_nothing_was_sent_and_hides_the_comparison():
     app = PanelApp()
-    async with app.run_test(size=(100, 50)) as pilot:
+    async with drive(app, size=(100, 50)) as pilot:
         panel = app.show(shown_step(step(Stage.DOT, failure="held", error="confirm first")))
         await pilot.pause()
         assert "NOTHING SENT" in shown(panel, "headline")
@@ -109,7 +110,7 @@ async def test_a_held_step_says_nothing_was_sent_and_hides_the_comparison():
 
 async def test_others_table_lists_every_profile_and_marks_the_chosen_one():
     app = PanelApp()
-    async with app.run_test(size=(100, 50)) as pilot:
+    async with drive(app, size=(100, 50)) as pilot:
         rep = reply(421, "busy")
         panel = app.show(shown_outcome(Stage.GREETING, rep))
         await pilot.pause()
@@ -123,7 +124,7 @@ async def test_others_table_lists_every_profile_and_marks_the_chosen_one():
 
 async def test_timeline_shows_strip_and_legend_for_a_requeue():
     app = PanelApp()
-    async with app.run_test(size=(100, 50)) as pilot:
+    async with drive(app, size=(100, 50)) as pilot:
         panel = app.show(shown_outcome(Stage.GREETING, reply(421, "busy")), "qmail")
         await pilot.pause()
         assert panel.decision is not None and panel.decision.action is Action.REQUEUE
@@ -140,7 +141,7 @@ async def test_timeline_shows_strip_and_legend_for_a_requeue():
 
 async def test_rule_codes_are_folded_away_from_the_text():
     app = PanelApp()
-    async with app.run_test(size=(100, 50)) as pilot:
+    async with drive(app, size=(100, 50)) as pilot:
         panel = app.show(shown_outcome(Stage.RCPT, reply(550, "no such user", "5.1.1")))
         await pilot.pause()
         details = panel.query_one("#explain-details", Collapsible)
@@ -166,7 +167,7 @@ HOSTILE = "[/ [@click=app.quit]x[/] [bold]loud \\x1b]0;T"
 
 async def test_hostile_reply_text_stays_literal_in_panel_and_notice():
     app = PanelApp()
-    async with app.run_test(size=(100, 50)) as pilot:
+    async with drive(app, size=(100, 50)) as pilot:
         panel = app.show(shown_step(step(Stage.RCPT, reply(550, HOSTILE, "5.1.1"))))
         await pilot.pause()
         assert HOSTILE in shown(panel, "reply")
@@ -183,7 +184,7 @@ async def test_hostile_reply_text_stays_literal_in_panel_and_notice():
 
 async def test_every_stage_and_common_code_renders_under_every_profile():
     app = PanelApp()
-    async with app.run_test(size=(80, 40)) as pilot:
+    async with drive(app, size=(80, 40)) as pilot:
         for index, stage in enumerate(Stage):
             profile = list(PROFILES)[index % len(PROFILES)]
             for code in (200, 250, 354, 421, 450, 452, 550, 554):

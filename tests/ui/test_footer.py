@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer as TextualFooter
 from textual.widgets import Input, Static
 from textual.widgets._footer import FooterKey
+from ui_support import drive
 
 from mxtui.ui.footer import Footer
 
@@ -71,7 +72,7 @@ async def footer_lines(footer: type[TextualFooter], compact: bool) -> list[str]:
     the disabled key and back."""
     app = FooterApp(footer, compact)
     lines: list[str] = []
-    async with app.run_test(size=(80, 6)) as pilot:
+    async with drive(app, size=(80, 6)) as pilot:
         await pilot.pause()
         shown = app.query_one(TextualFooter)
         for flipped in (False, True):
@@ -104,7 +105,7 @@ async def test_the_footer_draws_as_textuals_does(compact: bool) -> None:
 
 async def test_a_focus_change_that_keeps_the_keys_does_not_rebuild_them() -> None:
     app = FooterApp(Footer, False)
-    async with app.run_test(size=(80, 6)) as pilot:
+    async with drive(app, size=(80, 6)) as pilot:
         app.query_one("#one").focus()
         await pilot.pause()
         before = keys(app)
@@ -129,7 +130,7 @@ async def restyles(footer: type[TextualFooter], monkeypatch: pytest.MonkeyPatch)
     with monkeypatch.context() as patch:
         patch.setattr(FooterKey, "_watch_compact", watch)
         app = FooterApp(footer, False)
-        async with app.run_test(size=(80, 6)) as pilot:
+        async with drive(app, size=(80, 6)) as pilot:
             await pilot.pause()
     return sum(changes)
 

@@ -11,6 +11,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 from textual.worker import WorkerCancelled, WorkerFailed
+from ui_support import drive
 
 from mxtui.ui.app import MXTuiApp
 from mxtui.ui.factory import make_app
@@ -44,7 +45,7 @@ async def open_help(app, pilot) -> HelpScreen:
 
 async def test_every_app_binding_is_listed_in_its_group() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(120, 35)) as pilot:
+    async with drive(app, size=(120, 35)) as pilot:
         await settle(app, pilot)
         screen = await open_help(app, pilot)
         entries = by_description(screen.entries)
@@ -75,7 +76,7 @@ async def test_every_app_binding_is_listed_in_its_group() -> None:
 
 async def test_a_remapped_key_shows_its_new_key() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(120, 35)) as pilot:
+    async with drive(app, size=(120, 35)) as pilot:
         await settle(app, pilot)
         app.set_keymap({"next-step": "f5", "walk": "ctrl+w,space"})
         screen = await open_help(app, pilot)
@@ -91,7 +92,7 @@ async def test_a_remapped_key_shows_its_new_key() -> None:
 
 async def test_a_binding_added_later_appears_without_edits() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(120, 35)) as pilot:
+    async with drive(app, size=(120, 35)) as pilot:
         await settle(app, pilot)
         app.bind("z", "frobnicate", description="Frobnicate")
         app.bind("ctrl+r", "walk_rewind", description="Rewind")
@@ -104,7 +105,7 @@ async def test_a_binding_added_later_appears_without_edits() -> None:
 
 async def test_escape_q_and_question_mark_close_it() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(app, size=(80, 24)) as pilot:
         await settle(app, pilot)
         for key in ("escape", "q", "question_mark"):  # one app, the help opened for each key
             await open_help(app, pilot)
@@ -117,7 +118,7 @@ async def test_escape_q_and_question_mark_close_it() -> None:
 
 async def test_at_80x24_the_groups_stack_in_one_column() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(app, size=(80, 24)) as pilot:
         await settle(app, pilot)
         screen = await open_help(app, pilot)
         assert screen.has_class("-narrow")
@@ -143,7 +144,7 @@ class SmallApp(App[None]):
 
 async def test_given_bindings_replace_the_apps_own() -> None:
     app = SmallApp()
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with drive(app, size=(100, 30)) as pilot:
         screen = HelpScreen([("m", Binding("m", "next_step", "Step"))])
         await app.push_screen(screen)
         await pilot.pause()
@@ -152,7 +153,7 @@ async def test_given_bindings_replace_the_apps_own() -> None:
 
 async def test_a_small_app_groups_by_action_with_arguments() -> None:
     app = SmallApp()
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with drive(app, size=(100, 30)) as pilot:
         screen = await open_help(app, pilot)
         entries = by_description(screen.entries)
         assert entries["RSET"].group == "Session" and entries["Explain"].group == "Explain"

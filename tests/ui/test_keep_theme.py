@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.command import CommandList, CommandPalette
-from ui_support import until
+from ui_support import drive, until
 
 from mxtui.lab.runtime import Lab
 from mxtui.settings import default_path, load_settings
@@ -54,7 +54,7 @@ async def test_a_theme_picked_in_the_palette_is_written_to_the_settings_file(
     config.write_text(MINE, encoding="utf-8")
     app = make_app(lab=Lab(), dns_timeout=1)
     app.settings_file = config
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with drive(app, size=(120, 40)) as pilot:
         await pick_theme(app, pilot, "nord")
         assert app.theme == "nord"
         assert "kept for next time" in toasts(app)
@@ -69,7 +69,7 @@ async def test_a_theme_that_cannot_be_kept_is_said_and_the_app_goes_on(tmp_path:
     blocker.write_text("", encoding="utf-8")
     app = make_app(lab=Lab(), dns_timeout=1)
     app.settings_file = blocker / "config.toml"
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with drive(app, size=(120, 40)) as pilot:
         app.theme = "nord"
         await pilot.pause()
         assert app.theme == "nord" and app.is_running
@@ -78,7 +78,7 @@ async def test_a_theme_that_cannot_be_kept_is_said_and_the_app_goes_on(tmp_path:
 
 async def test_without_a_settings_file_nothing_is_written() -> None:
     app = make_app(lab=Lab(), dns_timeout=1)  # as tests and make_app alone: settings_file None
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with drive(app, size=(120, 40)) as pilot:
         app.theme = "nord"
         await pilot.pause()
         assert app.theme == "nord" and not toasts(app)

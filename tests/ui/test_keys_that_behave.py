@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from textual.widgets import Input, OptionList
-from ui_support import ended, resolved, scenario_app, until
+from ui_support import drive, ended, resolved, scenario_app, until
 
 from mxtui.model import Stage
 from mxtui.ui import flows
@@ -33,7 +33,7 @@ def test_the_layout_is_chosen_from_the_width() -> None:
 
 async def test_esc_leaves_the_raw_box_and_x_is_rset_again() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(120, 34)) as pilot:
+    async with drive(app, size=(120, 34)) as pilot:
         await resolved(pilot, app)
         transcript = app.query_one(TranscriptView)
         transcript.focus()
@@ -50,7 +50,7 @@ async def test_esc_leaves_the_raw_box_and_x_is_rset_again() -> None:
 
 async def test_esc_leaves_the_domain_box_for_the_tree() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(app, size=(80, 24)) as pilot:
         await resolved(pilot, app)
         tree = app.query_one(MXTree)
         tree.focus()
@@ -64,7 +64,7 @@ async def test_esc_leaves_the_domain_box_for_the_tree() -> None:
 
 async def test_the_layout_follows_resizes_both_ways() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(120, 35)) as pilot:
+    async with drive(app, size=(120, 35)) as pilot:
         await resolved(pilot, app)
         assert app.has_class("-medium") and not app.has_class("-narrow")
         await pilot.resize_terminal(80, 24)
@@ -80,7 +80,7 @@ async def test_the_layout_follows_resizes_both_ways() -> None:
 
 async def test_at_120_columns_the_tree_is_not_cut() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(120, 35)) as pilot:
+    async with drive(app, size=(120, 35)) as pilot:
         await resolved(pilot, app)
         tree = app.query_one(MXTree)
         await until(pilot, lambda: tree.policy is not None, "the TLS policy's nodes")
@@ -91,7 +91,7 @@ async def test_at_120_columns_the_tree_is_not_cut() -> None:
 
 async def test_at_80x24_the_outcome_and_the_second_hop_stay_on_screen() -> None:
     app = scenario_app("backup-mx")
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(app, size=(80, 24)) as pilot:
         await resolved(pilot, app)
         await pilot.press("g")
         await until(pilot, lambda: ended(app) and app.driver.state.hop_result is not None, "hop 2")
@@ -108,7 +108,7 @@ async def test_at_80x24_the_outcome_and_the_second_hop_stay_on_screen() -> None:
 
 async def test_opening_a_scenario_forgets_the_previous_domains_explanation_and_transcript() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with drive(app, size=(160, 45)) as pilot:
         await resolved(pilot, app)
         await pilot.press("n")  # a walk, one step: something is explained
         await until(pilot, lambda: app.shown is not None, "an explanation")
@@ -125,7 +125,7 @@ async def test_opening_a_scenario_forgets_the_previous_domains_explanation_and_t
 
 async def test_the_backup_mx_walk_ends_with_its_outcome_in_the_headline() -> None:
     app = scenario_app("backup-mx")
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with drive(app, size=(160, 45)) as pilot:
         await resolved(pilot, app)
         await pilot.press("g")
         await until(pilot, lambda: ended(app) and app.driver.state.hop_result is not None, "hop 2")
@@ -135,7 +135,7 @@ async def test_the_backup_mx_walk_ends_with_its_outcome_in_the_headline() -> Non
 
 async def test_enter_reads_the_greeting_so_the_first_n_sends_ehlo() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(120, 34)) as pilot:
+    async with drive(app, size=(120, 34)) as pilot:
         await resolved(pilot, app)
         tree = app.query_one(MXTree)
         node = next(n for n in tree._address_nodes["192.0.2.10"])
@@ -154,7 +154,7 @@ async def test_enter_reads_the_greeting_so_the_first_n_sends_ehlo() -> None:
 
 async def test_p_in_the_tree_says_what_it_did_and_walks_nothing_new() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(app, size=(80, 24)) as pilot:
         await resolved(pilot, app)
         app.query_one(MXTree).focus()
         await pilot.press("p")
@@ -165,7 +165,7 @@ async def test_p_in_the_tree_says_what_it_did_and_walks_nothing_new() -> None:
 
 async def test_p_after_a_session_does_not_rerun_the_earlier_walk() -> None:
     app = scenario_app("greylist-primary")
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with drive(app, size=(160, 45)) as pilot:
         await resolved(pilot, app)
         await pilot.press("g")
         await until(pilot, lambda: ended(app), "the walk")
@@ -184,7 +184,7 @@ async def test_p_after_a_session_does_not_rerun_the_earlier_walk() -> None:
 
 async def test_the_scenario_picker_filters_as_you_type() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with drive(app, size=(100, 30)) as pilot:
         await resolved(pilot, app)
         await pilot.press("s")
         await until(pilot, lambda: isinstance(app.screen, ScenarioPicker), "the picker")
@@ -219,7 +219,7 @@ def test_a_long_scenario_title_wraps_under_itself_not_under_the_names() -> None:
 
 async def test_esc_in_the_picker_cancels_even_while_filtering() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with drive(app, size=(100, 30)) as pilot:
         await resolved(pilot, app)
         await pilot.press("s")
         await until(pilot, lambda: isinstance(app.screen, ScenarioPicker), "the picker")
@@ -248,7 +248,7 @@ async def stepped_to_rcpt(pilot, app) -> SessionPane:
 
 async def test_y_copies_the_line_and_Y_the_whole_reply() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(120, 34)) as pilot:
+    async with drive(app, size=(120, 34)) as pilot:
         await stepped_to_rcpt(pilot, app)
         view = app.query_one(TranscriptView)
         view.focus()
@@ -264,7 +264,7 @@ async def test_y_copies_the_line_and_Y_the_whole_reply() -> None:
 
 async def test_ctrl_f_finds_in_the_transcript_then_brackets_move_between_matches() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(app, size=(80, 24)) as pilot:
         await stepped_to_rcpt(pilot, app)
         view = app.query_one(TranscriptView)
         await pilot.press("ctrl+f")
@@ -283,7 +283,7 @@ async def test_ctrl_f_finds_in_the_transcript_then_brackets_move_between_matches
 
 async def test_enter_on_a_transcript_line_shows_it_whole_and_arrows_scroll_sideways() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(app, size=(80, 24)) as pilot:
         await stepped_to_rcpt(pilot, app)
         view = app.query_one(TranscriptView)
         await until(pilot, lambda: find_row(view._rows, -1, "550 5.1.1") >= 0, "the 550 line")
@@ -301,7 +301,7 @@ async def test_enter_on_a_transcript_line_shows_it_whole_and_arrows_scroll_sidew
 
 async def test_every_field_of_the_envelope_dialog_is_on_screen_at_80x24() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(app, size=(80, 24)) as pilot:
         await resolved(pilot, app)
         await pilot.press("e")
         await until(pilot, lambda: isinstance(app.screen, EnvelopeScreen), "the dialog")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.widgets import Input
+from ui_support import drive
 
 from mxtui.lab.runtime import Lab
 from mxtui.ui.detail import NodeDetail
@@ -26,7 +27,7 @@ async def settle(app, pilot) -> None:
 
 async def test_typing_a_domain_shows_groups_hosts_and_addresses():
     app = make_app(lab=Lab(), dns_timeout=1)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with drive(app, size=(120, 40)) as pilot:
         await settle(app, pilot)
         await pilot.press("slash")
         await pilot.press(*"noaddr.example.com", "enter")
@@ -42,7 +43,7 @@ async def test_typing_a_domain_shows_groups_hosts_and_addresses():
 
 async def test_demo_opens_on_the_lab_domain_and_the_detail_pane_follows_the_cursor():
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with drive(app, size=(120, 40)) as pilot:
         await settle(app, pilot)
         tree = app.query_one(MXTree)
         assert tree.root.label.plain.startswith("example.com")
@@ -59,7 +60,7 @@ async def test_demo_opens_on_the_lab_domain_and_the_detail_pane_follows_the_curs
 
 async def test_rerresolve_key_and_failures_show_on_their_node():
     app = make_app(lab=Lab(), dns_timeout=0.5)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with drive(app, size=(120, 40)) as pilot:
         await settle(app, pilot)
         await pilot.press("slash")
         app.query_one("#domain", Input).value = "broken.example.com"  # typing: see the first test
@@ -74,7 +75,7 @@ async def test_rerresolve_key_and_failures_show_on_their_node():
 
 async def test_bad_domain_is_a_message_on_the_tree_not_a_crash():
     app = make_app(lab=Lab(), dns_timeout=0.5)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with drive(app, size=(120, 40)) as pilot:
         await settle(app, pilot)
         await pilot.press("slash")
         app.query_one("#domain", Input).value = "exa mple..com"
@@ -96,7 +97,7 @@ $TTL 60
 
 async def test_hostile_dns_names_are_shown_literally_through_the_real_tree():
     app = make_app(lab=Lab(HOSTILE_ZONE, domain="evil.test", faults={}), dns_timeout=1)
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with drive(app, size=(160, 40)) as pilot:
         await settle(app, pilot)
         tree = app.query_one(MXTree)
         plain = "\n".join(t for _, t in labels(tree.root))

@@ -7,6 +7,7 @@ import contextlib
 
 from textual.widgets import DataTable, Static
 from textual.worker import WorkerCancelled, WorkerFailed
+from ui_support import drive
 
 from mxtui.dns import resolve_mx
 from mxtui.lab.hostile import MARKUP_PAYLOADS, HostileHost
@@ -86,7 +87,7 @@ async def open_probe(app, pilot, plan: MXPlan | None, dialer=None, **options) ->
 
 async def test_demo_plan_shows_every_address_with_reachable_and_refusing_rows() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with drive(app, size=(160, 40)) as pilot:
         await settle(app, pilot)
         screen = await open_probe(app, pilot, app.resolved_plan, timeout=2)
         addresses = [t.address for t in screen.targets]
@@ -123,7 +124,7 @@ async def test_demo_plan_shows_every_address_with_reachable_and_refusing_rows() 
 
 async def test_busy_and_silent_hosts_are_unreachable_with_their_reason() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with drive(app, size=(160, 40)) as pilot:
         await settle(app, pilot)
         plan = await resolve_mx(
             "implicit.example.com", nameservers=app.network.nameservers, timeout=1
@@ -146,7 +147,7 @@ async def test_rows_fill_in_as_results_arrive_while_a_silent_host_still_waits() 
     }
     lab = Lab(hosts=hosts)
     app = make_app(lab=lab, dns_timeout=1)
-    async with app.run_test(size=(120, 30)) as pilot:
+    async with drive(app, size=(120, 30)) as pilot:
         await settle(app, pilot)
         screen = ProbeScreen(plan_of("192.0.2.1", "192.0.2.2"), lab.dialer, timeout=3)
         await app.push_screen(screen)
@@ -165,7 +166,7 @@ async def test_rows_fill_in_as_results_arrive_while_a_silent_host_still_waits() 
 
 async def test_enter_shows_the_full_details_of_the_row() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(120, 35)) as pilot:
+    async with drive(app, size=(120, 35)) as pilot:
         await settle(app, pilot)
         screen = await open_probe(app, pilot, app.resolved_plan, timeout=2)
         assert not screen.query_one("#probe-detail").display
@@ -189,7 +190,7 @@ async def test_enter_shows_the_full_details_of_the_row() -> None:
 async def test_r_probes_every_address_again() -> None:
     seen: list[object] = []
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(120, 35), message_hook=seen.append) as pilot:
+    async with drive(app, size=(120, 35), message_hook=seen.append) as pilot:
         await settle(app, pilot)
         screen = await open_probe(app, pilot, app.resolved_plan, timeout=2)
         first = [m for m in seen if isinstance(m, ProbeScreen.ResultArrived)]
@@ -204,7 +205,7 @@ async def test_r_probes_every_address_again() -> None:
 
 async def test_hostile_greeting_is_shown_literally_in_row_and_details() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with drive(app, size=(160, 40)) as pilot:
         await settle(app, pilot)
         async with HostileHost("markup") as hostile:
             dialer = LabDialer({"203.0.113.9": hostile.address})
@@ -227,7 +228,7 @@ async def test_hostile_greeting_is_shown_literally_in_row_and_details() -> None:
 
 async def test_no_plan_or_no_address_says_there_is_nothing_to_probe() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with drive(app, size=(100, 30)) as pilot:
         await settle(app, pilot)
         screen = await open_probe(app, pilot, None)
         assert "resolve a domain first" in static_text(screen, "#probe-empty")
@@ -245,7 +246,7 @@ async def test_no_plan_or_no_address_says_there_is_nothing_to_probe() -> None:
 
 async def test_mx_hosts_without_address_are_named() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(120, 30)) as pilot:
+    async with drive(app, size=(120, 30)) as pilot:
         await settle(app, pilot)
         plan = await resolve_mx(
             "noaddr.example.com", nameservers=app.network.nameservers, timeout=1
@@ -258,7 +259,7 @@ async def test_mx_hosts_without_address_are_named() -> None:
 
 async def test_at_80x24_columns_shrink_to_fit_and_details_stay_readable() -> None:
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(app, size=(80, 24)) as pilot:
         await settle(app, pilot)
         screen = await open_probe(app, pilot, app.resolved_plan, timeout=2)
         table = screen.query_one(DataTable)

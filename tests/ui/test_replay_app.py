@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ui_support import SIZE, until
+from ui_support import SIZE, drive, until
 
 from mxtui.cli import main
 from mxtui.record import open_recording
@@ -28,7 +28,7 @@ def recorded(tmp_path: Path) -> Path:
 async def test_a_walk_recorded_headless_replays_paused_with_its_real_size(recorded: Path) -> None:
     path = recorded
     app = make_app(replay=open_recording(path), replay_speed=0)
-    async with app.run_test(size=SIZE) as pilot:
+    async with drive(app, size=SIZE) as pilot:
         await until(pilot, lambda: app.resolved_plan is not None, "the recorded plan")
         await pilot.pause()
         player = app.driver.player

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from ui_support import drive
 
 ROOT = Path(__file__).parents[2]
 sys.path.insert(0, str(ROOT / "screenshots"))
@@ -70,7 +71,7 @@ def stable(text: str) -> str:
 async def test_scene_looks_as_it_did(name: str) -> None:
     make, play = SCENES[name]
     app = make()
-    async with app.run_test(size=SIZE) as pilot:
+    async with drive(app, size=SIZE) as pilot:
         await play(app, pilot)
         if name == "probe-matrix":  # the latency column sizes itself to the numbers
             screen = app.screen

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ui_support import drive
+
 from mxtui.lab.hostile import MARKUP_PAYLOADS, HostileHost
 from mxtui.lab.runtime import Lab
 from mxtui.model import Stage, Timeouts
@@ -55,7 +57,7 @@ async def connect_to(app, pilot, label_start: str) -> None:
 
 async def test_a_newcomer_steps_the_demo_from_the_tree_to_the_dot():
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(120, 34)) as pilot:
+    async with drive(app, size=(120, 34)) as pilot:
         await settle(app, pilot)
         await connect_to(app, pilot, "IPv4  192.0.2.10")
         pane = app.query_one(SessionPane)
@@ -78,7 +80,7 @@ async def test_a_newcomer_steps_the_demo_from_the_tree_to_the_dot():
 
 async def test_an_unknown_recipient_is_explained_as_a_bounce():
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(120, 34)) as pilot:
+    async with drive(app, size=(120, 34)) as pilot:
         await settle(app, pilot)
         pane = app.query_one(SessionPane)
         pane.set_envelope(replace(pane.envelope, recipients=("nobody@example.com",)))
@@ -96,7 +98,7 @@ async def test_the_dot_to_a_real_host_waits_for_confirmation():
     real server, so the dot is held and a dialog asks first."""
     lab = Lab()
     app = make_app(lab=lab, dns_timeout=1)
-    async with app.run_test(size=(120, 34)) as pilot:
+    async with drive(app, size=(120, 34)) as pilot:
         await settle(app, pilot)
 
         class RealLookingDialer(LabDialer):
@@ -132,7 +134,7 @@ async def test_hostile_servers_through_the_real_widgets():
     running and nothing it was sent reaches the terminal raw."""
     lab = Lab()
     app = make_app(lab=lab, dns_timeout=1, timeouts=Timeouts(connect=2, reply=2))
-    async with app.run_test(size=(120, 34)) as pilot:
+    async with drive(app, size=(120, 34)) as pilot:
         await settle(app, pilot)
         for kind, params in HOSTILE:
             async with HostileHost(kind, **params) as hostile:
@@ -153,7 +155,7 @@ async def test_hostile_servers_through_the_real_widgets():
 
 async def test_switching_profile_by_key_and_palette_reexplains_the_reply():
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(120, 34)) as pilot:
+    async with drive(app, size=(120, 34)) as pilot:
         await settle(app, pilot)
         await connect_to(app, pilot, "IPv4  192.0.2.10")
         await step_until(app, pilot, Stage.GREETING)
@@ -174,7 +176,7 @@ async def test_switching_profile_by_key_and_palette_reexplains_the_reply():
 
 async def test_at_80x24_the_panes_take_turns_with_1_2_3():
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(app, size=(80, 24)) as pilot:
         await settle(app, pilot)
         assert app.has_class("-narrow")
         tree, pane, explain = (
@@ -197,7 +199,7 @@ async def test_at_80x24_the_panes_take_turns_with_1_2_3():
 
 async def test_the_greeting_sits_under_the_connect_separator_not_above_it():
     app = make_app(dns_timeout=1)
-    async with app.run_test(size=(120, 34)) as pilot:
+    async with drive(app, size=(120, 34)) as pilot:
         await settle(app, pilot)
         await connect_to(app, pilot, "IPv4  192.0.2.10")
         await step_until(app, pilot, Stage.GREETING)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.content import Content
+from ui_support import drive
 
 from mxtui.ui.steady import SteadyStatic, same_content
 
@@ -27,7 +28,7 @@ class OneLine(App[None]):
 
 async def test_an_update_to_the_same_content_lays_nothing_out(monkeypatch) -> None:
     app = OneLine()
-    async with app.run_test(size=(40, 3)) as pilot:
+    async with drive(app, size=(40, 3)) as pilot:
         line = app.query_one(SteadyStatic)
         layouts: list[bool] = []
         refresh = line.refresh

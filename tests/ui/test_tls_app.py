@@ -5,7 +5,7 @@ Policy column; a walk applies the profile's TLS settings and explains a DANE fai
 from __future__ import annotations
 
 from textual.widgets import DataTable, Input
-from ui_support import SIZE, ended, resolved, scenario_app, until
+from ui_support import SIZE, drive, ended, resolved, scenario_app, until
 
 from mxtui.tlspolicy.describe import HostPolicy
 from mxtui.tlspolicy.model import TlsPolicy
@@ -37,7 +37,7 @@ async def open_domain(app, pilot, domain: str) -> MXTree:
 
 async def test_the_tree_marks_the_mx_host_the_mta_sts_policy_does_not_list() -> None:
     app = make_app(dns_timeout=2)
-    async with app.run_test(size=SIZE) as pilot:
+    async with drive(app, size=SIZE) as pilot:
         tree = await open_domain(app, pilot, "sts.example.com")
         shown = dict(labels(tree.root))
         assert "TLS policy: STS enforce · TLS-RPT · MX secure" in shown
@@ -54,7 +54,7 @@ async def test_the_tree_marks_the_mx_host_the_mta_sts_policy_does_not_list() -> 
 
 async def test_the_tree_says_tlsa_present_validated_usable_and_the_probe_checks_it() -> None:
     app = make_app(dns_timeout=2)
-    async with app.run_test(size=SIZE) as pilot:
+    async with drive(app, size=SIZE) as pilot:
         tree = await open_domain(app, pilot, "dane.example.com")
         shown = [label for label, _ in labels(tree.root)]
         assert shown.count("✓ TLSA ×1 validated, usable") == 2
@@ -72,7 +72,7 @@ async def test_the_tree_says_tlsa_present_validated_usable_and_the_probe_checks_
 
 async def test_a_domain_without_a_tls_policy_gets_no_tls_nodes_and_no_policy_column() -> None:
     app = make_app(dns_timeout=2)
-    async with app.run_test(size=SIZE) as pilot:
+    async with drive(app, size=SIZE) as pilot:
         tree = await open_domain(app, pilot, "example.com")
         assert not any(isinstance(data, TlsPolicy | HostPolicy) for _, data in labels(tree.root))
         await pilot.press("P")
@@ -84,7 +84,7 @@ async def test_a_domain_without_a_tls_policy_gets_no_tls_nodes_and_no_policy_col
 
 async def test_a_walk_of_the_dane_scenario_defers_and_explains_the_dane_failure() -> None:
     app = scenario_app("dane-rotated-cert")  # the scenario's Postfix: smtp_tls_security_level=dane
-    async with app.run_test(size=SIZE) as pilot:
+    async with drive(app, size=SIZE) as pilot:
         await resolved(pilot, app)
         await until(pilot, lambda: app.driver.tls_policy is not None, "the TLS policy")
         await pilot.press("g")

@@ -7,6 +7,7 @@ import json
 
 from textual import events
 from textual.app import App, ComposeResult
+from ui_support import drive
 
 from mxtui.lab.hostile import MARKUP_PAYLOADS, MARKUP_TEXT
 from mxtui.model import DataProgress, Outcome, Reply, Stage, StepResult, TranscriptLine
@@ -67,7 +68,7 @@ def component_colour(view: TranscriptView, name: str):
 
 async def test_lines_show_time_markers_and_colour_by_direction_and_reply_code():
     app = TranscriptApp()
-    async with app.run_test(size=(100, 20)) as pilot:
+    async with drive(app, size=(100, 20)) as pilot:
         view = app.query_one(TranscriptView)
         view.append(
             [
@@ -100,7 +101,7 @@ async def test_lines_show_time_markers_and_colour_by_direction_and_reply_code():
 
 async def test_each_step_ends_with_a_separator_naming_stage_result_and_latency():
     app = TranscriptApp()
-    async with app.run_test(size=(100, 20)) as pilot:
+    async with drive(app, size=(100, 20)) as pilot:
         view = app.query_one(TranscriptView)
         view.append([sent("RCPT TO:<x@y>"), recv("250 ok")])
         view.add_step(step(Stage.RCPT, 250, 3.14))
@@ -115,7 +116,7 @@ async def test_each_step_ends_with_a_separator_naming_stage_result_and_latency()
 
 async def test_cursor_skips_separators_and_step_selected_carries_the_lines_step():
     app = TranscriptApp()
-    async with app.run_test(size=(100, 20)) as pilot:
+    async with drive(app, size=(100, 20)) as pilot:
         view = app.query_one(TranscriptView)
         view.focus()
         greeting, ehlo = step(Stage.GREETING, 220, 5), step(Stage.EHLO, 250, 7)
@@ -148,7 +149,7 @@ async def test_cursor_skips_separators_and_step_selected_carries_the_lines_step(
 
 async def test_view_follows_the_end_until_the_user_moves_up_and_again_after_end():
     app = TranscriptApp()
-    async with app.run_test(size=(80, 12)) as pilot:
+    async with drive(app, size=(80, 12)) as pilot:
         view = app.query_one(TranscriptView)
         view.focus()
         view.append(recv(f"250-line {i}") for i in range(100))
@@ -172,7 +173,7 @@ async def test_view_follows_the_end_until_the_user_moves_up_and_again_after_end(
 
 async def test_page_keys_move_a_screenful_and_select_last_reply_returns_to_the_end():
     app = TranscriptApp()
-    async with app.run_test(size=(80, 12)) as pilot:
+    async with drive(app, size=(80, 12)) as pilot:
         view = app.query_one(TranscriptView)
         view.focus()
         view.append(recv(f"250-line {i}") for i in range(60))
@@ -196,7 +197,7 @@ async def test_page_keys_move_a_screenful_and_select_last_reply_returns_to_the_e
 
 async def test_progress_is_one_row_updated_in_place_and_gone_when_the_step_ends():
     app = TranscriptApp()
-    async with app.run_test(size=(100, 20)) as pilot:
+    async with drive(app, size=(100, 20)) as pilot:
         view = app.query_one(TranscriptView)
         view.append([sent("<message>")])
         view.progress(DataProgress(4_200_000, 20_000_000))
@@ -218,7 +219,7 @@ async def test_progress_is_one_row_updated_in_place_and_gone_when_the_step_ends(
 
 async def test_hostile_lines_render_literally_and_never_reach_the_terminal_raw():
     app = TranscriptApp()
-    async with app.run_test(size=(160, 30)) as pilot:
+    async with drive(app, size=(160, 30)) as pilot:
         view = app.query_one(TranscriptView)
         view.focus()
         raw = [recv(f"250-{p} tail") for p in MARKUP_PAYLOADS] + [recv(f"250 {MARKUP_TEXT}")]
@@ -240,7 +241,7 @@ async def test_hostile_lines_render_literally_and_never_reach_the_terminal_raw()
 
 async def test_long_lines_are_cut_at_the_edge_never_wrapped():
     app = TranscriptApp()
-    async with app.run_test(size=(60, 10)) as pilot:
+    async with drive(app, size=(60, 10)) as pilot:
         view = app.query_one(TranscriptView)
         long = "250 " + "x" * 500 + "END"
         view.append([recv(long), recv("250 short")])
@@ -254,7 +255,7 @@ async def test_long_lines_are_cut_at_the_edge_never_wrapped():
 
 async def test_exports_and_clear():
     app = TranscriptApp()
-    async with app.run_test(size=(80, 10)) as pilot:
+    async with drive(app, size=(80, 10)) as pilot:
         view = app.query_one(TranscriptView)
         lines = [recv("220 hi", 1), sent("EHLO x", 2, Stage.EHLO), recv("250 ok", 3, tls=True)]
         view.append(lines)
@@ -276,7 +277,7 @@ async def test_exports_and_clear():
 
 async def test_hundred_thousand_lines_in_batches_then_home_and_end():
     app = TranscriptApp()
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with drive(app, size=(100, 30)) as pilot:
         view = app.query_one(TranscriptView)
         view.focus()
         for batch in range(100):
@@ -304,7 +305,7 @@ def wheel(view: TranscriptView, up: bool) -> None:
 
 async def test_wheel_up_stops_following_and_wheel_back_to_the_end_resumes():
     app = TranscriptApp()
-    async with app.run_test(size=(80, 12)) as pilot:
+    async with drive(app, size=(80, 12)) as pilot:
         view = app.query_one(TranscriptView)
         view.focus()
         view.append(recv(f"250-line {i}") for i in range(100))
@@ -329,7 +330,7 @@ async def test_wheel_up_stops_following_and_wheel_back_to_the_end_resumes():
 
 async def test_clicking_a_line_selects_it_and_reports_its_step():
     app = TranscriptApp()
-    async with app.run_test(size=(80, 12)) as pilot:
+    async with drive(app, size=(80, 12)) as pilot:
         view = app.query_one(TranscriptView)
         greeting = step(Stage.GREETING, 220, 5)
         view.append([recv("220 hi")])
@@ -347,7 +348,7 @@ async def test_clicking_a_line_selects_it_and_reports_its_step():
 
 async def test_last_row_stays_visible_when_a_long_line_brings_a_horizontal_scrollbar():
     app = TranscriptApp()
-    async with app.run_test(size=(60, 10)) as pilot:
+    async with drive(app, size=(60, 10)) as pilot:
         view = app.query_one(TranscriptView)
         view.focus()
         view.append(recv(f"250-line {i}") for i in range(20))
@@ -362,7 +363,7 @@ async def test_last_row_stays_visible_when_a_long_line_brings_a_horizontal_scrol
 
 async def test_after_moving_up_new_lines_scroll_in_only_while_the_cursor_stays_on_screen():
     app = TranscriptApp()
-    async with app.run_test(size=(80, 12)) as pilot:
+    async with drive(app, size=(80, 12)) as pilot:
         view = app.query_one(TranscriptView)
         view.focus()
         view.append(recv(f"250-line {i}") for i in range(100))
@@ -383,7 +384,7 @@ async def test_after_moving_up_new_lines_scroll_in_only_while_the_cursor_stays_o
 
 async def test_theme_change_redraws_rows_in_the_new_theme_colours():
     app = TranscriptApp()
-    async with app.run_test(size=(80, 10)) as pilot:
+    async with drive(app, size=(80, 10)) as pilot:
         view = app.query_one(TranscriptView)
         view.append([recv("550 5.1.1 no"), recv("221 bye")])  # the cursor is on row 1
         await pilot.pause()

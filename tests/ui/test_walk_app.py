@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ui_support import SIZE, ended, resolved, scenario_app, until
+from ui_support import SIZE, drive, ended, resolved, scenario_app, until
 
 from mxtui.model import Stage, TranscriptLine
 from mxtui.ui.explain import ExplainPanel
@@ -24,7 +24,7 @@ def tree_label(app, address: str) -> str:
 
 async def test_g_walks_mixed_recipients_and_every_screen_part_follows() -> None:
     app = scenario_app("mixed-recipients")
-    async with app.run_test(size=SIZE) as pilot:
+    async with drive(app, size=SIZE) as pilot:
         await resolved(pilot, app)
         await pilot.press("g")
         await until(pilot, lambda: ended(app), "the walk")
@@ -78,7 +78,7 @@ async def test_g_walks_mixed_recipients_and_every_screen_part_follows() -> None:
 
 async def test_at_80_columns_the_walk_shows_on_the_session_pane() -> None:
     app = scenario_app("unknown-user")
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with drive(app, size=(80, 24)) as pilot:
         await resolved(pilot, app)
         assert app.shown_pane == "mx"
         await pilot.press("g")  # from the tree: the session comes forward, with the outcome
@@ -100,7 +100,7 @@ async def test_at_80_columns_the_walk_shows_on_the_session_pane() -> None:
 async def test_quitting_in_the_middle_of_a_walk_leaves_no_task_behind() -> None:
     app = scenario_app("all-down")
     app.driver.delay = 0.5
-    async with app.run_test(size=SIZE) as pilot:
+    async with drive(app, size=SIZE) as pilot:
         await resolved(pilot, app)
         await pilot.press("g")
         await until(pilot, lambda: app.driver.active and app.driver.state is not None, "the walk")
