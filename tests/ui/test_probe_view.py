@@ -1,5 +1,7 @@
 """The probe matrix screen over the lab demo: rows per address, results as they arrive, details on
-Enter, r probes again, hostile greetings stay literal, and it still reads at 80×24."""
+Enter, r probes again, hostile greetings stay literal, and it still reads at 80×24 (one app's
+journey through them all: an app start costs more than most of the checks), then the cells'
+words and widths as plain functions."""
 
 from __future__ import annotations
 
@@ -7,12 +9,10 @@ import contextlib
 
 from textual.widgets import DataTable, Static
 from textual.worker import WorkerCancelled, WorkerFailed
-from ui_support import drive
+from ui_support import drive, until
 
 from mxtui.dns import resolve_mx
 from mxtui.lab.hostile import MARKUP_PAYLOADS, HostileHost
-from mxtui.lab.hosts import HostBehaviour
-from mxtui.lab.runtime import Lab
 from mxtui.model import (
     Address,
     HostState,
@@ -85,196 +85,204 @@ async def open_probe(app, pilot, plan: MXPlan | None, dialer=None, **options) ->
     return screen
 
 
-async def test_demo_plan_shows_every_address_with_reachable_and_refusing_rows() -> None:
-    app = make_app(dns_timeout=1)
-    async with drive(app, size=(160, 40)) as pilot:
-        await settle(app, pilot)
-        screen = await open_probe(app, pilot, app.resolved_plan, timeout=2)
-        addresses = [t.address for t in screen.targets]
-        assert addresses == [
-            "192.0.2.10", "2001:db8::10", "192.0.2.11", "2001:db8::11", "192.0.2.20"
-        ]  # fmt: skip
-        assert screen.query_one(DataTable).row_count == 5
-
-        mx1 = row_of(screen, "192.0.2.10")
-        assert mx1["host"] == "10 mx1.example.com"
-        assert mx1["reach"] == REACH_YES
-        assert mx1["greeting"].startswith("220 mx1.example.com")
-        full = full_row(screen, "192.0.2.10")["extensions"]
-        assert full.startswith("STARTTLS SIZE 67.1M 8BITMIME")
-        assert mx1["extensions"].startswith("STARTTLS SIZE")
-        assert full_row(screen, "192.0.2.10")["tls"].startswith("1.3 ✗ bad 20")
-        # The second address of the same host leaves host and preference blank: a group.
-        assert row_of(screen, "2001:db8::10")["host"] == ""
-        assert row_of(screen, "192.0.2.11")["host"] == "   mx2.example.com"
-
-        refused = row_of(screen, "2001:db8::11")
-        assert refused["reach"] == REACH_NO
-        assert refused["greeting"] == "-" and refused["error"].startswith("connect: connection")
-        assert full_row(screen, "2001:db8::11")["error"] == "connect: connection refused"
-
-        backup = row_of(screen, "192.0.2.20")
-        assert backup["host"] == "20 backup.example.com"
-        assert "SIZE 10M" in backup["extensions"]
-
-        summary = static_text(screen, "#probe-summary")
-        assert "5 addresses · reachable 4 · TLS 4 · slowest" in summary and "elapsed" in summary
-        assert "probing" not in summary
+async def close(app, pilot) -> None:
+    """Close the probe screen as the user does, and make sure it is gone before the next
+    check (an open screen would swallow the next check's keys)."""
+    await pilot.press("escape")
+    await settle(app, pilot)
+    assert not isinstance(app.screen, ProbeScreen)
 
 
-async def test_busy_and_silent_hosts_are_unreachable_with_their_reason() -> None:
-    app = make_app(dns_timeout=1)
-    async with drive(app, size=(160, 40)) as pilot:
-        await settle(app, pilot)
-        plan = await resolve_mx(
-            "implicit.example.com", nameservers=app.network.nameservers, timeout=1
-        )
-        screen = await open_probe(app, pilot, plan, timeout=0.5)
-        busy = row_of(screen, "192.0.2.30")
-        assert busy["reach"] == REACH_NO and busy["greeting"].startswith("421")
-        assert "turns connections away" in full_row(screen, "192.0.2.30")["error"]
-        assert busy["error"].startswith("greeting 421")
-        silent = row_of(screen, "2001:db8::30")
-        assert silent["reach"] == REACH_NO and silent["greeting"] == "-"
-        assert "no reply within 0.5 s" in silent["error"]
-        assert "2 addresses · reachable 0 · TLS 0" in static_text(screen, "#probe-summary")
+async def nothing_to_probe_without_a_plan_or_an_address(app, pilot) -> None:
+    """No plan (nothing resolved) says to resolve first and shows no table; q closes it. A
+    null MX says there is nothing to probe for the domain, and r then starts no probe."""
+    screen = await open_probe(app, pilot, None)
+    assert "resolve a domain first" in static_text(screen, "#probe-empty")
+    assert not screen.query_one(DataTable).display
+    await pilot.press("q")
+    await settle(app, pilot)
+    assert not isinstance(app.screen, ProbeScreen)
+    null = await resolve_mx("null.example.com", nameservers=app.network.nameservers, timeout=1)
+    screen = await open_probe(app, pilot, null)
+    message = static_text(screen, "#probe-empty")
+    assert "Nothing to probe for null.example.com" in message and "null" in message
+    await pilot.press("r")  # nothing to probe again: no crash, no worker
+    assert not screen.running and app.is_running
+    await close(app, pilot)
 
 
-async def test_rows_fill_in_as_results_arrive_while_a_silent_host_still_waits() -> None:
-    hosts = {
-        "192.0.2.1": HostBehaviour("accept", hostname="mx.probe.test"),
-        "192.0.2.2": HostBehaviour("silent", hostname="mx.probe.test"),
-    }
-    lab = Lab(hosts=hosts)
-    app = make_app(lab=lab, dns_timeout=1)
-    async with drive(app, size=(120, 30)) as pilot:
-        await settle(app, pilot)
-        screen = ProbeScreen(plan_of("192.0.2.1", "192.0.2.2"), lab.dialer, timeout=3)
-        await app.push_screen(screen)
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if screen.results[0] is not None:
-                break
-        assert screen.running, "the silent host should still be waiting"
-        assert row_of(screen, "192.0.2.1")["reach"] == REACH_YES
-        assert row_of(screen, "192.0.2.2")["reach"] == REACH_WAIT
-        assert "probing: 1 done" in static_text(screen, "#probe-summary")
-        await pilot.press("escape")  # closing cancels the waiting probe
-        await settle(app, pilot)
-        assert not isinstance(app.screen, ProbeScreen)
+async def mx_hosts_without_address_are_named(app, pilot) -> None:
+    """The MX hosts of noaddr.example.com that have no address are named in the summary; the
+    one with addresses gets its rows."""
+    plan = await resolve_mx("noaddr.example.com", nameservers=app.network.nameservers, timeout=1)
+    screen = await open_probe(app, pilot, plan, timeout=2)
+    assert [t.host for t in screen.targets] == ["mx1.example.com", "mx1.example.com"]
+    summary = static_text(screen, "#probe-summary")
+    assert "no address: ghost.noaddr.example.com, empty.noaddr.example.com" in summary
+    await close(app, pilot)
 
 
-async def test_enter_shows_the_full_details_of_the_row() -> None:
-    app = make_app(dns_timeout=1)
-    async with drive(app, size=(120, 35)) as pilot:
-        await settle(app, pilot)
-        screen = await open_probe(app, pilot, app.resolved_plan, timeout=2)
-        assert not screen.query_one("#probe-detail").display
+async def busy_and_silent_hosts_are_unreachable_with_their_reason(app, pilot) -> None:
+    """implicit.example.com: the host greeting 421 and the silent one are both unreachable,
+    each with its reason (the greeting, "no reply within 0.5 s")."""
+    plan = await resolve_mx("implicit.example.com", nameservers=app.network.nameservers, timeout=1)
+    screen = await open_probe(app, pilot, plan, timeout=0.5)
+    busy = row_of(screen, "192.0.2.30")
+    assert busy["reach"] == REACH_NO and busy["greeting"].startswith("421")
+    assert "turns connections away" in full_row(screen, "192.0.2.30")["error"]
+    assert busy["error"].startswith("greeting 421")
+    silent = row_of(screen, "2001:db8::30")
+    assert silent["reach"] == REACH_NO and silent["greeting"] == "-"
+    assert "no reply within 0.5 s" in silent["error"]
+    assert "2 addresses · reachable 0 · TLS 0" in static_text(screen, "#probe-summary")
+    await close(app, pilot)
+
+
+async def rows_fill_in_while_a_silent_host_still_waits(app, pilot) -> None:
+    """A row fills in as its result arrives while another address (the demo's silent host,
+    given 3 s) is still waited for; closing the screen cancels the waiting probe."""
+    plan = plan_of("192.0.2.10", "2001:db8::30")
+    screen = ProbeScreen(plan, app.network.dialer, timeout=3)
+    await app.push_screen(screen)
+    await until(pilot, lambda: screen.results[0] is not None, "the first address's result")
+    assert screen.running, "the silent host should still be waiting"
+    assert row_of(screen, "192.0.2.10")["reach"] == REACH_YES
+    assert row_of(screen, "2001:db8::30")["reach"] == REACH_WAIT
+    assert "probing: 1 done" in static_text(screen, "#probe-summary")
+    await close(app, pilot)  # well before the 3 s: the wait was cancelled, not finished
+    assert screen.results[1] is None
+
+
+async def hostile_greeting_is_shown_literally_in_row_and_details(app, pilot) -> None:
+    """A greeting full of markup, escapes and bidi controls is shown literally in its row and
+    in the details, and nothing of it reaches the terminal raw."""
+    async with HostileHost("markup") as hostile:
+        dialer = LabDialer({"203.0.113.9": hostile.address})
+        screen = await open_probe(app, pilot, plan_of("203.0.113.9"), dialer, timeout=2)
         await pilot.press("enter")
-        await pilot.pause()
-        assert screen.query_one("#probe-detail").display
+        assert app.is_running and app.screen is screen
+        row = row_of(screen, "203.0.113.9")
+        assert "[bold red] [/" in row["greeting"]
+        assert "[@click=app.quit]x[/]" in full_row(screen, "203.0.113.9")["greeting"]
         detail = static_text(screen, "#probe-detail-text")
-        assert "220 mx1.example.com ESMTP mxtui lab" in detail
-        assert "AUTH LOGIN PLAIN" in detail and "ENHANCEDSTATUSCODES" in detail
-        assert "subject: O=mxtui lab,CN=mx1.example.com" in detail
-        assert "does NOT verify for mx1.example.com" in detail
-        assert "MAIL" not in detail.split("Sent:")[1]
-        await pilot.press("down", "down", "down")  # the details follow the cursor
-        await pilot.pause()
-        assert "connection refused" in static_text(screen, "#probe-detail-text")
-        await pilot.press("d")
-        await pilot.pause()
-        assert not screen.query_one("#probe-detail").display
+        for payload in MARKUP_PAYLOADS:
+            if payload.startswith("["):
+                assert payload in detail
+        assert "\\x1b]0;PWNED\\x07" in detail and "\\u202e" in detail
+        svg = app.export_screenshot()
+        assert "\x1b" not in svg and "\x07" not in svg and "\u202e" not in svg
+        assert "[@click=app.quit]x[/]" in svg.replace("&#160;", " ") or "@click" in svg
+        await close(app, pilot)
 
 
-async def test_r_probes_every_address_again() -> None:
+async def demo_plan_rows_details_and_probing_again(app, pilot, seen: list[object]) -> None:
+    """The demo's plan: every address a row (a host's second address leaves host and preference
+    blank), reachable and refusing rows with their greeting, extensions, TLS and error, and the
+    summary once done; Enter opens the full details of the row, which follow the cursor, d
+    hides them; r probes every address again (a second run of 5 results) and the screen stays."""
+    seen.clear()
+    screen = await open_probe(app, pilot, app.resolved_plan, timeout=2)
+    addresses = [t.address for t in screen.targets]
+    assert addresses == [
+        "192.0.2.10", "2001:db8::10", "192.0.2.11", "2001:db8::11", "192.0.2.20"
+    ]  # fmt: skip
+    assert screen.query_one(DataTable).row_count == 5
+
+    mx1 = row_of(screen, "192.0.2.10")
+    assert mx1["host"] == "10 mx1.example.com"
+    assert mx1["reach"] == REACH_YES
+    assert mx1["greeting"].startswith("220 mx1.example.com")
+    full = full_row(screen, "192.0.2.10")["extensions"]
+    assert full.startswith("STARTTLS SIZE 67.1M 8BITMIME")
+    assert mx1["extensions"].startswith("STARTTLS SIZE")
+    assert full_row(screen, "192.0.2.10")["tls"].startswith("1.3 ✗ bad 20")
+    # The second address of the same host leaves host and preference blank: a group.
+    assert row_of(screen, "2001:db8::10")["host"] == ""
+    assert row_of(screen, "192.0.2.11")["host"] == "   mx2.example.com"
+
+    refused = row_of(screen, "2001:db8::11")
+    assert refused["reach"] == REACH_NO
+    assert refused["greeting"] == "-" and refused["error"].startswith("connect: connection")
+    assert full_row(screen, "2001:db8::11")["error"] == "connect: connection refused"
+
+    backup = row_of(screen, "192.0.2.20")
+    assert backup["host"] == "20 backup.example.com"
+    assert "SIZE 10M" in backup["extensions"]
+
+    summary = static_text(screen, "#probe-summary")
+    assert "5 addresses · reachable 4 · TLS 4 · slowest" in summary and "elapsed" in summary
+    assert "probing" not in summary
+
+    # Enter: the full details of the row under the cursor (the first).
+    assert not screen.query_one("#probe-detail").display
+    await pilot.press("enter")
+    assert screen.query_one("#probe-detail").display
+    detail = static_text(screen, "#probe-detail-text")
+    assert "220 mx1.example.com ESMTP mxtui lab" in detail
+    assert "AUTH LOGIN PLAIN" in detail and "ENHANCEDSTATUSCODES" in detail
+    assert "subject: O=mxtui lab,CN=mx1.example.com" in detail
+    assert "does NOT verify for mx1.example.com" in detail
+    assert "MAIL" not in detail.split("Sent:")[1]
+    await pilot.press("down", "down", "down")  # the details follow the cursor
+    assert "connection refused" in static_text(screen, "#probe-detail-text")
+    await pilot.press("d")
+    assert not screen.query_one("#probe-detail").display
+
+    # r: every address probed again, on the same screen.
+    first = [m for m in seen if isinstance(m, ProbeScreen.ResultArrived)]
+    assert len(first) == 5 and {m.run for m in first} == {1}
+    await pilot.press("r")
+    await settle(app, pilot)
+    again = [m for m in seen if isinstance(m, ProbeScreen.ResultArrived) and m.run == 2]
+    assert len(again) == 5
+    assert all(r is not None for r in screen.results) and not screen.running
+    assert app.is_running and app.screen is screen
+    await close(app, pilot)
+
+
+async def at_80x24_columns_shrink_to_fit_and_details_stay_readable(app, pilot) -> None:
+    """Opened at 80×24, the columns fit the width (the error column gives way and a refused
+    row's error takes the greeting's place, the TLS cell keeps version and verdict), and the
+    details still have room to be read."""
+    await pilot.resize_terminal(80, 24)
+    assert app.size == (80, 24)
+    screen = await open_probe(app, pilot, app.resolved_plan, timeout=2)
+    table = screen.query_one(DataTable)
+    used = sum(c.width + 2 * CELL_PADDING for c in table.columns.values())
+    assert used <= 80 - SCROLLBAR
+    refused = row_of(screen, "2001:db8::11")  # no error column: the error takes its place
+    assert "error" not in refused and refused["greeting"].startswith("connect: conn")
+    assert row_of(screen, "192.0.2.10")["tls"].startswith("1.3 ✗ bad")
+    await pilot.press("enter")
+    detail = screen.query_one("#probe-detail")
+    assert detail.display and detail.size.height >= 6
+    assert "220 mx1.example.com ESMTP mxtui lab" in static_text(screen, "#probe-detail-text")
+    svg = app.export_screenshot()
+    assert "mx1.example.com" in svg
+
+
+async def test_probe_screen_journey_over_the_lab_demo() -> None:
+    """One demo app (its start and first resolve are most of the cost) serves every probe
+    check, each step closing its screen before the next; the wide checks at 160×40, then the
+    80×24 layout after a resize. Each step's docstring says what it proves:
+    nothing_to_probe_without_a_plan_or_an_address, mx_hosts_without_address_are_named,
+    busy_and_silent_hosts_are_unreachable_with_their_reason,
+    rows_fill_in_while_a_silent_host_still_waits,
+    hostile_greeting_is_shown_literally_in_row_and_details,
+    demo_plan_rows_details_and_probing_again (was three tests: the demo plan's rows, Enter's
+    details, r), at_80x24_columns_shrink_to_fit_and_details_stay_readable."""
     seen: list[object] = []
     app = make_app(dns_timeout=1)
-    async with drive(app, size=(120, 35), message_hook=seen.append) as pilot:
+    async with drive(app, size=(160, 40), message_hook=seen.append) as pilot:
         await settle(app, pilot)
-        screen = await open_probe(app, pilot, app.resolved_plan, timeout=2)
-        first = [m for m in seen if isinstance(m, ProbeScreen.ResultArrived)]
-        assert len(first) == 5 and {m.run for m in first} == {1}
-        await pilot.press("r")
-        await settle(app, pilot)
-        again = [m for m in seen if isinstance(m, ProbeScreen.ResultArrived) and m.run == 2]
-        assert len(again) == 5
-        assert all(r is not None for r in screen.results) and not screen.running
-        assert app.is_running and isinstance(app.screen, ProbeScreen)
-
-
-async def test_hostile_greeting_is_shown_literally_in_row_and_details() -> None:
-    app = make_app(dns_timeout=1)
-    async with drive(app, size=(160, 40)) as pilot:
-        await settle(app, pilot)
-        async with HostileHost("markup") as hostile:
-            dialer = LabDialer({"203.0.113.9": hostile.address})
-            screen = await open_probe(app, pilot, plan_of("203.0.113.9"), dialer, timeout=2)
-            await pilot.press("enter")
-            await pilot.pause()
-            assert app.is_running and isinstance(app.screen, ProbeScreen)
-            row = row_of(screen, "203.0.113.9")
-            assert "[bold red] [/" in row["greeting"]
-            assert "[@click=app.quit]x[/]" in full_row(screen, "203.0.113.9")["greeting"]
-            detail = static_text(screen, "#probe-detail-text")
-            for payload in MARKUP_PAYLOADS:
-                if payload.startswith("["):
-                    assert payload in detail
-            assert "\\x1b]0;PWNED\\x07" in detail and "\\u202e" in detail
-            svg = app.export_screenshot()
-            assert "\x1b" not in svg and "\x07" not in svg and "\u202e" not in svg
-            assert "[@click=app.quit]x[/]" in svg.replace("&#160;", " ") or "@click" in svg
-
-
-async def test_no_plan_or_no_address_says_there_is_nothing_to_probe() -> None:
-    app = make_app(dns_timeout=1)
-    async with drive(app, size=(100, 30)) as pilot:
-        await settle(app, pilot)
-        screen = await open_probe(app, pilot, None)
-        assert "resolve a domain first" in static_text(screen, "#probe-empty")
-        assert not screen.query_one(DataTable).display
-        await pilot.press("q")
-        await pilot.pause()
-        null = await resolve_mx("null.example.com", nameservers=app.network.nameservers, timeout=1)
-        screen = await open_probe(app, pilot, null)
-        message = static_text(screen, "#probe-empty")
-        assert "Nothing to probe for null.example.com" in message and "null" in message
-        await pilot.press("r")  # nothing to probe again: no crash, no worker
-        await pilot.pause()
-        assert not screen.running
-
-
-async def test_mx_hosts_without_address_are_named() -> None:
-    app = make_app(dns_timeout=1)
-    async with drive(app, size=(120, 30)) as pilot:
-        await settle(app, pilot)
-        plan = await resolve_mx(
-            "noaddr.example.com", nameservers=app.network.nameservers, timeout=1
-        )
-        screen = await open_probe(app, pilot, plan, timeout=2)
-        assert [t.host for t in screen.targets] == ["mx1.example.com", "mx1.example.com"]
-        summary = static_text(screen, "#probe-summary")
-        assert "no address: ghost.noaddr.example.com, empty.noaddr.example.com" in summary
-
-
-async def test_at_80x24_columns_shrink_to_fit_and_details_stay_readable() -> None:
-    app = make_app(dns_timeout=1)
-    async with drive(app, size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        screen = await open_probe(app, pilot, app.resolved_plan, timeout=2)
-        table = screen.query_one(DataTable)
-        used = sum(c.width + 2 * CELL_PADDING for c in table.columns.values())
-        assert used <= 80 - SCROLLBAR
-        refused = row_of(screen, "2001:db8::11")  # no error column: the error takes its place
-        assert "error" not in refused and refused["greeting"].startswith("connect: conn")
-        assert row_of(screen, "192.0.2.10")["tls"].startswith("1.3 ✗ bad")
-        await pilot.press("enter")
-        await pilot.pause()
-        detail = screen.query_one("#probe-detail")
-        assert detail.display and detail.size.height >= 6
-        assert "220 mx1.example.com ESMTP mxtui lab" in static_text(screen, "#probe-detail-text")
-        svg = app.export_screenshot()
-        assert "mx1.example.com" in svg
+        assert app.resolved_plan is not None
+        await nothing_to_probe_without_a_plan_or_an_address(app, pilot)
+        await mx_hosts_without_address_are_named(app, pilot)
+        await busy_and_silent_hosts_are_unreachable_with_their_reason(app, pilot)
+        await rows_fill_in_while_a_silent_host_still_waits(app, pilot)
+        await hostile_greeting_is_shown_literally_in_row_and_details(app, pilot)
+        await demo_plan_rows_details_and_probing_again(app, pilot, seen)
+        await at_80x24_columns_shrink_to_fit_and_details_stay_readable(app, pilot)
 
 
 def result(**overrides) -> ProbeResult:
