@@ -130,12 +130,10 @@ async def test_cursor_skips_separators_and_step_selected_carries_the_lines_step(
         assert view.cursor_row == 3  # following: the latest received line
         app.selected.clear()
         await pilot.press("down")
-        await pilot.pause()
         assert view.cursor_row == 5
         assert app.selected[-1].step is None
         assert app.selected[-1].line.text == "MAIL FROM:<a@b>"
         await pilot.press("up", "up", "up")
-        await pilot.pause()
         assert view.cursor_row == 0
         assert [m.step for m in app.selected[-3:]] == [ehlo, ehlo, greeting]
         assert app.selected[-1].line.text == "220 hi"
@@ -157,13 +155,11 @@ async def test_view_follows_the_end_until_the_user_moves_up_and_again_after_end(
         assert view.scroll_offset.y == view.max_scroll_y > 0
         assert view.cursor_row == 99
         await pilot.press("home")
-        await pilot.pause()
         assert view.scroll_offset.y == 0 and view.cursor_row == 0 and not view.follow
         view.append(recv(f"250 more {i}") for i in range(50))
         await pilot.pause()
         assert view.scroll_offset.y == 0 and view.cursor_row == 0
         await pilot.press("end")
-        await pilot.pause()
         assert view.follow and view.cursor_row == 149
         view.append([sent("QUIT"), recv("221 bye")])
         await pilot.pause()
@@ -182,11 +178,9 @@ async def test_page_keys_move_a_screenful_and_select_last_reply_returns_to_the_e
         assert view.cursor_row == 59
         page = view.scrollable_content_region.height - 1
         await pilot.press("pageup")
-        await pilot.pause()
         assert view.cursor_row == 59 - page
         assert view.scroll_offset.y <= view.cursor_row < view.scroll_offset.y + page + 1
         await pilot.press("pagedown", "pagedown")
-        await pilot.pause()
         assert view.cursor_row == 60
         await pilot.press("home")
         view.select_last_reply()
@@ -226,7 +220,6 @@ async def test_hostile_lines_render_literally_and_never_reach_the_terminal_raw()
         view.append(raw)  # not made printable by a session: the pane still shows escapes
         view.add_step(step(Stage.EHLO, 250, 1))
         await pilot.press("up", "home", "down")
-        await pilot.pause()
         assert app.is_running
         shot = app.export_screenshot()
         assert "\x1b" not in shot and "\x07" not in shot and "\u202e" not in shot
@@ -288,11 +281,9 @@ async def test_hundred_thousand_lines_in_batches_then_home_and_end():
         assert view.line_count == 100_000 and view.row_count == 100_010
         assert view.scroll_offset.y == view.max_scroll_y
         await pilot.press("home")
-        await pilot.pause()
         assert view.scroll_offset.y == 0 and view.cursor_row == 0
         assert "250-batch 0 line 0" in view.render_line(0).text
         await pilot.press("end")
-        await pilot.pause()
         assert view.cursor_row == 100_008  # the last line; the last row is its separator
         assert "250-batch 99 line 999" in row_text(view, view.cursor_row)
         assert app.selected[-1].step is view.steps[-1]
@@ -370,7 +361,6 @@ async def test_after_moving_up_new_lines_scroll_in_only_while_the_cursor_stays_o
         await pilot.pause()
         height = view.scrollable_content_region.height
         await pilot.press("up", "up", "up")
-        await pilot.pause()
         assert view.cursor_row == 96 and not view.follow
         assert view.scroll_offset.y == 100 - height
         view.append(recv(f"250-more {i}") for i in range(3))
