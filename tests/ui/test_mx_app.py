@@ -25,23 +25,15 @@ async def settle(app, pilot) -> None:
     await pilot.pause()
 
 
-async def test_typing_a_domain_shows_groups_hosts_and_addresses():
-    app = make_app(lab=Lab(), dns_timeout=1)
-    async with drive(app, size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("slash")
-        await pilot.press(*"noaddr.example.com", "enter")
-        await settle(app, pilot)
-        tree = app.query_one(MXTree)
-        plain = [text for _, text in labels(tree.root)]
-        assert plain[0].startswith("noaddr.example.com")
-        assert "10 · 1 host" in plain and "30 · 1 host" in plain
-        assert any(t.startswith("ghost.noaddr.example.com") for t in plain)
-        assert any("192.0.2.10" in t and t.startswith("IPv4") for t in plain)
-        assert any("has no address" in t for t in plain)
-
-
-async def test_demo_opens_on_the_lab_domain_and_the_detail_pane_follows_the_cursor():
+async def test_the_demo_opens_on_its_domain_then_typed_failing_and_bad_domains_show_on_the_tree():
+    """One demo app proves in turn:
+    - the demo opens on the lab domain (example.com, its groups 10 and 20) and the detail pane
+      follows the cursor (root: the plan's summary; two downs: mx1 at preference 10);
+    - typing a domain (/, the name, Enter) shows its groups, hosts and addresses, and a host
+      without an address says so;
+    - a failing lookup shows on its node (SERVFAIL), and r looks it up again (a new plan, the
+      same failure, the box's text untouched);
+    - a bad domain is a message on the tree, not a crash."""
     app = make_app(dns_timeout=1)
     async with drive(app, size=(120, 40)) as pilot:
         await settle(app, pilot)
@@ -57,31 +49,35 @@ async def test_demo_opens_on_the_lab_domain_and_the_detail_pane_follows_the_curs
         rendered = str(detail.render())
         assert "mx1.example.com" in rendered and "preference 10" in rendered
 
-
-async def test_rerresolve_key_and_failures_show_on_their_node():
-    app = make_app(lab=Lab(), dns_timeout=0.5)
-    async with drive(app, size=(120, 40)) as pilot:
-        await settle(app, pilot)
         await pilot.press("slash")
-        app.query_one("#domain", Input).value = "broken.example.com"  # typing: see the first test
+        await pilot.press(*"noaddr.example.com", "enter")
+        await settle(app, pilot)
+        plain = [text for _, text in labels(tree.root)]
+        assert plain[0].startswith("noaddr.example.com")
+        assert "10 · 1 host" in plain and "30 · 1 host" in plain
+        assert any(t.startswith("ghost.noaddr.example.com") for t in plain)
+        assert any("192.0.2.10" in t and t.startswith("IPv4") for t in plain)
+        assert any("has no address" in t for t in plain)
+
+        await pilot.press("slash")
+        box = app.query_one("#domain", Input)
+        box.value = "broken.example.com"  # typing: see above
         await pilot.press("enter")
         await settle(app, pilot)
-        tree = app.query_one(MXTree)
         assert "SERVFAIL" in tree.root.label.plain
+        first = app.resolved_plan
+        assert first is not None and first.domain == "broken.example.com"
         await pilot.press("r")
         await settle(app, pilot)
+        assert app.resolved_plan is not None and app.resolved_plan is not first  # asked again
         assert "SERVFAIL" in tree.root.label.plain
+        assert box.value == "broken.example.com"  # r was a key, not a letter typed in the box
 
-
-async def test_bad_domain_is_a_message_on_the_tree_not_a_crash():
-    app = make_app(lab=Lab(), dns_timeout=0.5)
-    async with drive(app, size=(120, 40)) as pilot:
-        await settle(app, pilot)
         await pilot.press("slash")
-        app.query_one("#domain", Input).value = "exa mple..com"
+        box.value = "exa mple..com"
         await pilot.press("enter")
         await settle(app, pilot)
-        assert "space" in app.query_one(MXTree).root.label.plain
+        assert "space" in tree.root.label.plain
         assert app.is_running
 
 
@@ -97,7 +93,7 @@ $TTL 60
 
 async def test_hostile_dns_names_are_shown_literally_through_the_real_tree():
     app = make_app(lab=Lab(HOSTILE_ZONE, domain="evil.test", faults={}), dns_timeout=1)
-    async with drive(app, size=(160, 40)) as pilot:
+    async with drive(app, size=(160, 40)) as pilot:  # wide: every pane on screen
         await settle(app, pilot)
         tree = app.query_one(MXTree)
         plain = "\n".join(t for _, t in labels(tree.root))
@@ -107,7 +103,6 @@ async def test_hostile_dns_names_are_shown_literally_through_the_real_tree():
         assert "\x1b" not in plain and "\x07" not in plain and "\u202e" not in plain
         assert all(isinstance(node.label, Text) for node in [tree.root, *tree.root.children])
         await pilot.press(*["down"] * 12)  # walk over every node: the detail pane renders each
-        await pilot.pause()
         assert app.is_running
         svg = app.export_screenshot()
         assert "PWNED" in svg and "\x1b" not in svg and "\x07" not in svg

@@ -39,8 +39,8 @@ async def test_a_walk_recorded_headless_replays_paused_with_its_real_size(record
         assert "message 0 bytes" not in summary and "nobody@users.example.net" in summary
         assert f"message {app.driver.size} bytes" in summary and app.driver.size > 100
         await pilot.press("e")  # a replay's envelope is the recorded one
-        await pilot.pause()
         assert not isinstance(app.screen, EnvelopeScreen)
+        assert "its envelope is the recorded one" in " ".join(n.message for n in app._notifications)
         await pilot.press("n")  # to the first decision
         await until(pilot, lambda: app.driver.state is not None and app.driver.state.steps, "n")
         await pilot.press("g")

@@ -13,6 +13,7 @@ from mxtui.ui.detail import NodeDetail
 from mxtui.ui.explain import ExplainPanel
 from mxtui.ui.factory import make_app
 from mxtui.ui.mx_tree import MXTree
+from mxtui.ui.probe_view import ProbeScreen
 
 
 def labels(node, out=None):
@@ -23,11 +24,7 @@ def labels(node, out=None):
     return out
 
 
-async def open_domain(app, pilot, domain: str) -> MXTree:
-    await resolved(pilot, app)
-    await pilot.press("slash")
-    app.query_one("#domain", Input).value = domain
-    await pilot.press("enter")
+async def wait_for_policy(app, pilot, domain: str) -> MXTree:
     tree = app.query_one(MXTree)
     await until(pilot, lambda: tree.policy is not None and tree.policy.domain == domain,
                 "the TLS policy")  # fmt: skip
@@ -35,9 +32,48 @@ async def open_domain(app, pilot, domain: str) -> MXTree:
     return tree
 
 
-async def test_the_tree_marks_the_mx_host_the_mta_sts_policy_does_not_list() -> None:
+async def open_domain(app, pilot, domain: str) -> MXTree:
+    await pilot.press("slash")
+    app.query_one("#domain", Input).value = domain
+    await pilot.press("enter")
+    return await wait_for_policy(app, pilot, domain)
+
+
+async def probe_policy_column(app, pilot) -> dict[str, str] | None:
+    """P: the probe matrix, run to its end and closed again; its Policy column by address (None
+    when it has none)."""
+    await pilot.press("P")
+    screen = app.screen
+    assert isinstance(screen, ProbeScreen)
+    await until(pilot, lambda: not screen.running and screen.report is not None, "the probe")
+    table = screen.query_one(DataTable)
+    keys = [column.key.value for column in table.ordered_columns]
+    policy = None
+    if "policy" in keys:
+        column = keys.index("policy")
+        policy = {table.get_row(str(i))[1].plain: table.get_row(str(i))[column].plain
+                  for i in range(len(screen.targets))}  # fmt: skip
+    await pilot.press("escape")
+    assert not isinstance(app.screen, ProbeScreen)
+    return policy
+
+
+async def test_the_tree_and_the_probe_show_each_demo_domains_tls_policy_or_none() -> None:
+    """One demo app, three of its domains in turn, proves:
+    - a domain without a TLS policy (example.com, the demo's first) gets no TLS nodes and the
+      probe matrix no Policy column;
+    - the tree marks the MX host the MTA-STS policy does not list (sts.example.com): a node for
+      the domain's policy, "STS listed" or "NOT listed" per host, and the host's details say in
+      a sentence that senders enforcing the policy skip it;
+    - the tree says TLSA present, validated and usable (dane.example.com) and the probe checks
+      it in its Policy column: the rotated certificate fails DANE, the other is ok."""
     app = make_app(dns_timeout=2)
     async with drive(app, size=SIZE) as pilot:
+        await resolved(pilot, app)
+        tree = await wait_for_policy(app, pilot, "example.com")
+        assert not any(isinstance(data, TlsPolicy | HostPolicy) for _, data in labels(tree.root))
+        assert await probe_policy_column(app, pilot) is None
+
         tree = await open_domain(app, pilot, "sts.example.com")
         shown = dict(labels(tree.root))
         assert "TLS policy: STS enforce · TLS-RPT · MX secure" in shown
@@ -51,35 +87,13 @@ async def test_the_tree_marks_the_mx_host_the_mta_sts_policy_does_not_list() -> 
         assert "TLS policy of rogue.sts.example.com" in detail
         assert "NOT in the MTA-STS policy: senders enforcing it skip this host" in detail
 
-
-async def test_the_tree_says_tlsa_present_validated_usable_and_the_probe_checks_it() -> None:
-    app = make_app(dns_timeout=2)
-    async with drive(app, size=SIZE) as pilot:
         tree = await open_domain(app, pilot, "dane.example.com")
-        shown = [label for label, _ in labels(tree.root)]
-        assert shown.count("✓ TLSA ×1 validated, usable") == 2
-        await pilot.press("P")
-        screen = app.screen
-        await until(pilot, lambda: not screen.running and screen.report is not None, "the probe")
-        table = screen.query_one(DataTable)
-        keys = [column.key.value for column in table.ordered_columns]
-        assert "policy" in keys
-        column = keys.index("policy")
-        policy = {table.get_row(str(i))[1].plain: table.get_row(str(i))[column].plain
-                  for i in range(len(screen.targets))}  # fmt: skip
-        assert policy == {"192.0.2.62": "DANE FAIL", "192.0.2.63": "DANE ok"}
-
-
-async def test_a_domain_without_a_tls_policy_gets_no_tls_nodes_and_no_policy_column() -> None:
-    app = make_app(dns_timeout=2)
-    async with drive(app, size=SIZE) as pilot:
-        tree = await open_domain(app, pilot, "example.com")
-        assert not any(isinstance(data, TlsPolicy | HostPolicy) for _, data in labels(tree.root))
-        await pilot.press("P")
-        screen = app.screen
-        await until(pilot, lambda: not screen.running and screen.report is not None, "the probe")
-        keys = [c.key.value for c in screen.query_one(DataTable).ordered_columns]
-        assert "policy" not in keys
+        shown_labels = [label for label, _ in labels(tree.root)]
+        assert shown_labels.count("✓ TLSA ×1 validated, usable") == 2
+        assert await probe_policy_column(app, pilot) == {
+            "192.0.2.62": "DANE FAIL",
+            "192.0.2.63": "DANE ok",
+        }
 
 
 async def test_a_walk_of_the_dane_scenario_defers_and_explains_the_dane_failure() -> None:
