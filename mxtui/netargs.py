@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 
 from mxtui.endpoint import Endpoint, EndpointError, parse_endpoint, parse_port
 
@@ -39,14 +40,35 @@ def seconds_type(text: str) -> float:
     return value
 
 
-def count_type(text: str) -> int:
-    """A whole number of at least 1."""
+def whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
+    """The type of a whole number from `low` (to `high`, if given)."""
+
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if high is not None and not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r}: must be from {low} to {high}")
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{text!r}: must be at least {low}")
+        return value
+
+    return whole
+
+
+count_type = whole_number(1)
+"""A whole number of at least 1."""
+
+
+def speed_type(text: str) -> float:
+    """A playing speed: a finite number of 0 or more (0: no waiting)."""
     try:
-        value = int(text)
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a number of 0 or more")
     return value
 
 

@@ -10,7 +10,7 @@ import pytest
 from mxtui.cli import main
 from mxtui.endpoint import Endpoint, EndpointError, parse_endpoint, split_endpoint
 from mxtui.errors import MxtuiError, UsageError
-from mxtui.netargs import count_type, port_type, seconds_type
+from mxtui.netargs import count_type, port_type, seconds_type, speed_type, whole_number
 
 
 def test_an_ipv6_endpoint_is_written_in_brackets_and_an_ipv4_one_is_not() -> None:
@@ -51,6 +51,9 @@ def test_an_endpoint_that_cannot_work_is_a_usage_error(text: str) -> None:
         (port_type, ["0", "65536", "http", "-1", "٣"], [("25", 25), ("65535", 65535)]),
         (seconds_type, ["0", "-1", "nan", "inf", "soon"], [("0.5", 0.5), ("30", 30.0)]),
         (count_type, ["0", "-3", "many"], [("1", 1), ("40", 40)]),
+        (whole_number(0), ["-1", "1.5"], [("0", 0), ("7", 7)]),
+        (whole_number(1, 64), ["0", "65", "x"], [("1", 1), ("64", 64)]),
+        (speed_type, ["-1", "nan", "inf", "quick"], [("0", 0.0), ("2.5", 2.5)]),
     ],
 )
 def test_argument_types_check_their_range_once(kind, bad, good) -> None:
@@ -70,6 +73,10 @@ def test_argument_types_check_their_range_once(kind, bad, good) -> None:
         ["mx", "--timeout", "nan", "example.com"],
         ["mx", "--no-such-flag", "example.com"],
         ["explain", "--stage", "nowhere", "--outcome", "refused"],
+        ["explain", "--stage", "rcpt", "--reply", "450 busy", "--sessions-used", "-1"],
+        ["explain", "--stage", "rcpt", "--reply", "450 busy", "--addresses-tried", "0"],
+        ["conformance", "--parallel", "65"],
+        ["replay", "nothing.jsonl", "--speed", "-1"],
         ["--port", "99999"],
     ],
 )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mxtui.errors import UsageError
+from mxtui.netargs import whole_number
 
 if TYPE_CHECKING:
     from mxtui.policy.tested import ProfileTested
@@ -70,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="download and unpack the chosen MTAs' Debian packages first (apt-get download)",
     )  # fmt: skip
     parser.add_argument(
-        "--parallel", type=int, default=12, metavar="N",
+        "--parallel", type=whole_number(1, 64), default=12, metavar="N",
         help="cases run side by side (default 12; most of a case is waiting)",
     )  # fmt: skip
     parser.add_argument(
@@ -97,8 +98,6 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--evidence needs every case (it says what the whole run "
                              "proved); drop --case")  # fmt: skip
         cases = [c for c in cases if c.id in args.case]
-    if not 1 <= args.parallel <= 64:
-        raise UsageError("--parallel must be from 1 to 64")
     why = isolation.available()
     if why:
         raise UsageError(why)

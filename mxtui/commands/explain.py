@@ -19,6 +19,7 @@ from mxtui.model import (
     Reply,
     RetryTimeline,
 )
+from mxtui.netargs import count_type, whole_number
 from mxtui.output import json_text
 from mxtui.policy import (
     PROFILES,
@@ -81,11 +82,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="this was the last address the sender may try (moving on becomes requeue or NDR)",
     )
     parser.add_argument(
-        "--addresses-tried", type=int, default=1, metavar="N",
+        "--addresses-tried", type=count_type, default=1, metavar="N",
         help="addresses dialled so far in this attempt, this one included (Postfix/Exim limits)",
     )  # fmt: skip
     parser.add_argument(
-        "--sessions-used", type=int, default=0, metavar="N",
+        "--sessions-used", type=whole_number(0), default=0, metavar="N",
         help="sessions that got through EHLO/TLS so far (Postfix smtp_mx_session_limit)",
     )  # fmt: skip
     parser.add_argument(
@@ -148,8 +149,6 @@ def explain(args: argparse.Namespace) -> tuple[Decision, RetryTimeline, dict[str
     profile = args.profile.strip().lower()
     if profile not in PROFILES:
         raise InputError(f"unknown profile {args.profile!r}; choose one of: {', '.join(PROFILES)}")
-    if args.addresses_tried < 1 or args.sessions_used < 0:
-        raise InputError("--addresses-tried must be at least 1 and --sessions-used at least 0")
     params = _parse_sets(args.set)
     context = DecisionContext(
         last_address=args.last_mx,

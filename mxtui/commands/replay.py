@@ -12,7 +12,7 @@ import asyncio
 import sys
 from collections.abc import Callable
 
-from mxtui.errors import EXIT_OK, UsageError
+from mxtui.errors import EXIT_OK
 from mxtui.model import (
     AttemptEnded,
     AttemptStarted,
@@ -27,6 +27,7 @@ from mxtui.model import (
     WalkResult,
     WalkStarted,
 )
+from mxtui.netargs import speed_type
 from mxtui.record import Player, RecordingReader, open_recording
 from mxtui.smtp.transcript import marker
 from mxtui.text import clock_offset
@@ -54,7 +55,7 @@ examples:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="a recording (JSON Lines)")
     parser.add_argument(
-        "--speed", type=float, default=1.0, metavar="X",
+        "--speed", type=speed_type, default=1.0, metavar="X",
         help="play X times faster than recorded (default 1; 0 = no waiting)",
     )  # fmt: skip
     parser.add_argument(
@@ -150,8 +151,6 @@ async def _print(reader: RecordingReader, speed: float, write: Callable[[str], N
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.speed >= 0:
-        raise UsageError("--speed must be 0 or more")
     reader = open_recording(args.file)  # the header is checked now; the events as they play
     if args.print_text:
 
