@@ -58,7 +58,7 @@ from mxtui.ui.focus import FocusMemory
 from mxtui.ui.footer import Footer
 from mxtui.ui.keep_theme import keep_picked_themes
 from mxtui.ui.keys import bindings
-from mxtui.ui.layout import apply_layout
+from mxtui.ui.layout import apply_layout, layout_for, pane_kept
 from mxtui.ui.mx_tree import MXTree
 from mxtui.ui.screens import ConfirmSendScreen
 from mxtui.ui.session_pane import SessionPane, Target
@@ -153,6 +153,9 @@ class MXTuiApp(App[int]):
 
     def on_resize(self, event: events.Resize) -> None:
         self.screen_size = event.size  # `self.size` still holds the old size here
+        layout = layout_for(event.size.width)
+        main = self.screen_stack[0]  # the panes' screen, under any dialog open now
+        self.shown_pane = pane_kept(main.focused, layout, self.shown_pane)
         apply_layout(self, event.size, self.shown_pane)
 
     def action_show_pane(self, pane: str) -> None:

@@ -5,7 +5,10 @@ side by side; **medium** (110–149) shows the tree beside the session, and `3` 
 explanation where the tree was (`1` brings the tree back), so the tree keeps the width its
 labels need; **narrow** (below 110, as over an 80×24 SSH session) shows one pane at a time,
 switched with `1`, `2`, `3`. The layout is chosen from the size each resize reports, so a
-terminal made wider or narrower while the app runs gets the layout of its new size.
+terminal made wider or narrower while the app runs gets the layout of its new size, and the
+pane the person is working in (the one holding the focus) is the one kept on screen: a
+narrowing that hid it would hand the keys to whatever Textual focuses next (the domain box,
+where `2` is a letter typed).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Literal
 
 from textual.app import App
 from textual.geometry import Size
+from textual.widget import Widget
 from textual.widgets import Footer, Input
 
 Layout = Literal["wide", "medium", "narrow"]
@@ -21,6 +25,8 @@ Layout = Literal["wide", "medium", "narrow"]
 WIDE = 150
 NARROW = 110
 PANES = ("mx", "session", "explain")
+PANE_OF_ID = {"mx-pane": "mx", "session": "session", "explain-pane": "explain"}
+"""The pane each of the main screen's columns is (its id → the name `1`, `2`, `3` show)."""
 
 
 def layout_for(width: int) -> Layout:
@@ -28,6 +34,22 @@ def layout_for(width: int) -> Layout:
     if width >= WIDE:
         return "wide"
     return "medium" if width >= NARROW else "narrow"
+
+
+def pane_kept(focused: Widget | None, layout: Layout, shown: str) -> str:
+    """The pane to put forward in `layout`: the one holding the focus where `layout` would hide
+    it (narrow shows one pane; medium always shows the session, and the tree or the
+    explanation), else `shown`."""
+    node: Widget | None = focused
+    while node is not None and (node.id or "") not in PANE_OF_ID:
+        parent = node.parent
+        node = parent if isinstance(parent, Widget) else None
+    if node is None:
+        return shown  # no pane has the focus (another screen's widget, or nothing)
+    pane = PANE_OF_ID[node.id or ""]
+    if layout == "narrow" or (layout == "medium" and pane != "session"):
+        return pane
+    return shown
 
 
 def apply_layout(app: App[int], size: Size, shown: str) -> None:

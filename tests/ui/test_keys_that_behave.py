@@ -284,3 +284,26 @@ async def test_p_after_a_session_does_not_rerun_the_earlier_walk() -> None:
         await until(pilot, lambda: any(m.startswith("Profile: ") for m in said(app)), "p's word")
         assert app.driver.walk is None and pane.session is not None
         assert pane.external == "", "the transcript still shows the person's own session"
+
+
+def test_a_resize_keeps_the_pane_that_has_the_focus_on_screen() -> None:
+    from textual.widget import Widget
+
+    from mxtui.ui.layout import pane_kept
+
+    main, mx_pane, session, explain_pane = Widget(), Widget(), Widget(), Widget()
+    mx_pane.id, session.id, explain_pane.id = "mx-pane", "session", "explain-pane"
+    tree, box, transcript, panel = Widget(), Widget(), Widget(), Widget()
+    family = [(main, mx_pane), (main, session), (main, explain_pane), (mx_pane, tree)]
+    family += [(mx_pane, box), (session, transcript), (explain_pane, panel)]
+    for parent, child in family:
+        child._attach(parent)
+    assert pane_kept(tree, "narrow", "session") == "mx"
+    assert pane_kept(box, "narrow", "explain") == "mx"  # the domain box is the tree's pane
+    assert pane_kept(transcript, "narrow", "mx") == "session"
+    assert pane_kept(panel, "medium", "mx") == "explain"
+    assert pane_kept(tree, "medium", "explain") == "mx"
+    assert pane_kept(transcript, "medium", "explain") == "explain"  # always shown in medium
+    assert pane_kept(tree, "wide", "session") == "session"  # wide shows every pane
+    assert pane_kept(None, "narrow", "session") == "session"
+    assert pane_kept(main, "narrow", "explain") == "explain"

@@ -129,7 +129,9 @@ async def test_a_newcomer_steps_the_demo_to_the_dot_a_bounce_and_an_lmtp_session
         assert str(explain.decision.action) == "ndr"
 
         assert app.choices.profile.name == "postfix" and explain.decision.profile == "postfix"
-        await pilot.press("1")  # the tree (beside the session at this width), where p is a key
+        assert app.shown_pane == "session"  # connecting brought the session forward
+        tree.focus()  # as a click on the tree beside it does: no 1 pressed
+        await pilot.pause()
         assert tree.has_focus
         await pilot.press("p")
         profile = app.choices.profile.name
@@ -141,13 +143,12 @@ async def test_a_newcomer_steps_the_demo_to_the_dot_a_bounce_and_an_lmtp_session
         assert app.choices.profile.name == "qmail" and explain.decision.profile == "qmail"
         assert "NDR preview" in titles and "Export transcript" in titles
 
-        # the tree is the pane forward (1 above), so at 80x24 it is the one on screen, with the
-        # keys: a resize that hides the focused pane leaves them to the domain box (reported),
-        # where E would be a letter typed
-        assert app.shown_pane == "mx" and tree.has_focus
+        # the tree has the focus, so at 80x24 it is the pane kept on screen, with the keys (a
+        # narrowing that hid it left them to the domain box, where E is a letter typed)
+        assert app.shown_pane == "session" and tree.has_focus
         await pilot.resize_terminal(80, 24)
-        await pilot.pause()
-        assert app.has_class("-narrow") and tree.region.width > 60 and tree.has_focus
+        assert app.has_class("-narrow") and app.shown_pane == "mx"
+        assert tree.region.width > 60 and tree.has_focus
         await pilot.press("E")
         await until(pilot, lambda: isinstance(app.screen, ConnectionScreen), "the dialog")
         screen, area = app.screen, app.screen.region
