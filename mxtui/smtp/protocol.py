@@ -154,6 +154,7 @@ class TracingProtocol(SMTPProtocol):
                     self._cut_bytes += len(self._buffer) - limit
                     del self._buffer[limit:]
                 if self._reply_bytes > self._limits.reply_bytes:
+                    self._flush_partial("reply went past its byte limit before the line ended")
                     raise ReplyTooLong(f"{self._limits.reply_bytes} bytes")
                 return
             raw = bytes(self._buffer[: end + 1])
@@ -215,11 +216,11 @@ class TracingProtocol(SMTPProtocol):
         if not waiter.done():
             self._set_response_exception(waiter, exc)
 
-    def _flush_partial(self) -> None:
-        """Show what arrived of an unfinished line when the connection ends mid-line."""
+    def _flush_partial(self, why: str = "connection closed before the line ended") -> None:
+        """Show what arrived of an unfinished line when the line can no longer end."""
         if self._buffer and not self._failed:
             text = self._show(bytes(self._buffer).rstrip(b"\r"))
-            self._on_line(text + " [connection closed before the line ended]")
+            self._on_line(f"{text} [{why}]")
             self._lines.append(text)
             self.last_lines = tuple(self._lines)
             del self._buffer[:]
@@ -260,7 +261,8 @@ class TracingProtocol(SMTPProtocol):
         if waiter is not None and waiter.done():
             return await super().read_response(timeout=timeout)  # it came before we asked
         if not self._lines:
-            self._reply_bytes = len(self._buffer)
+            # what came before the read counts, the part of an unfinished line cut away too
+            self._reply_bytes = len(self._buffer) + self._cut_bytes
             self.last_lines = ()
         # A reply may already sit complete in the buffer (a server that talked ahead).
         if self._buffer and waiter is not None and not waiter.done():

@@ -74,6 +74,15 @@ async def test_a_1mb_greeting_line_is_cut_with_a_marker_in_bounded_memory_and_ti
     assert last(s).stage is Stage.GREETING and last(s).outcome is Outcome.TIMEOUT
 
 
+async def test_a_greeting_line_past_the_reply_byte_limit_ends_at_the_limit_not_by_timeout() -> None:
+    """The bytes of a greeting sent before the session reads it count too (they were forgotten
+    once the line was cut to what can be shown, and only the reply timeout ended it)."""
+    s = await converse("long-line", timeouts=Timeouts(connect=1.0, reply=30.0), size=1_100_000)
+    assert last(s).stage is Stage.GREETING and last(s).failure == "reply-too-long"
+    shown = [line.text for line in s.transcript if line.dir == "recv"]
+    assert len(shown) == 1 and "more bytes]" in shown[0]
+
+
 async def test_a_1mb_ehlo_line_is_cut_and_the_reply_abandoned() -> None:
     s = await converse("long-line", stage="ehlo", size=1_000_000)
     assert_all_printable(s)
