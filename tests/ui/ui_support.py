@@ -30,7 +30,8 @@ class SettlingPilot(Pilot[Any]):
     Here the app has settled when every widget on the screen has handled the messages queued
     before the check and those they caused (Textual's `_wait_for_screen`, repeated until no
     queue has anything left), the screen has no layout, recompose or after-refresh callback
-    pending (made to happen now, as the screen's 60 Hz timer would), and no animation runs.
+    pending (made to happen now, as the screen's 60 Hz timer would), no resize waits for the
+    app's 1/120 s resize timer (sent on now, as that timer would), and no animation runs.
     What the app does in the background (DNS, SMTP, a walk's timers) is not waited for: a test
     waits for it with `until`, on what the screen should show. Textual's private names used
     here are those of the Textual this project pins (< 9), and only here."""
@@ -65,6 +66,9 @@ class SettlingPilot(Pilot[Any]):
         for _ in range(rounds):
             await asyncio.sleep(0)  # a key sent from "outside" reaches the app's queue
             await self._wait_for_screen()
+            if app._resize_timer is not None:
+                app._check_resize()  # a resize waits 1/120 s for the next; its timer's work now
+                continue
             screen = app.screen
             if (
                 screen._callbacks
