@@ -10,6 +10,11 @@ start-up work. Here a key is made in the state it ends in, so it is styled once,
 is skipped when the keys it would make are the ones on screen (the same bindings, key labels,
 enabled states and tooltips). It looks and behaves as before and follows later changes of
 `compact` through the same binding.
+
+Keys that do not fit whole are left out instead of cut: Textual draws them on one scrolling line
+and cuts the last one visible mid-word ("p Pro▏" at 80 columns), with the rest out of sight. The
+first key is `? Help` (keys.py), so the door to every key is on screen at any width, and what is
+left out is in the help and the command palette.
 """
 
 from __future__ import annotations
@@ -39,6 +44,30 @@ class Footer(TextualFooter):
         if self._drawn is not None and self.is_attached and self._wanted() == self._drawn:
             return
         await super().recompose()
+        self.call_after_refresh(self._leave_out_cut_keys)
+
+    def on_resize(self) -> None:
+        """Every key back on, then those the new width cuts left out again, once laid out."""
+        for key in self._keys():
+            key.display = True
+        self.call_after_refresh(self._leave_out_cut_keys)
+
+    def _keys(self) -> list[FooterKey]:
+        return [k for k in self.query_children(FooterKey) if not k.has_class("-command-palette")]
+
+    def _leave_out_cut_keys(self) -> None:
+        """Hide each key from the first that does not fit whole before the palette key."""
+        if not self.is_attached:
+            return
+        edge = self.region.right
+        for key in self.query_children(FooterKey):
+            if key.has_class("-command-palette") and key.region.width:
+                edge = min(edge, key.region.x)
+        cut = False
+        for key in self._keys():
+            cut = cut or (key.region.width > 0 and key.region.right > edge)
+            if cut and key.display:
+                key.display = False
 
     def _wanted(self) -> tuple[object, ...]:
         """Everything Textual's `compose` reads to make the keys: the shown bindings with their

@@ -31,6 +31,8 @@ class Command:
 
 
 COMMANDS: tuple[Command, ...] = (
+    Command("help", "question_mark", "open('help')", "Help", "this screen", "App",
+            "Help: all keys"),  # first: the footer's first key, on screen at any width
     Command("next-step", "n", "next_step", "Next step",
             "the next SMTP command of the session, walk or replay (a walk starts if none)",
             "Session"),
@@ -102,8 +104,6 @@ COMMANDS: tuple[Command, ...] = (
     Command("leave-input", "escape", "open('leave')", "Leave box",
             "leave the box you are typing in (: raw command, / domain, find) and go back to the "
             "pane you came from: x, o, c are keys again", "App"),
-    Command("help", "question_mark", "open('help')", "Help", "this screen", "App",
-            "Help: all keys"),
     Command("quit", "q", "quit", "Quit", "leave mxtui", "App"),
 )  # fmt: skip
 

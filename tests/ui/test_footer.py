@@ -117,6 +117,41 @@ async def test_a_focus_change_that_keeps_the_keys_does_not_rebuild_them() -> Non
         assert len(keys(app)) == len(before) + 1 and not set(keys(app)) & set(before)
 
 
+async def test_keys_that_do_not_fit_whole_are_left_out_not_cut_and_come_back_when_wider() -> None:
+    """Textual cuts the last key it can draw mid-word ("p Pro▏"); ours leaves out every key
+    from the first that does not fit whole before the palette key, at any width and after a
+    rebuild, and shows them again when the terminal grows."""
+
+    def shown(app: App[None]) -> list[FooterKey]:
+        return [k for k in keys(app) if k.display and not k.has_class("-command-palette")]
+
+    def whole(app: App[None]) -> bool:
+        (palette,) = [k for k in keys(app) if k.has_class("-command-palette")]
+        return all(k.region.right <= palette.region.x for k in shown(app))
+
+    app = FooterApp(Footer, False)
+    async with drive(app, size=(40, 6)) as pilot:
+        await pilot.pause()
+        narrow = shown(app)
+        assert 0 < len(narrow) < 4 and whole(app)
+        assert narrow == keys(app)[: len(narrow)]  # the first keys, in their order
+        assert footer_text(app)[0].count("Next step") == 1
+        await pilot.resize_terminal(80, 6)
+        await pilot.pause()
+        assert len(shown(app)) == 4 and whole(app)
+        app.query_one("#keyed").focus()  # a key more: the footer is rebuilt
+        await pilot.resize_terminal(44, 6)
+        await pilot.pause()
+        assert 0 < len(shown(app)) < 5 and whole(app)
+
+
+def test_the_apps_first_footer_key_is_help() -> None:
+    from mxtui.ui.keys import bindings
+
+    shown = [b for b in bindings() if b.show]
+    assert shown[0].key == "question_mark" and shown[0].description == "Help"
+
+
 async def restyles(footer: type[TextualFooter], monkeypatch: pytest.MonkeyPatch) -> int:
     """How often a key's compact watcher changed its class while the footer was made."""
     changes: list[bool] = []
