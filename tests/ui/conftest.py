@@ -1,4 +1,5 @@
-"""The Pilot tests share `ui_support` (an app on a scenario, waiting for what it shows)."""
+"""The Pilot tests share `ui_support` (an app on a scenario, waiting for what it shows), and run
+the app with the garbage collector tuned as its entry point tunes it (`tune_gc`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from pathlib import Path
 import pytest
 from textual._styles_cache import StylesCache
 
+from mxtui.ui.launch import tune_gc
+
 sys.path.insert(0, str(Path(__file__).parent))
+tune_gc()  # as `mxtui` runs the app (mxtui.ui.launch.run_app)
 
 
 @pytest.fixture(autouse=True)

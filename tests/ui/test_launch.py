@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from textual.theme import BUILTIN_THEMES
 
@@ -158,3 +160,26 @@ def test_a_scenario_keeps_its_own_profile_and_envelope_over_the_settings(tmp_pat
     assert app.options["profile"] == app.options["scenario"].profile
     assert app.options["envelope"] == app.options["scenario"].envelope
     assert app.options["timeouts"].reply == 4  # the settings give what the scenario does not
+
+
+def test_the_app_runs_with_the_garbage_collector_tuned(monkeypatch):
+    """`run_app` (the one way into the app) sets the collector's first threshold before the app
+    runs, keeps the older generations' as they were, and freezes what is alive then, once a
+    process. The test process is set back to Python's thresholds and to nothing frozen (as a
+    new process has it) to show that run_app is what does it."""
+    before = gc.get_threshold()
+    frozen = []
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: len(frozen))
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    try:
+        gc.set_threshold(700, 10, 10)
+        seen = []
+        app = FakeApp()
+        monkeypatch.setattr(app, "run", lambda: seen.append(gc.get_threshold()), raising=False)
+        assert launch.run_app(app) == 0
+        assert seen == [(launch.GC_THRESHOLD, 10, 10)] and launch.GC_THRESHOLD > 700
+        assert len(frozen) == 1
+        assert launch.run_app(app) == 0
+        assert len(frozen) == 1, "frozen again"
+    finally:
+        gc.set_threshold(*before)
