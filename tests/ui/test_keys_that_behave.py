@@ -246,7 +246,9 @@ async def test_backup_mx_walk_at_80x24_keeps_its_outcome_on_screen_and_in_the_he
     """backup-mx walked to its end (the second hop) at 80×24: with the session pane forward
     (2), the outcome `⇒ DELIVERED` and the second hop's line are whole on screen and the
     transcript keeps three rows; at 160 columns the explanation's headline is the walk's
-    outcome (DELIVERED), not its last step."""
+    outcome (DELIVERED), not its last step. Then a session of the person's own after that
+    walk, and `p`: it re-explains, and neither reruns the earlier walk nor replaces the
+    person's transcript with it."""
     app = scenario_app("backup-mx")
     async with drive(app, size=(80, 24)) as pilot:
         await resolved(pilot, app)
@@ -266,17 +268,9 @@ async def test_backup_mx_walk_at_80x24_keeps_its_outcome_on_screen_and_in_the_he
         headline = app.query_one("#explain-headline")  # the walk's outcome, not its last step
         await until(pilot, lambda: str(headline.render()) == "DELIVERED", "DELIVERED", limit=5)
 
-
-async def test_p_after_a_session_does_not_rerun_the_earlier_walk() -> None:
-    app = scenario_app("greylist-primary")
-    async with drive(app, size=(120, 34)) as pilot:
-        await resolved(pilot, app)
-        await pilot.press("g")
-        await until(pilot, lambda: ended(app), "the walk")
         tree = app.query_one(MXTree)
-        address = next(iter(tree._address_nodes))
         tree.focus()
-        tree.move_cursor(tree._address_nodes[address][0])
+        tree.move_cursor(tree._address_nodes[next(iter(tree._address_nodes))][0])
         await pilot.press("enter")
         pane = app.query_one(SessionPane)
         await until(pilot, lambda: pane.session and not pane.busy, "the session")
