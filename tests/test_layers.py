@@ -83,3 +83,21 @@ def test_nothing_outside_the_ui_imports_textual() -> None:
 
 def test_the_check_sees_imports_inside_functions() -> None:
     assert "mxtui.ui.launch.open_app" in imports(PACKAGE / "commands" / "replay.py")
+
+
+def test_the_ui_stays_small_typed_and_without_mixins() -> None:
+    """Issue 12's shape of the UI: no mixin anywhere, no `type: ignore` in `mxtui/ui`, the app
+    module under 400 lines, no class in `mxtui/ui` with more than 30 methods."""
+    for path in PACKAGE.rglob("*.py"):
+        assert "Mixin" not in path.read_text(encoding="utf-8"), path
+    ui = PACKAGE / "ui"
+    for path in ui.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "type: ignore" not in text, path
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ClassDef):
+                methods = [
+                    n for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+                ]
+                assert len(methods) <= 30, f"{path.name}: {node.name} has {len(methods)} methods"
+    assert len((ui / "app.py").read_text(encoding="utf-8").splitlines()) < 400

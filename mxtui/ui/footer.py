@@ -19,6 +19,8 @@ left out is in the help and the command palette.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from textual.app import ComposeResult
 from textual.widgets import Footer as TextualFooter
 from textual.widgets._footer import FooterKey
@@ -31,14 +33,40 @@ class Footer(TextualFooter):
     _drawn: tuple[object, ...] | None = None
     """What the keys on screen were made from (`_wanted()` at the last compose)."""
 
+    @cached_property
+    def _widths(self) -> dict[tuple[str, str, bool, bool], int]:
+        """Each key's width on screen, margin included, once it has been laid out."""
+        return {}
+
     def compose(self) -> ComposeResult:
         ready = getattr(self, "_bindings_ready", False)  # Textual's; absent: always rebuild
         self._drawn = self._wanted() if ready else None
-        for widget in super().compose():
+        made = list(super().compose())
+        for widget in made:
             if isinstance(widget, FooterKey) and _bound_to_compact(widget):
                 widget.set_reactive(FooterKey.compact, self.compact)
                 widget.set_class(self.compact, "-compact", update=False)
-            yield widget
+        yield from self._fitting(made)
+
+    def _fitting(self, made: list[object]) -> list[object]:
+        """The keys that fit whole by the widths seen so far (a key not seen yet is made, and
+        left out after the layout if it does not fit): the others are never made at all."""
+        room = self.size.width
+        if not room:
+            return made
+        palette = [w for w in made if isinstance(w, FooterKey) and _is_palette(w)]
+        used = sum(self._widths.get(_shape(k), 0) for k in palette)
+        kept: list[object] = []
+        for widget in made:
+            if widget in palette:
+                kept.append(widget)
+                continue
+            width = self._widths.get(_shape(widget)) if isinstance(widget, FooterKey) else None
+            if width is not None and used + width > room:
+                break
+            used += width or 0
+            kept.append(widget)
+        return kept + [w for w in palette if w not in kept]
 
     async def recompose(self) -> None:
         if self._drawn is not None and self.is_attached and self._wanted() == self._drawn:
@@ -47,21 +75,23 @@ class Footer(TextualFooter):
         self.call_after_refresh(self._leave_out_cut_keys)
 
     def on_resize(self) -> None:
-        """Every key back on, then those the new width cuts left out again, once laid out."""
-        for key in self._keys():
-            key.display = True
-        self.call_after_refresh(self._leave_out_cut_keys)
+        """The keys the new width holds: made again once the footer has its new size."""
+        self._drawn = None
+        self.call_after_refresh(self.recompose)
 
     def _keys(self) -> list[FooterKey]:
-        return [k for k in self.query_children(FooterKey) if not k.has_class("-command-palette")]
+        return [k for k in self.query_children(FooterKey) if not _is_palette(k)]
 
     def _leave_out_cut_keys(self) -> None:
-        """Hide each key from the first that does not fit whole before the palette key."""
+        """Learn each key's width; hide each key from the first that does not fit whole before
+        the palette key (only keys whose width was not known yet can be there)."""
         if not self.is_attached:
             return
         edge = self.region.right
         for key in self.query_children(FooterKey):
-            if key.has_class("-command-palette") and key.region.width:
+            if key.region.width:
+                self._widths[_shape(key)] = key.outer_size.width + key.styles.margin.right
+            if _is_palette(key) and key.region.width:
                 edge = min(edge, key.region.x)
         cut = False
         for key in self._keys():
@@ -82,6 +112,15 @@ class Footer(TextualFooter):
         palette = active.get(app.COMMAND_PALETTE_BINDING)
         shown = self.show_command_palette and app.ENABLE_COMMAND_PALETTE and palette is not None
         return keys, palette[1:] if shown and palette is not None else None
+
+
+def _is_palette(key: FooterKey) -> bool:
+    return key.has_class("-command-palette")
+
+
+def _shape(key: FooterKey) -> tuple[str, str, bool, bool]:
+    """What a key's width follows: its label, description, compactness and kind."""
+    return key.key_display, key.description, key.compact, _is_palette(key)
 
 
 def _bound_to_compact(key: FooterKey) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -260,14 +260,14 @@ class ConnectionScreen(ModalScreen[Connection | None]):
             )
 
     def action_save(self) -> None:
-        values: dict[str, object] = {
+        values: dict[str, Any] = {  # texts and switches by field name, checked just below
             name: self.query_one(f"#conn-{name}", Input).value.strip() for name, _, _ in self.TEXTS
         }
         values.update({name: self.query_one(f"#conn-{name}", Checkbox).value
                        for name, _ in self.SWITCHES})  # fmt: skip
         values["protocol"] = str(values["protocol"]).upper() or "ESMTP"
         values["tls"] = str(values["tls"]).lower() or "optional"
-        chosen = Connection(**values)  # type: ignore[arg-type]
+        chosen = Connection(**values)
         try:
             chosen.session_options(self.trust_pem)
         except ValueError as exc:
