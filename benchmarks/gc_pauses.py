@@ -39,9 +39,10 @@ import statistics
 import subprocess
 import sys
 import time
-import unicodedata
 from collections.abc import Callable
 from typing import Any
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "ui"))
 
 SIZE = (130, 40)
 SCENARIOS = ("greylist-primary", "backup-mx", "mixed-recipients", "busy-primary")
@@ -79,10 +80,8 @@ def apply_before(policy: str) -> None:
 
 
 async def journey(policy: str, walks: int) -> dict[str, Any]:
-    from textual import events
     from textual._styles_cache import StylesCache
-    from textual.app import _character_to_key, _get_unicode_name_from_key
-    from textual.keys import REPLACED_KEYS
+    from ui_support import drive  # tests/ui: the SettlingPilot the Pilot tests use
 
     from mxtui.model import Stage
     from mxtui.ui.factory import make_app
@@ -95,29 +94,10 @@ async def journey(policy: str, walks: int) -> dict[str, Any]:
     app = make_app(dns_timeout=1)
     latencies: list[float] = []
 
-    async def settle() -> None:
-        """As tests/ui/ui_support.py's SettlingPilot (copied: benchmarks import no tests)."""
-        for _ in range(200):
-            await asyncio.sleep(0)
-            await pilot._wait_for_screen()
-            screen = app.screen
-            if (
-                screen._callbacks
-                or screen._layout_required
-                or screen._recompose_required
-                or screen._scroll_required
-            ):
-                screen._on_timer_update()
-                continue
-            pumps = [app, *screen.walk_children(with_self=True)]
-            if all(p._message_queue.empty() and not p._next_callbacks for p in pumps):
-                break
-        await app.animator.wait_until_complete()
-
     async def until(condition: Callable[[], object], what: str, limit: float = 30.0) -> None:
         for _ in range(int(limit / 0.005)):
             if condition():
-                await settle()
+                await pilot.settle()
                 return
             await asyncio.sleep(0.005)
         raise SystemExit(f"gc_pauses.py: timed out waiting for {what}")
@@ -125,24 +105,12 @@ async def journey(policy: str, walks: int) -> dict[str, Any]:
     async def press(key: str, then: Callable[[], object] | None = None) -> None:
         """Send `key` as the terminal would; its latency until settled; then wait for `then`."""
         started = time.perf_counter()
-        if len(key) == 1 and not key.isalnum():
-            key = _character_to_key(key)
-        try:
-            char: str | None = unicodedata.lookup(
-                _get_unicode_name_from_key(REPLACED_KEYS.get(key, key))
-            )
-        except KeyError:
-            char = key if len(key) == 1 else None
-        event = events.Key(key, char)
-        event.set_sender(app)
-        assert app._driver is not None
-        app._driver.send_message(event)
-        await settle()
+        await pilot.press(key)
         latencies.append((time.perf_counter() - started) * 1000)
         if then is not None:
             await until(then, f"the effect of {key}")
 
-    async with app.run_test(size=SIZE) as pilot:
+    async with drive(app, size=SIZE) as pilot:  # the Pilot tests' SettlingPilot
         await until(lambda: app.resolved_plan is not None, "the MX plan")
         if "freeze1" in policy.split("+"):
             gc.freeze()
