@@ -57,16 +57,13 @@ class Footer(TextualFooter):
         palette = [w for w in made if isinstance(w, FooterKey) and _is_palette(w)]
         used = sum(self._widths.get(_shape(k), 0) for k in palette)
         kept: list[object] = []
-        for widget in made:
-            if widget in palette:
-                kept.append(widget)
-                continue
+        for widget in (w for w in made if w not in palette):
             width = self._widths.get(_shape(widget)) if isinstance(widget, FooterKey) else None
             if width is not None and used + width > room:
                 break
             used += width or 0
             kept.append(widget)
-        return kept + [w for w in palette if w not in kept]
+        return kept + palette  # Textual makes the palette key last
 
     async def recompose(self) -> None:
         if self._drawn is not None and self.is_attached and self._wanted() == self._drawn:

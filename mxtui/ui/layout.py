@@ -40,13 +40,10 @@ def pane_kept(focused: Widget | None, layout: Layout, shown: str) -> str:
     """The pane to put forward in `layout`: the one holding the focus where `layout` would hide
     it (narrow shows one pane; medium always shows the session, and the tree or the
     explanation), else `shown`."""
-    node: Widget | None = focused
-    while node is not None and (node.id or "") not in PANE_OF_ID:
-        parent = node.parent
-        node = parent if isinstance(parent, Widget) else None
-    if node is None:
+    ids = [node.id for node in focused.ancestors_with_self] if focused is not None else []
+    pane = next((PANE_OF_ID[i] for i in ids if i in PANE_OF_ID), None)
+    if pane is None:
         return shown  # no pane has the focus (another screen's widget, or nothing)
-    pane = PANE_OF_ID[node.id or ""]
     if layout == "narrow" or (layout == "medium" and pane != "session"):
         return pane
     return shown
