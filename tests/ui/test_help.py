@@ -6,25 +6,17 @@ what it proves, in order, and each step closes the help before the next opens it
 
 from __future__ import annotations
 
-import contextlib
 import re
 from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
-from textual.worker import WorkerCancelled, WorkerFailed
-from ui_support import drive
+from ui_support import drive, workers_settled
 
 from mxtui.ui.app import MXTuiApp
 from mxtui.ui.factory import make_app
 from mxtui.ui.help import GROUPS, HelpEntry, HelpScreen, group_of, help_entries
-
-
-async def settle(app, pilot) -> None:
-    with contextlib.suppress(WorkerCancelled, WorkerFailed):
-        await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def by_description(entries: list[HelpEntry]) -> dict[str, HelpEntry]:
@@ -63,7 +55,7 @@ async def test_the_demos_help_at_80x24_then_at_120_columns_remapped_and_extended
       (`walk_rewind`: Walk), else under "Other"."""
     app = make_app(dns_timeout=1)
     async with drive(app, size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await workers_settled(app, pilot)
         main = app.screen
 
         await pilot.press("question_mark")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.widgets import Input
-from ui_support import drive
+from ui_support import drive, workers_settled
 
 from mxtui.lab.runtime import Lab
 from mxtui.ui.detail import NodeDetail
@@ -20,11 +20,6 @@ def labels(node, depth=0):
     return out
 
 
-async def settle(app, pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 async def test_the_demo_opens_on_its_domain_then_typed_failing_and_bad_domains_show_on_the_tree():
     """One demo app proves in turn:
     - the demo opens on the lab domain (example.com, its groups 10 and 20) and the detail pane
@@ -36,7 +31,7 @@ async def test_the_demo_opens_on_its_domain_then_typed_failing_and_bad_domains_s
     - a bad domain is a message on the tree, not a crash."""
     app = make_app(dns_timeout=1)
     async with drive(app, size=(120, 40)) as pilot:
-        await settle(app, pilot)
+        await workers_settled(app, pilot)
         tree = app.query_one(MXTree)
         assert tree.root.label.plain.startswith("example.com")
         assert [t for d, t in labels(tree.root) if d == 1][:2] == [
@@ -51,7 +46,7 @@ async def test_the_demo_opens_on_its_domain_then_typed_failing_and_bad_domains_s
 
         await pilot.press("slash")
         await pilot.press(*"noaddr.example.com", "enter")
-        await settle(app, pilot)
+        await workers_settled(app, pilot)
         plain = [text for _, text in labels(tree.root)]
         assert plain[0].startswith("noaddr.example.com")
         assert "10 · 1 host" in plain and "30 · 1 host" in plain
@@ -63,12 +58,12 @@ async def test_the_demo_opens_on_its_domain_then_typed_failing_and_bad_domains_s
         box = app.query_one("#domain", Input)
         box.value = "broken.example.com"  # typing: see above
         await pilot.press("enter")
-        await settle(app, pilot)
+        await workers_settled(app, pilot)
         assert "SERVFAIL" in tree.root.label.plain
         first = app.resolved_plan
         assert first is not None and first.domain == "broken.example.com"
         await pilot.press("r")
-        await settle(app, pilot)
+        await workers_settled(app, pilot)
         assert app.resolved_plan is not None and app.resolved_plan is not first  # asked again
         assert "SERVFAIL" in tree.root.label.plain
         assert box.value == "broken.example.com"  # r was a key, not a letter typed in the box
@@ -76,7 +71,7 @@ async def test_the_demo_opens_on_its_domain_then_typed_failing_and_bad_domains_s
         await pilot.press("slash")
         box.value = "exa mple..com"
         await pilot.press("enter")
-        await settle(app, pilot)
+        await workers_settled(app, pilot)
         assert "space" in tree.root.label.plain
         assert app.is_running
 
@@ -94,7 +89,7 @@ $TTL 60
 async def test_hostile_dns_names_are_shown_literally_through_the_real_tree():
     app = make_app(lab=Lab(HOSTILE_ZONE, domain="evil.test", faults={}), dns_timeout=1)
     async with drive(app, size=(160, 40)) as pilot:  # wide: every pane on screen
-        await settle(app, pilot)
+        await workers_settled(app, pilot)
         tree = app.query_one(MXTree)
         plain = "\n".join(t for _, t in labels(tree.root))
         assert "[bold" in plain and "x[/]" in plain  # markup stayed text

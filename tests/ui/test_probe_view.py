@@ -5,11 +5,8 @@ words and widths as plain functions."""
 
 from __future__ import annotations
 
-import contextlib
-
 from textual.widgets import DataTable, Static
-from textual.worker import WorkerCancelled, WorkerFailed
-from ui_support import drive, until
+from ui_support import drive, until, workers_settled
 
 from mxtui.dns import resolve_mx
 from mxtui.lab.hostile import MARKUP_PAYLOADS, HostileHost
@@ -41,12 +38,6 @@ from mxtui.ui.probe_view import (
     reach_cell,
     summary_text,
 )
-
-
-async def settle(app, pilot) -> None:
-    with contextlib.suppress(WorkerCancelled, WorkerFailed):
-        await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def plan_of(*addresses: str, host: str = "mx.probe.test", preference: int = 10) -> MXPlan:
@@ -81,7 +72,7 @@ def static_text(screen: ProbeScreen, selector: str) -> str:
 async def open_probe(app, pilot, plan: MXPlan | None, dialer=None, **options) -> ProbeScreen:
     screen = ProbeScreen(plan, dialer or app.network.dialer, **options)
     await app.push_screen(screen)
-    await settle(app, pilot)
+    await workers_settled(app, pilot)
     return screen
 
 
@@ -89,7 +80,7 @@ async def close(app, pilot) -> None:
     """Close the probe screen as the user does, and make sure it is gone before the next
     check (an open screen would swallow the next check's keys)."""
     await pilot.press("escape")
-    await settle(app, pilot)
+    await workers_settled(app, pilot)
     assert not isinstance(app.screen, ProbeScreen)
 
 
@@ -100,7 +91,7 @@ async def nothing_to_probe_without_a_plan_or_an_address(app, pilot) -> None:
     assert "resolve a domain first" in static_text(screen, "#probe-empty")
     assert not screen.query_one(DataTable).display
     await pilot.press("q")
-    await settle(app, pilot)
+    await workers_settled(app, pilot)
     assert not isinstance(app.screen, ProbeScreen)
     null = await resolve_mx("null.example.com", nameservers=app.network.nameservers, timeout=1)
     screen = await open_probe(app, pilot, null)
@@ -232,7 +223,7 @@ async def demo_plan_rows_details_and_probing_again(app, pilot, seen: list[object
     first = [m for m in seen if isinstance(m, ProbeScreen.ResultArrived)]
     assert len(first) == 5 and {m.run for m in first} == {1}
     await pilot.press("r")
-    await settle(app, pilot)
+    await workers_settled(app, pilot)
     again = [m for m in seen if isinstance(m, ProbeScreen.ResultArrived) and m.run == 2]
     assert len(again) == 5
     assert all(r is not None for r in screen.results) and not screen.running
@@ -274,7 +265,7 @@ async def test_probe_screen_journey_over_the_lab_demo() -> None:
     seen: list[object] = []
     app = make_app(dns_timeout=1)
     async with drive(app, size=(160, 40), message_hook=seen.append) as pilot:
-        await settle(app, pilot)
+        await workers_settled(app, pilot)
         assert app.resolved_plan is not None
         await nothing_to_probe_without_a_plan_or_an_address(app, pilot)
         await mx_hosts_without_address_are_named(app, pilot)

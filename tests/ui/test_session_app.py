@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from textual.widgets import Checkbox, Input
-from ui_support import drive, until
+from ui_support import drive, until, workers_settled
 
 from mxtui.desk.connection import Connection
 from mxtui.lab.hostile import MARKUP_PAYLOADS, HostileHost
@@ -26,18 +26,13 @@ from mxtui.ui.session_pane import SessionPane
 from mxtui.ui.transcript import TranscriptView
 
 
-async def settle(app, pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 async def step_until(app, pilot, stage: Stage, limit: int = 20) -> None:
     pane = app.query_one(SessionPane)
     for _ in range(limit):
         if pane.session.steps and pane.session.steps[-1].stage is stage:
             return
         await pilot.press("n")
-        await settle(app, pilot)
+        await workers_settled(app, pilot)
     raise AssertionError(f"never reached {stage}: {[s.stage for s in pane.session.steps]}")
 
 
@@ -58,7 +53,7 @@ async def connect_to(app, pilot, label_start: str) -> None:
     tree.move_cursor(node)
     await pilot.pause()
     await pilot.press("enter")
-    await settle(app, pilot)
+    await workers_settled(app, pilot)
 
 
 async def test_a_newcomer_steps_the_demo_to_the_dot_a_bounce_and_an_lmtp_session() -> None:
@@ -77,7 +72,7 @@ async def test_a_newcomer_steps_the_demo_to_the_dot_a_bounce_and_an_lmtp_session
       next session obeys: it says LHLO and its status names the choice."""
     app = make_app(dns_timeout=1)
     async with drive(app, size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await workers_settled(app, pilot)
         assert app.has_class("-narrow")
         tree, pane, explain = (
             app.query_one(MXTree),
@@ -211,7 +206,7 @@ async def test_hosts_that_are_not_the_labs_own_a_real_dot_waits_and_hostile_serv
     lab = Lab()
     app = make_app(lab=lab, dns_timeout=1, timeouts=FAST)
     async with drive(app, size=(120, 34)) as pilot:
-        await settle(app, pilot)
+        await workers_settled(app, pilot)
         lab.dialer = RealLookingDialer(dict(lab.smtp.endpoints))
         await connect_to(app, pilot, "IPv4  192.0.2.20")
         await step_until(app, pilot, Stage.DOT)
@@ -230,7 +225,7 @@ async def test_hosts_that_are_not_the_labs_own_a_real_dot_waits_and_hostile_serv
                 assert hostile.connections == 1, kind
                 for _ in range(6):
                     await pilot.press("n")
-                    await settle(app, pilot)
+                    await workers_settled(app, pilot)
                 assert app.is_running, kind
                 last = pane.session.steps[-1]
                 if not ending:  # it plays along to the end

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ from textual import events
 from textual.app import App, _character_to_key, _get_unicode_name_from_key
 from textual.keys import REPLACED_KEYS
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from mxtui.lab.scenarios import load_scenario
 from mxtui.ui.app import MXTuiApp
@@ -113,6 +115,15 @@ async def until(pilot: Any, condition: Any, what: str, limit: float = 15.0) -> N
 def ended(app: MXTuiApp) -> bool:
     state = app.driver.state
     return state is not None and state.ended and not app.driver.active
+
+
+async def workers_settled(app: App[Any], pilot: Any) -> None:
+    """Every worker the app runs has ended (DNS, SMTP steps, probes), then the app settled. A
+    worker cancelled or failed ends it too: a failure the app does not handle still ends the
+    test, raised by `run_test` when the app closes."""
+    with contextlib.suppress(WorkerCancelled, WorkerFailed):
+        await app.workers.wait_for_complete()
+    await pilot.pause()
 
 
 async def resolved(pilot: Any, app: MXTuiApp) -> None:
